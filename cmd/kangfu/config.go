@@ -1,0 +1,201 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"kangfu/internal/server"
+	"kangfu/internal/store"
+)
+
+// Config is every setting, read from flags with KANGFU_* variables as
+// defaults, validated at start.
+type Config struct {
+	Addr          string
+	DataDir       string
+	DB            string
+	SecretKey     string // from KANGFU_SECRET_KEY only: a flag would show in ps
+	SecretKeyFile string
+	TrustProxy    bool
+	LogFormat     string
+	LogLevel      string
+	Demo          bool
+	SessionIdle   time.Duration
+	SessionMax    time.Duration
+	LockAfter     int
+	LockFor       time.Duration
+
+	problems []string // environment values that did not parse
+}
+
+// bindConfig declares the shared flags on fs, each defaulting to its
+// environment variable.
+func bindConfig(fs *flag.FlagSet, getenv func(string) string) *Config {
+	c := &Config{}
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	fs.StringVar(&c.Addr, "addr", env("KANGFU_ADDR", "127.0.0.1:8080"), "listen address (KANGFU_ADDR)")
+	fs.StringVar(&c.DataDir, "data-dir", env("KANGFU_DATA_DIR", "./kangfu-data"), "data folder: SQLite file, key file, uploads (KANGFU_DATA_DIR)")
+	fs.StringVar(&c.DB, "db", env("KANGFU_DB", ""), "database: a SQLite file path, or a postgres:// URL (KANGFU_DB; default <data-dir>/kangfu.db)")
+	fs.StringVar(&c.SecretKeyFile, "secret-key-file", env("KANGFU_SECRET_KEY_FILE", ""), "file holding the secret key (KANGFU_SECRET_KEY_FILE; or set KANGFU_SECRET_KEY)")
+	fs.BoolVar(&c.TrustProxy, "trust-proxy", env("KANGFU_TRUST_PROXY", "") == "true", "take the client address from X-Forwarded-For (KANGFU_TRUST_PROXY=true)")
+	fs.StringVar(&c.LogFormat, "log-format", env("KANGFU_LOG_FORMAT", "text"), "log format: text or json (KANGFU_LOG_FORMAT)")
+	fs.StringVar(&c.LogLevel, "log-level", env("KANGFU_LOG_LEVEL", "info"), "log level: debug, info, warn, error (KANGFU_LOG_LEVEL)")
+	fs.DurationVar(&c.SessionIdle, "session-idle", c.durEnv(getenv, "KANGFU_SESSION_IDLE", 30*time.Minute), "console session idle timeout (KANGFU_SESSION_IDLE)")
+	fs.DurationVar(&c.SessionMax, "session-max", c.durEnv(getenv, "KANGFU_SESSION_MAX", 12*time.Hour), "console session absolute timeout (KANGFU_SESSION_MAX)")
+	fs.IntVar(&c.LockAfter, "lock-after", c.intEnv(getenv, "KANGFU_LOCK_AFTER", 5), "failed sign-ins before an account locks (KANGFU_LOCK_AFTER)")
+	fs.DurationVar(&c.LockFor, "lock-for", c.durEnv(getenv, "KANGFU_LOCK_FOR", 15*time.Minute), "how long a locked account stays locked (KANGFU_LOCK_FOR)")
+	c.SecretKey = getenv("KANGFU_SECRET_KEY")
+	return c
+}
+
+func (c *Config) durEnv(getenv func(string) string, name string, def time.Duration) time.Duration {
+	if v := getenv(name); v != "" {
+		if d, err := time.ParseDuration(v); err == nil {
+			return d
+		}
+		c.problems = append(c.problems, fmt.Sprintf("%s=%q is not a duration (e.g. 30m, 12h)", name, v))
+	}
+	return def
+}
+
+func (c *Config) intEnv(getenv func(string) string, name string, def int) int {
+	if v := getenv(name); v != "" {
+		if n, err := strconv.Atoi(v); err == nil {
+			return n
+		}
+		c.problems = append(c.problems, fmt.Sprintf("%s=%q is not a whole number", name, v))
+	}
+	return def
+}
+
+// validate checks the settings and fills in derived defaults. Each problem
+// says what to fix.
+func (c *Config) validate() error {
+	var probs []string
+	probs = append(probs, c.problems...)
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		probs = append(probs, fmt.Sprintf("--addr/KANGFU_ADDR %q must be host:port, e.g. 127.0.0.1:8080 or :8080", c.Addr))
+	}
+	if c.DataDir == "" {
+		probs = append(probs, "--data-dir/KANGFU_DATA_DIR must not be empty")
+	}
+	if c.DB == "" {
+		c.DB = filepath.Join(c.DataDir, "kangfu.db")
+	} else if strings.Contains(c.DB, "://") && !strings.HasPrefix(c.DB, "postgres://") && !strings.HasPrefix(c.DB, "postgresql://") {
+		probs = append(probs, fmt.Sprintf("--db/KANGFU_DB %q: only a SQLite file path or a postgres:// URL is supported", redact(c.DB)))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		probs = append(probs, fmt.Sprintf("--log-format/KANGFU_LOG_FORMAT %q must be text or json", c.LogFormat))
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		probs = append(probs, fmt.Sprintf("--log-level/KANGFU_LOG_LEVEL %q must be debug, info, warn or error", c.LogLevel))
+	}
+	if c.SessionIdle < time.Minute || c.SessionMax < c.SessionIdle {
+		probs = append(probs, "session timeouts: --session-idle must be at least 1m and --session-max at least the idle timeout")
+	}
+	if c.LockAfter < 1 || c.LockFor < time.Second {
+		probs = append(probs, "--lock-after must be at least 1 and --lock-for at least 1s")
+	}
+	if c.SecretKey != "" && c.SecretKeyFile != "" {
+		probs = append(probs, "set KANGFU_SECRET_KEY or KANGFU_SECRET_KEY_FILE, not both")
+	}
+	if len(probs) > 0 {
+		return usageError{"configuration:\n  - " + strings.Join(probs, "\n  - ")}
+	}
+	return nil
+}
+
+// redact hides a password in a database URL.
+func redact(dsn string) string {
+	if i := strings.Index(dsn, "://"); i >= 0 {
+		if at := strings.LastIndex(dsn, "@"); at > i {
+			creds := dsn[i+3 : at]
+			if u, _, ok := strings.Cut(creds, ":"); ok {
+				return dsn[:i+3] + u + ":***" + dsn[at:]
+			}
+		}
+	}
+	return dsn
+}
+
+// keyFileName is where a generated key lives inside the data dir.
+const keyFileName = "secret.key"
+
+// loadSecret returns the secret key: from KANGFU_SECRET_KEY, from the key
+// file, or from <data-dir>/secret.key. With create (serve --demo, demo) a
+// missing key file in the data dir is generated.
+func (c *Config) loadSecret(create bool) ([]byte, error) {
+	if c.SecretKey != "" {
+		k, err := store.ParseSecretKey(c.SecretKey)
+		if err != nil {
+			return nil, fmt.Errorf("KANGFU_SECRET_KEY: %w", err)
+		}
+		return k, nil
+	}
+	path := c.SecretKeyFile
+	if path == "" {
+		path = filepath.Join(c.DataDir, keyFileName)
+	}
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) && c.SecretKeyFile == "" && create {
+		if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("create data dir %s: %w", c.DataDir, err)
+		}
+		key := make([]byte, 32)
+		rand.Read(key)
+		if err := os.WriteFile(path, []byte(hex.EncodeToString(key)+"\n"), 0o600); err != nil {
+			return nil, fmt.Errorf("write new secret key: %w", err)
+		}
+		return key, nil
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, usageError{fmt.Sprintf("no secret key: %s does not exist. Create one with `kangfu keygen > %s` (keep it safe and backed up: "+
+			"without it the encrypted fields and the audit chain cannot be read), or set KANGFU_SECRET_KEY or KANGFU_SECRET_KEY_FILE", path, path)}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read secret key: %w", err)
+	}
+	k, err := store.ParseSecretKey(string(b))
+	if err != nil {
+		return nil, fmt.Errorf("secret key file %s: %w", path, err)
+	}
+	return k, nil
+}
+
+func (c *Config) logger(w io.Writer) *slog.Logger {
+	var lvl slog.Level
+	lvl.UnmarshalText([]byte(c.LogLevel))
+	opts := &slog.HandlerOptions{Level: lvl}
+	var h slog.Handler = slog.NewTextHandler(w, opts)
+	if c.LogFormat == "json" {
+		h = slog.NewJSONHandler(w, opts)
+	}
+	return slog.New(server.RequestIDHandler{Handler: h})
+}
+
+func cmdKeygen(stdout io.Writer) error {
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintln(stdout, hex.EncodeToString(key))
+	return err
+}

@@ -1,0 +1,81 @@
+// Command kangfu runs the Kangfu platform: the server, migrations, demo
+// data, staff accounts and audit verification.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintln(os.Stderr, "kangfu:", err)
+			os.Exit(2)
+		}
+		fmt.Fprintln(os.Stderr, "kangfu:", err)
+		os.Exit(1)
+	}
+}
+
+// usageError is a mistake in the command line.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+const usage = `kangfu — community drug treatment and rehabilitation platform (康复)
+
+Usage:
+  kangfu serve [--demo] [flags]   run the server (migrates first)
+  kangfu migrate [flags]          apply database migrations
+  kangfu demo [flags]             load the demo data set (once)
+  kangfu org add --kind K --name N [--parent ID] [--area-code C]
+  kangfu org list
+  kangfu user add --username U --org ORG_ID [--name N] [--role R] (password from KANGFU_NEW_PASSWORD or stdin)
+  kangfu user reset-password --username U (password from KANGFU_NEW_PASSWORD or stdin)
+  kangfu user disable|enable --username U --reason R
+  kangfu user grant|revoke --username U --role R --org ORG_ID
+  kangfu verify-audit [flags]     check the audit log's hash chain
+  kangfu keygen                   print a new secret key
+
+Every setting is a flag or a KANGFU_* environment variable; run
+'kangfu serve -h' for the list.`
+
+// run is the whole program; main only wires the process to it, so the
+// end-to-end test can run it on :0 with a temporary data dir.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, usage)
+		return usageError{"no command given"}
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return cmdServe(ctx, rest, getenv, stdout, stderr)
+	case "migrate":
+		return cmdMigrate(ctx, rest, getenv, stdout, stderr)
+	case "demo":
+		return cmdDemo(ctx, rest, getenv, stdout, stderr)
+	case "user":
+		return cmdUser(ctx, rest, getenv, stdout, stderr)
+	case "org":
+		return cmdOrg(ctx, rest, getenv, stdout, stderr)
+	case "verify-audit":
+		return cmdVerifyAudit(ctx, rest, getenv, stdout, stderr)
+	case "keygen":
+		return cmdKeygen(stdout)
+	case "help", "-h", "--help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	}
+	fmt.Fprintln(stderr, usage)
+	return usageError{fmt.Sprintf("unknown command %q", cmd)}
+}

@@ -1,0 +1,139 @@
+package casework
+
+import (
+	"slices"
+	"strings"
+)
+
+// Role is a staff role. A user holds grants, each a role bound to one org
+// node; a grant covers that node's subtree (PRODUCT §1).
+type Role string
+
+// The staff roles.
+const (
+	RoleAdmin      Role = "admin"      // orgs, users, policies; no person data by itself
+	RoleOffice     Role = "office"     // 禁毒办: all persons and reports in subtree
+	RoleLead       Role = "lead"       // 乡镇/街道 lead
+	RoleWorker     Role = "worker"     // 禁毒专干/社工
+	RolePolice     Role = "police"     // 社区民警
+	RoleCounsellor Role = "counsellor" // 心理/医务
+	RoleAuditor    Role = "auditor"    // audit log only
+)
+
+// Roles lists every role.
+var Roles = []Role{RoleAdmin, RoleOffice, RoleLead, RoleWorker, RolePolice, RoleCounsellor, RoleAuditor}
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { return slices.Contains(Roles, r) }
+
+// Perm is something an actor may do within the subtree of a grant.
+type Perm string
+
+// Permissions. Each names who holds it in permRoles; person permissions are
+// added by the person-file work.
+const (
+	PermViewOrgs    Perm = "orgs.view"    // see the org tree
+	PermManageOrgs  Perm = "orgs.manage"  // create, rename, move, retire nodes
+	PermManageUsers Perm = "users.manage" // create users, grant roles, reset passwords
+	PermReadAudit   Perm = "audit.read"   // browse the audit log
+	PermReadPersons Perm = "persons.read" // open person files (never admin alone)
+)
+
+var permRoles = map[Perm][]Role{
+	PermViewOrgs:    Roles,
+	PermManageOrgs:  {RoleAdmin},
+	PermManageUsers: {RoleAdmin},
+	PermReadAudit:   {RoleAuditor, RoleOffice},
+	PermReadPersons: {RoleOffice, RoleLead, RoleWorker, RolePolice, RoleCounsellor},
+}
+
+// RoleHas reports whether the role carries the permission.
+func RoleHas(r Role, p Perm) bool { return slices.Contains(permRoles[p], r) }
+
+// Grant is one role of a user at one org node.
+type Grant struct {
+	ID      string
+	UserID  string
+	Role    Role
+	OrgID   string
+	OrgPath string // path of the node, for subtree checks
+	OrgName string
+}
+
+// Actor is the signed-in staff member on whose behalf a store call runs.
+// Every read and list takes one and is scoped by its grants.
+type Actor struct {
+	UserID   string
+	Username string
+	Name     string
+	Grants   []Grant
+	IP       string // client address, for the audit log
+	// System marks the command line acting on the operator's behalf (kangfu
+	// user, kangfu demo): it holds every permission everywhere. No HTTP
+	// request ever gets a System actor.
+	System bool
+}
+
+// SystemActor returns the actor for command-line operations.
+func SystemActor(what string) *Actor {
+	return &Actor{UserID: "", Username: "system:" + what, Name: what, System: true}
+}
+
+// Scope returns the org paths under which the actor holds p, with nested
+// paths removed (a grant at a node already covers its subtree).
+func (a *Actor) Scope(p Perm) []string {
+	if a == nil {
+		return nil
+	}
+	if a.System {
+		return []string{"/"}
+	}
+	var paths []string
+	for _, g := range a.Grants {
+		if RoleHas(g.Role, p) {
+			paths = append(paths, g.OrgPath)
+		}
+	}
+	slices.Sort(paths)
+	out := paths[:0]
+	for _, p := range paths {
+		if len(out) > 0 && strings.HasPrefix(p, out[len(out)-1]) {
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// Can reports whether the actor holds p at the node with the given path.
+func (a *Actor) Can(p Perm, orgPath string) bool {
+	if orgPath == "" {
+		return false
+	}
+	for _, s := range a.Scope(p) {
+		if strings.HasPrefix(orgPath, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// CanAnywhere reports whether the actor holds p at any node.
+func (a *Actor) CanAnywhere(p Perm) bool { return len(a.Scope(p)) > 0 }
+
+// HasRole reports whether the actor holds the role anywhere.
+func (a *Actor) HasRole(r Role) bool {
+	if a == nil {
+		return false
+	}
+	for _, g := range a.Grants {
+		if g.Role == r {
+			return true
+		}
+	}
+	return false
+}
+
+// RequiresTOTP reports whether policy requires a second factor for the
+// actor: admin and office accounts (issue 2).
+func (a *Actor) RequiresTOTP() bool { return a.HasRole(RoleAdmin) || a.HasRole(RoleOffice) }

@@ -1,0 +1,114 @@
+// Package casework holds Kangfu's domain: organisations, staff, roles, the
+// rules about who may see what, and the error codes every front door maps to
+// a response. It does no I/O.
+package casework
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes. Front doors map them to HTTP statuses; the message of an
+// *Error is safe to show to the user, its cause never is.
+const (
+	EINVALID      = "invalid"      // bad input; the message says which field and why
+	ENOTFOUND     = "not_found"    // missing, or outside the actor's scope (never tell which)
+	ECONFLICT     = "conflict"     // state does not allow it, or a duplicate
+	EFORBIDDEN    = "forbidden"    // in scope but the role does not allow the action
+	EUNAUTHORIZED = "unauthorized" // not signed in, or bad credentials
+	ERATELIMIT    = "rate_limited" // too many attempts
+	ELOCKED       = "locked"       // account locked or disabled
+	EINTERNAL     = "internal"     // a bug or an outage; details only in the log
+	EOTPREQUIRED  = "otp_required" // password right, second factor missing
+)
+
+// Error is a domain error with a machine code and a message, in Chinese and
+// English, that is safe to show. Field names the offending input field.
+type Error struct {
+	Code  string
+	Field string
+	ZH    string
+	EN    string
+	Cause error
+}
+
+func (e *Error) Error() string {
+	s := e.Code + ": " + e.EN
+	if e.Field != "" {
+		s = e.Code + ": " + e.Field + ": " + e.EN
+	}
+	if e.Cause != nil {
+		s += ": " + e.Cause.Error()
+	}
+	return s
+}
+
+func (e *Error) Unwrap() error { return e.Cause }
+
+// Message returns the message in the language ("zh" or "en"); Chinese first.
+func (e *Error) Message(lang string) string {
+	if lang == "en" && e.EN != "" {
+		return e.EN
+	}
+	if e.ZH != "" {
+		return e.ZH
+	}
+	return e.EN
+}
+
+// Errorf returns an *Error with the code and a message in both languages.
+// zh and en are format strings that take the same arguments.
+func Errorf(code, zh, en string, args ...any) *Error {
+	return &Error{Code: code, ZH: fmt.Sprintf(zh, args...), EN: fmt.Sprintf(en, args...)}
+}
+
+// Invalid returns an EINVALID error about one field.
+func Invalid(field, zh, en string, args ...any) *Error {
+	e := Errorf(EINVALID, zh, en, args...)
+	e.Field = field
+	return e
+}
+
+// NotFound returns an ENOTFOUND error for a kind of record; what is given in
+// both languages, e.g. NotFound("机构", "organisation").
+func NotFound(zh, en string) *Error {
+	return &Error{Code: ENOTFOUND, ZH: "未找到" + zh, EN: en + " not found"}
+}
+
+// ErrorCode returns the code of the first *Error in err's chain, or
+// EINTERNAL for any other non-nil error.
+func ErrorCode(err error) string {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return EINTERNAL
+}
+
+// ErrorMessage returns the safe message of err in the language, or a generic
+// one for errors that are not *Error (their text may hold internals).
+func ErrorMessage(err error, lang string) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message(lang)
+	}
+	if lang == "en" {
+		return "Internal error. It has been logged; please try again or tell your administrator."
+	}
+	return "系统内部错误，已记录。请重试或联系管理员。"
+}
+
+// ErrorField returns the field of the first *Error in err's chain.
+func ErrorField(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Field
+	}
+	return ""
+}
+
+// IsCode reports whether err carries the code.
+func IsCode(err error, code string) bool { return ErrorCode(err) == code }

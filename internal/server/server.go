@@ -1,0 +1,279 @@
+// Package server mounts the console and the API on one mux, adds the
+// middleware every request passes (request id, logging, metrics, security
+// headers, cross-origin protection, panic recovery) and the health, readiness
+// and metrics endpoints.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"kangfu/internal/api"
+	"kangfu/internal/auth"
+	"kangfu/internal/casework"
+	"kangfu/internal/httpx"
+	"kangfu/internal/store"
+	"kangfu/internal/web"
+)
+
+// Server is the HTTP face of Kangfu.
+type Server struct {
+	DB      *store.DB
+	Auth    *auth.Service
+	Log     *slog.Logger
+	Console *web.Console
+	API     *api.API
+
+	routes   []httpx.Route
+	handler  http.Handler
+	registry *prometheus.Registry
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+}
+
+// Options configure New.
+type Options struct {
+	TrustProxy bool
+}
+
+// New builds the server and its route table.
+func New(db *store.DB, a *auth.Service, log *slog.Logger, opt Options) (*Server, error) {
+	console, err := web.New(db, a, log)
+	if err != nil {
+		return nil, err
+	}
+	console.TrustProxy = opt.TrustProxy
+	s := &Server{DB: db, Auth: a, Log: log, Console: console,
+		API: &api.API{DB: db, Auth: a, Log: log, TrustProxy: opt.TrustProxy}}
+	s.initMetrics()
+	mux := http.NewServeMux()
+	s.routes = append(s.routes, s.ownRoutes()...)
+	s.routes = append(s.routes, console.Routes()...)
+	s.routes = append(s.routes, s.API.Routes()...)
+	for _, rt := range s.routes {
+		mux.Handle(rt.Key(), rt.Handler)
+	}
+	// Anything else under /api/ answers in JSON, not with the console's page.
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		api.Fail(w, r, casework.NotFound("接口", "endpoint"))
+	})
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.Log.WarnContext(r.Context(), "cross-origin request refused", "path", r.URL.Path, "origin", r.Header.Get("Origin"))
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			api.Fail(w, r, casework.Errorf(casework.EFORBIDDEN, "跨站请求被拒绝", "cross-origin request refused"))
+			return
+		}
+		http.Error(w, "跨站请求被拒绝 / cross-origin request refused", http.StatusForbidden)
+	}))
+	s.handler = s.observe(securityHeaders(cop.Handler(mux)))
+	return s, nil
+}
+
+// Routes returns every registered route (the access-matrix test walks them).
+func (s *Server) Routes() []httpx.Route { return s.routes }
+
+// Handler returns the root handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+func (s *Server) ownRoutes() []httpx.Route {
+	public := httpx.Access{Public: true}
+	return []httpx.Route{
+		{Method: "GET", Pattern: "/healthz", Access: public, Handler: http.HandlerFunc(s.healthz), Summary: "process is up"},
+		{Method: "GET", Pattern: "/readyz", Access: public, Handler: http.HandlerFunc(s.readyz), Summary: "database reachable, migrations current"},
+		{Method: "GET", Pattern: "/metrics", Access: public, Handler: promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}), Summary: "Prometheus metrics"},
+	}
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	fmt.Fprintln(w, "ok")
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if err := s.DB.Ping(ctx); err != nil {
+		s.Log.WarnContext(ctx, "readyz: database unreachable", "err", err)
+		http.Error(w, "database unreachable", http.StatusServiceUnavailable)
+		return
+	}
+	pending, err := s.DB.PendingMigrations(ctx)
+	if err != nil || len(pending) > 0 {
+		http.Error(w, fmt.Sprintf("migrations pending: %v %v", pending, err), http.StatusServiceUnavailable)
+		return
+	}
+	fmt.Fprintln(w, "ready")
+}
+
+func (s *Server) initMetrics() {
+	s.registry = prometheus.NewRegistry()
+	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kangfu_http_requests_total", Help: "HTTP requests by route and status."},
+		[]string{"route", "status"})
+	s.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "kangfu_http_request_duration_seconds", Help: "HTTP request latency by route.",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5}}, []string{"route"})
+	s.registry.MustRegister(s.requests, s.latency, &dbCollector{db: s.DB})
+}
+
+// dbCollector exports the connection pools' statistics.
+type dbCollector struct{ db *store.DB }
+
+var (
+	dbOpen  = prometheus.NewDesc("kangfu_db_open_connections", "Open connections per pool.", []string{"pool"}, nil)
+	dbInUse = prometheus.NewDesc("kangfu_db_in_use_connections", "Connections in use per pool.", []string{"pool"}, nil)
+	dbWait  = prometheus.NewDesc("kangfu_db_wait_count_total", "Waits for a connection per pool.", []string{"pool"}, nil)
+	dbWaitS = prometheus.NewDesc("kangfu_db_wait_seconds_total", "Time waited for a connection per pool.", []string{"pool"}, nil)
+)
+
+func (c *dbCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- dbOpen
+	ch <- dbInUse
+	ch <- dbWait
+	ch <- dbWaitS
+}
+
+func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
+	for pool, st := range c.db.Stats() {
+		ch <- prometheus.MustNewConstMetric(dbOpen, prometheus.GaugeValue, float64(st.OpenConnections), pool)
+		ch <- prometheus.MustNewConstMetric(dbInUse, prometheus.GaugeValue, float64(st.InUse), pool)
+		ch <- prometheus.MustNewConstMetric(dbWait, prometheus.CounterValue, float64(st.WaitCount), pool)
+		ch <- prometheus.MustNewConstMetric(dbWaitS, prometheus.CounterValue, st.WaitDuration.Seconds(), pool)
+	}
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += n
+	return n, err
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// observe gives each request an id, logs it, counts it by route pattern
+// (never by raw path, which would hold ids), and turns a panic into a 500.
+func (s *Server) observe(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := httpx.NewRequestID()
+		ref := &httpx.ActorRef{}
+		ctx := httpx.WithActorRef(httpx.WithRequestID(r.Context(), id), ref)
+		r = r.WithContext(ctx)
+		w.Header().Set("X-Request-Id", id)
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				s.Log.ErrorContext(ctx, "panic", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+				if sw.status == 0 {
+					http.Error(sw, "internal error", http.StatusInternalServerError)
+				}
+			}
+			route := r.Pattern
+			if route == "" {
+				route = "unmatched"
+			}
+			d := time.Since(start)
+			s.requests.WithLabelValues(route, fmt.Sprint(sw.status)).Inc()
+			s.latency.WithLabelValues(route).Observe(d.Seconds())
+			s.Log.InfoContext(ctx, "request", "method", r.Method, "route", route, "status", sw.status,
+				"bytes", sw.bytes, "ms", float64(d.Microseconds())/1000, "user", ref.Username)
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}
+
+// securityHeaders sets a strict CSP (no inline script or style), forbids
+// framing and sniffing, and keeps referrers on this site.
+func securityHeaders(next http.Handler) http.Handler {
+	const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; " +
+		"font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", csp)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Permissions-Policy", "camera=(self), geolocation=(self), microphone=()")
+		if r.TLS != nil {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Serve runs the HTTP server on ln until ctx ends, then shuts down
+// gracefully, letting requests in flight finish.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
+		WriteTimeout: 120 * time.Second, IdleTimeout: 120 * time.Second,
+		ErrorLog: slog.NewLogLogger(s.Log.Handler(), slog.LevelWarn)}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutdown); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// RequestIDHandler wraps a slog handler so every line logged with a request
+// context carries the request id.
+type RequestIDHandler struct{ slog.Handler }
+
+// Handle adds request_id from the context.
+func (h RequestIDHandler) Handle(ctx context.Context, r slog.Record) error {
+	if id := httpx.RequestID(ctx); id != "" {
+		r.AddAttrs(slog.String("request_id", id))
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+// WithAttrs keeps the wrapper.
+func (h RequestIDHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return RequestIDHandler{h.Handler.WithAttrs(as)}
+}
+
+// WithGroup keeps the wrapper.
+func (h RequestIDHandler) WithGroup(name string) slog.Handler {
+	return RequestIDHandler{h.Handler.WithGroup(name)}
+}

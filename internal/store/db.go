@@ -1,0 +1,248 @@
+// Package store is Kangfu's storage: one implementation for SQLite (the
+// embedded default) and PostgreSQL. The engines differ only in dialect.go
+// and in the migration files. Every read and list takes the acting user and
+// scopes by the actor's org subtree.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
+	_ "modernc.org/sqlite"             // the "sqlite" database/sql driver
+
+	"kangfu/internal/casework"
+	"kangfu/internal/vault"
+)
+
+// Engine names the database engine behind a DB.
+type Engine string
+
+// The engines.
+const (
+	SQLite   Engine = "sqlite"
+	Postgres Engine = "postgres"
+)
+
+// DB is the store. On SQLite it holds a single-connection writer pool beside
+// a read pool (the simple cure for SQLITE_BUSY); on PostgreSQL both are the
+// same pool.
+type DB struct {
+	engine Engine
+	write  *sql.DB
+	read   *sql.DB
+	keys   *Keys
+	vault  *vault.Keyring
+	now    func() time.Time
+}
+
+// Options configure Open.
+type Options struct {
+	Keys *Keys            // secrets derived from the server key; required
+	Now  func() time.Time // clock; time.Now when nil
+}
+
+// Open opens the database named by dsn: a postgres:// or postgresql:// URL
+// selects PostgreSQL, anything else is a SQLite file path. It does not
+// migrate; call Migrate.
+func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
+	if opt.Keys == nil {
+		return nil, errors.New("store.Open: no keys")
+	}
+	db := &DB{keys: opt.Keys, now: opt.Now}
+	if db.now == nil {
+		db.now = time.Now
+	}
+	var err error
+	db.vault, err = vault.New("k1", map[string][]byte{"k1": opt.Keys.Field}, opt.Keys.Index)
+	if err != nil {
+		return nil, err
+	}
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		db.engine = Postgres
+		db.write, err = sql.Open("pgx", dsn)
+		if err != nil {
+			return nil, fmt.Errorf("open postgres: %w", err)
+		}
+		db.write.SetMaxOpenConns(20)
+		db.write.SetMaxIdleConns(10)
+		db.write.SetConnMaxIdleTime(5 * time.Minute)
+		db.read = db.write
+	} else {
+		db.engine = SQLite
+		if err := openSQLite(db, dsn); err != nil {
+			return nil, err
+		}
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.write.PingContext(pingCtx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to %s database: %w", db.engine, err)
+	}
+	return db, nil
+}
+
+func openSQLite(db *DB, path string) error {
+	path = strings.TrimPrefix(path, "sqlite://")
+	path = strings.TrimPrefix(path, "file:")
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return fmt.Errorf("create database folder: %w", err)
+		}
+	}
+	// WAL lets readers run beside the single writer; synchronous=FULL makes a
+	// commit durable before it is acknowledged; busy_timeout covers the
+	// moments when another process (a CLI command) holds the write lock.
+	q := url.Values{}
+	for _, p := range []string{"journal_mode(WAL)", "foreign_keys(1)", "busy_timeout(10000)", "synchronous(FULL)"} {
+		q.Add("_pragma", p)
+	}
+	wq := url.Values{}
+	for k, v := range q {
+		wq[k] = v
+	}
+	wq.Set("_txlock", "immediate") // take the write lock at BEGIN: no upgrade deadlocks
+	var err error
+	db.write, err = sql.Open("sqlite", "file:"+path+"?"+wq.Encode())
+	if err != nil {
+		return fmt.Errorf("open sqlite: %w", err)
+	}
+	db.write.SetMaxOpenConns(1)
+	db.write.SetConnMaxIdleTime(0)
+	db.read, err = sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		db.write.Close()
+		return fmt.Errorf("open sqlite: %w", err)
+	}
+	db.read.SetMaxOpenConns(8)
+	db.read.SetMaxIdleConns(8)
+	return nil
+}
+
+// Engine returns the engine behind db.
+func (db *DB) Engine() Engine { return db.engine }
+
+// Vault returns the keyring for sensitive fields.
+func (db *DB) Vault() *vault.Keyring { return db.vault }
+
+// Keys returns the keys the store was opened with.
+func (db *DB) Keys() *Keys { return db.keys }
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	var err error
+	if db.read != nil && db.read != db.write {
+		err = db.read.Close()
+	}
+	if db.write != nil {
+		err = errors.Join(err, db.write.Close())
+	}
+	return err
+}
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	return db.read.PingContext(ctx)
+}
+
+// Stats returns the pools' statistics, for metrics.
+func (db *DB) Stats() map[string]sql.DBStats {
+	m := map[string]sql.DBStats{"write": db.write.Stats()}
+	if db.read != db.write {
+		m["read"] = db.read.Stats()
+	}
+	return m
+}
+
+// Tx is a transaction with the time pinned at its start, the dialect, and
+// audit appends. Store methods run one Tx each; helpers take *Tx.
+type Tx struct {
+	tx  *sql.Tx
+	db  *DB
+	now time.Time
+}
+
+// Now is the time pinned at the start of the transaction, in UTC.
+func (tx *Tx) Now() time.Time { return tx.now }
+
+func (db *DB) begin(ctx context.Context, write bool) (*Tx, error) {
+	pool := db.read
+	opts := &sql.TxOptions{ReadOnly: true}
+	if write {
+		pool, opts = db.write, nil
+	}
+	if db.engine == SQLite && !write {
+		opts = nil // modernc ignores ReadOnly; a plain deferred BEGIN is read-only in practice
+	}
+	t, err := pool.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	return &Tx{tx: t, db: db, now: db.now().UTC().Truncate(time.Microsecond)}, nil
+}
+
+// Write runs fn in a read-write transaction and commits when fn returns nil.
+func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
+	tx, err := db.begin(ctx, true)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.tx.Rollback()
+		return err
+	}
+	if err := tx.tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", normalize(err))
+	}
+	return nil
+}
+
+// Read runs fn in a read-only transaction.
+func (db *DB) Read(ctx context.Context, fn func(*Tx) error) error {
+	tx, err := db.begin(ctx, false)
+	if err != nil {
+		return err
+	}
+	defer tx.tx.Rollback()
+	return fn(tx)
+}
+
+// Exec runs a statement written with ? placeholders.
+func (tx *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	res, err := tx.tx.ExecContext(ctx, tx.db.rebind(query), args...)
+	return res, normalize(err)
+}
+
+// Query runs a query written with ? placeholders.
+func (tx *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	rows, err := tx.tx.QueryContext(ctx, tx.db.rebind(query), args...)
+	return rows, normalize(err)
+}
+
+// QueryRow runs a query written with ? placeholders that returns one row.
+func (tx *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return tx.tx.QueryRowContext(ctx, tx.db.rebind(query), args...)
+}
+
+// NewID returns a new time-ordered id (UUIDv7 as text).
+func NewID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// Engine returns the engine of the transaction's database.
+func (tx *Tx) Engine() Engine { return tx.db.engine }
+
+// notFound maps sql.ErrNoRows to a domain not-found error.
+func notFound(err error, zh, en string) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return casework.NotFound(zh, en)
+	}
+	return err
+}

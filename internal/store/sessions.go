@@ -1,0 +1,316 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"kangfu/internal/casework"
+)
+
+// Credentials is what sign-in needs to know about an account.
+type Credentials struct {
+	UserID       string
+	Username     string
+	OrgID        string
+	PasswordHash string
+	TOTPSecret   string // decrypted; "" when none
+	TOTPEnabled  bool
+	TOTPExempt   bool
+	TOTPLastStep int64
+	Disabled     bool
+	FailedLogins int
+	LockedUntil  time.Time
+}
+
+// CredentialsByUsername loads an account for sign-in. No actor: the caller
+// is the sign-in use case itself, before anyone is signed in.
+func (db *DB) CredentialsByUsername(ctx context.Context, username string) (*Credentials, error) {
+	return db.credentials(ctx, `u.username = ?`, strings.ToLower(strings.TrimSpace(username)))
+}
+
+// CredentialsByID loads an account's credentials (re-authentication).
+func (db *DB) CredentialsByID(ctx context.Context, userID string) (*Credentials, error) {
+	return db.credentials(ctx, `u.id = ?`, userID)
+}
+
+func (db *DB) credentials(ctx context.Context, where string, arg string) (*Credentials, error) {
+	var c Credentials
+	var locked sql.NullTime
+	var sealed string
+	err := db.Read(ctx, func(tx *Tx) error {
+		return tx.QueryRow(ctx, `SELECT u.id, u.username, u.org_id, u.password_hash, u.totp_secret, u.totp_enabled, u.totp_exempt, u.totp_last_step,
+			u.disabled, u.failed_logins, u.locked_until FROM users u WHERE `+where, arg).Scan(
+			&c.UserID, &c.Username, &c.OrgID, &c.PasswordHash, &sealed, &c.TOTPEnabled, &c.TOTPExempt, &c.TOTPLastStep, &c.Disabled, &c.FailedLogins, &locked)
+	})
+	if err != nil {
+		return nil, notFound(err, "用户", "user")
+	}
+	c.LockedUntil = scanTime(locked)
+	if c.TOTPSecret, err = db.vault.Open(sealed, "user.totp:"+c.UserID); err != nil {
+		return nil, fmt.Errorf("open totp secret of %s: %w", c.UserID, err)
+	}
+	return &c, nil
+}
+
+// RecordLoginFailure counts a failed sign-in, locks the account for lockFor
+// once failures reach lockAfter, and audits the attempt. userID may be ""
+// for an unknown username; lockAfter 0 audits without counting (an attempt
+// on a disabled or already locked account). It returns whether the account
+// is now locked.
+func (db *DB) RecordLoginFailure(ctx context.Context, userID, username, ip, why string, lockAfter int, lockFor time.Duration) (bool, error) {
+	locked := false
+	err := db.Write(ctx, func(tx *Tx) error {
+		orgID := ""
+		if userID != "" {
+			var failed int
+			if err := tx.QueryRow(ctx, `SELECT failed_logins + 1, org_id FROM users WHERE id = ?`, userID).Scan(&failed, &orgID); err != nil {
+				return err
+			}
+			if lockAfter <= 0 {
+				failed--
+			}
+			var until any
+			if lockAfter > 0 && failed >= lockAfter {
+				until, locked = tx.now.Add(lockFor), true
+			}
+			if _, err := tx.Exec(ctx, `UPDATE users SET failed_logins = ?, locked_until = COALESCE(?, locked_until) WHERE id = ?`, failed, until, userID); err != nil {
+				return err
+			}
+		}
+		actor := &casework.Actor{UserID: userID, Username: username, IP: ip}
+		detail := map[string]any{"why": why}
+		if locked {
+			detail["locked_until"] = tx.now.Add(lockFor).Format(time.RFC3339)
+		}
+		return tx.Audit(ctx, actor, AuditEntry{Action: "auth.login_failed", TargetType: "user", TargetID: userID, OrgID: orgID, Detail: detail})
+	})
+	return locked, err
+}
+
+// Session is a signed-in session (console cookie or API bearer token).
+type Session struct {
+	TokenHash  string
+	UserID     string
+	Kind       string // "web" or "api"
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	ExpiresAt  time.Time // absolute timeout
+}
+
+// CreateSession records a successful sign-in: it stores the session, resets
+// the failure count and audits the sign-in.
+func (db *DB) CreateSession(ctx context.Context, s Session, ip, userAgent, method string) error {
+	return db.Write(ctx, func(tx *Tx) error {
+		var orgID, username string
+		if err := tx.QueryRow(ctx, `SELECT org_id, username FROM users WHERE id = ?`, s.UserID).Scan(&orgID, &username); err != nil {
+			return notFound(err, "用户", "user")
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO sessions (token_hash, user_id, kind, created_at, last_seen_at, expires_at, ip, user_agent) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			s.TokenHash, s.UserID, s.Kind, tx.now, tx.now, s.ExpiresAt.UTC(), ip, truncate(userAgent, 300)); err != nil {
+			return fmt.Errorf("insert session: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE users SET failed_logins = 0, locked_until = NULL, last_login_at = ? WHERE id = ?`, tx.now, s.UserID); err != nil {
+			return err
+		}
+		actor := &casework.Actor{UserID: s.UserID, Username: username, IP: ip}
+		return tx.Audit(ctx, actor, AuditEntry{Action: "auth.login", TargetType: "user", TargetID: s.UserID, OrgID: orgID,
+			Detail: map[string]any{"kind": s.Kind, "method": method}})
+	})
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
+// ErrSessionExpired is returned for a session past its idle or absolute
+// timeout, revoked, or of a disabled user.
+var ErrSessionExpired = casework.Errorf(casework.EUNAUTHORIZED, "登录已过期，请重新登录", "your session has expired; please sign in again")
+
+// SessionActor resolves a session token hash to the actor behind it. It
+// refreshes last_seen_at at most once a minute, so a page view is not a
+// write each time.
+func (db *DB) SessionActor(ctx context.Context, tokenHash, kind string, idle time.Duration) (*casework.Actor, *casework.User, error) {
+	var s Session
+	var revoked sql.NullTime
+	var u *casework.User
+	err := db.Read(ctx, func(tx *Tx) error {
+		err := tx.QueryRow(ctx, `SELECT user_id, kind, created_at, last_seen_at, expires_at, revoked_at FROM sessions WHERE token_hash = ?`, tokenHash).Scan(
+			&s.UserID, &s.Kind, &s.CreatedAt, &s.LastSeenAt, &s.ExpiresAt, &revoked)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrSessionExpired
+		}
+		if err != nil {
+			return err
+		}
+		if revoked.Valid || s.Kind != kind || !tx.now.Before(s.ExpiresAt) || !tx.now.Before(s.LastSeenAt.Add(idle)) {
+			return ErrSessionExpired
+		}
+		u, err = tx.userByID(ctx, s.UserID)
+		if err != nil {
+			return err
+		}
+		if u.Disabled {
+			return ErrSessionExpired
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if db.now().Sub(s.LastSeenAt) > time.Minute {
+		err := db.Write(ctx, func(tx *Tx) error {
+			_, err := tx.Exec(ctx, `UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?`, tx.now, tokenHash)
+			return err
+		})
+		if err != nil {
+			return nil, nil, fmt.Errorf("touch session: %w", err)
+		}
+	}
+	actor := &casework.Actor{UserID: u.ID, Username: u.Username, Name: u.DisplayName, Grants: u.Grants}
+	return actor, u, nil
+}
+
+// RevokeSession ends a session (sign-out, token revocation).
+func (db *DB) RevokeSession(ctx context.Context, actor *casework.Actor, tokenHash string) error {
+	return db.Write(ctx, func(tx *Tx) error {
+		res, err := tx.Exec(ctx, `UPDATE sessions SET revoked_at = ? WHERE token_hash = ? AND user_id = ? AND revoked_at IS NULL`, tx.now, tokenHash, actor.UserID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		return tx.Audit(ctx, actor, AuditEntry{Action: "auth.logout", TargetType: "user", TargetID: actor.UserID, OrgID: tx.homeOrg(ctx, actor.UserID)})
+	})
+}
+
+func (tx *Tx) homeOrg(ctx context.Context, userID string) string {
+	var org string
+	_ = tx.QueryRow(ctx, `SELECT org_id FROM users WHERE id = ?`, userID).Scan(&org)
+	return org
+}
+
+// SetPendingTOTP stores a new, not yet confirmed TOTP secret for the
+// actor's own account (encrypted); it takes effect in EnableTOTP.
+func (db *DB) SetPendingTOTP(ctx context.Context, actor *casework.Actor, secret string) error {
+	sealed, err := db.vault.Seal(secret, "user.totp:"+actor.UserID)
+	if err != nil {
+		return err
+	}
+	return db.Write(ctx, func(tx *Tx) error {
+		res, err := tx.Exec(ctx, `UPDATE users SET totp_secret = ?, updated_at = ? WHERE id = ? AND NOT totp_enabled`, sealed, tx.now, actor.UserID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return casework.Errorf(casework.ECONFLICT, "两步验证已启用；请先停用再重新绑定", "two-factor sign-in is already on; turn it off first to enrol again")
+		}
+		return nil
+	})
+}
+
+// EnableTOTP switches the second factor on after the first code was
+// confirmed at step, and stores the hashes of fresh recovery codes.
+func (db *DB) EnableTOTP(ctx context.Context, actor *casework.Actor, step int64, recoveryHashes []string) error {
+	return db.Write(ctx, func(tx *Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE users SET totp_enabled = ?, totp_last_step = ?, updated_at = ? WHERE id = ?`, true, step, tx.now, actor.UserID); err != nil {
+			return err
+		}
+		if err := tx.replaceRecoveryCodes(ctx, actor.UserID, recoveryHashes); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, actor, AuditEntry{Action: "account.totp_enable", TargetType: "user", TargetID: actor.UserID, OrgID: tx.homeOrg(ctx, actor.UserID)})
+	})
+}
+
+func (tx *Tx) replaceRecoveryCodes(ctx context.Context, userID string, hashes []string) error {
+	if _, err := tx.Exec(ctx, `DELETE FROM recovery_codes WHERE user_id = ?`, userID); err != nil {
+		return err
+	}
+	for _, h := range hashes {
+		if _, err := tx.Exec(ctx, `INSERT INTO recovery_codes (user_id, code_hash) VALUES (?, ?)`, userID, h); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DisableTOTP turns the second factor off for a user: the actor's own
+// account, or one the actor manages (a lost phone).
+func (db *DB) DisableTOTP(ctx context.Context, actor *casework.Actor, userID, reason string) error {
+	return db.Write(ctx, func(tx *Tx) error {
+		u, err := tx.userFor(ctx, actor, userID, true)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE users SET totp_enabled = ?, totp_secret = '', totp_last_step = 0, updated_at = ? WHERE id = ?`, false, tx.now, u.ID); err != nil {
+			return err
+		}
+		if err := tx.replaceRecoveryCodes(ctx, u.ID, nil); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, actor, AuditEntry{Action: "user.totp_disable", TargetType: "user", TargetID: u.ID, OrgID: u.OrgID, Reason: reason})
+	})
+}
+
+// UseTOTPStep records that the code of a time step was accepted; false if
+// that step (or a later one) was used already — a replayed code.
+func (db *DB) UseTOTPStep(ctx context.Context, userID string, step int64) (bool, error) {
+	ok := false
+	err := db.Write(ctx, func(tx *Tx) error {
+		res, err := tx.Exec(ctx, `UPDATE users SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?`, step, userID, step)
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		ok = n == 1
+		return nil
+	})
+	return ok, err
+}
+
+// UseRecoveryCode spends a recovery code; false if unknown or used.
+func (db *DB) UseRecoveryCode(ctx context.Context, userID, codeHash string) (bool, error) {
+	ok := false
+	err := db.Write(ctx, func(tx *Tx) error {
+		res, err := tx.Exec(ctx, `UPDATE recovery_codes SET used_at = ? WHERE user_id = ? AND code_hash = ? AND used_at IS NULL`, tx.now, userID, codeHash)
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		ok = n == 1
+		return nil
+	})
+	return ok, err
+}
+
+// RecoveryCodesLeft counts the unused recovery codes of the actor.
+func (db *DB) RecoveryCodesLeft(ctx context.Context, actor *casework.Actor) (int, error) {
+	var n int
+	err := db.Read(ctx, func(tx *Tx) error {
+		return tx.QueryRow(ctx, `SELECT COUNT(*) FROM recovery_codes WHERE user_id = ? AND used_at IS NULL`, actor.UserID).Scan(&n)
+	})
+	return n, err
+}
+
+// Mark sets a once-only marker; false if it was set already.
+func (db *DB) Mark(ctx context.Context, name string) (bool, error) {
+	ok := false
+	err := db.Write(ctx, func(tx *Tx) error {
+		res, err := tx.Exec(ctx, `INSERT INTO markers (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`, name, tx.now)
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		ok = n == 1
+		return nil
+	})
+	return ok, err
+}

@@ -1,0 +1,373 @@
+// Package web is the staff console (工作台): server-rendered pages with
+// cookie sessions. Handlers parse input, call the store or auth use cases
+// with the signed-in actor, and render; no rule lives here.
+package web
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+	"time"
+
+	"kangfu/internal/auth"
+	"kangfu/internal/casework"
+	"kangfu/internal/httpx"
+	"kangfu/internal/i18n"
+	"kangfu/internal/store"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// SessionCookie is the name of the console's session cookie.
+const SessionCookie = "kangfu_session"
+
+// Console serves the staff console.
+type Console struct {
+	DB         *store.DB
+	Auth       *auth.Service
+	Log        *slog.Logger
+	TrustProxy bool
+
+	pages  map[string]*template.Template
+	assets map[string]string // file name → content hash
+}
+
+// New parses every template (a broken template fails at start, not on
+// first view) and fingerprints the static files.
+func New(db *store.DB, a *auth.Service, log *slog.Logger) (*Console, error) {
+	c := &Console{DB: db, Auth: a, Log: log, pages: map[string]*template.Template{}, assets: map[string]string{}}
+	err := fs.WalkDir(staticFS, "static", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := staticFS.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		c.assets[strings.TrimPrefix(p, "static/")] = hex.EncodeToString(sum[:4])
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range names {
+		base := path.Base(n)
+		if base == "layout.html" {
+			continue
+		}
+		t, err := template.New(base).Funcs(c.funcs()).ParseFS(templateFS, "templates/layout.html", n)
+		if err != nil {
+			return nil, fmt.Errorf("parse template %s: %w", base, err)
+		}
+		c.pages[strings.TrimSuffix(base, ".html")] = t
+	}
+	return c, nil
+}
+
+// req is what a console handler knows about the request.
+type req struct {
+	Actor *casework.Actor
+	User  *casework.User
+	Lang  string
+	Token string
+}
+
+type handlerFunc func(w http.ResponseWriter, r *http.Request, q *req) error
+
+// Routes is the console's route table.
+func (c *Console) Routes() []httpx.Route {
+	any := httpx.Access{}
+	orgs := httpx.Access{Perm: casework.PermViewOrgs}
+	orgTarget := httpx.Access{Perm: casework.PermViewOrgs, Target: "org"}
+	manageOrg := httpx.Access{Perm: casework.PermManageOrgs, Target: "org"}
+	users := httpx.Access{Perm: casework.PermManageUsers}
+	userTarget := httpx.Access{Perm: casework.PermManageUsers, Target: "user"}
+	grantTarget := httpx.Access{Perm: casework.PermManageUsers, Target: "grant"}
+	public := httpx.Access{Public: true}
+	rt := func(method, pattern string, a httpx.Access, h handlerFunc, summary string) httpx.Route {
+		return httpx.Route{Method: method, Pattern: pattern, Access: a, Handler: c.wrap(a, h), Summary: summary}
+	}
+	return []httpx.Route{
+		{Method: "GET", Pattern: "/static/{hash}/{file...}", Access: public, Handler: http.HandlerFunc(c.static), Summary: "static files"},
+		rt("GET", "/login", public, c.loginPage, "sign-in form"),
+		rt("POST", "/login", public, c.login, "sign in"),
+		rt("POST", "/lang", public, c.setLang, "switch language"),
+		rt("POST", "/logout", any, c.logout, "sign out"),
+		rt("GET", "/{$}", any, c.dashboard, "dashboard"),
+		rt("GET", "/account", any, c.account, "my account"),
+		rt("POST", "/account/password", any, c.changePassword, "change my password"),
+		rt("POST", "/account/totp/start", any, c.totpStart, "start TOTP enrolment"),
+		rt("POST", "/account/totp/confirm", any, c.totpConfirm, "confirm TOTP enrolment"),
+		rt("GET", "/orgs", orgs, c.orgList, "org tree"),
+		rt("GET", "/orgs/{id}", orgTarget, c.orgView, "org details"),
+		rt("POST", "/orgs/{id}/children", manageOrg, c.orgCreate, "add a child org"),
+		rt("POST", "/orgs/{id}", manageOrg, c.orgUpdate, "edit an org"),
+		rt("POST", "/orgs/{id}/move", manageOrg, c.orgMove, "move an org"),
+		rt("POST", "/orgs/{id}/retire", manageOrg, c.orgRetire, "retire an org"),
+		rt("POST", "/orgs/{id}/delete", manageOrg, c.orgDelete, "delete an org"),
+		rt("GET", "/users", users, c.userList, "staff accounts"),
+		rt("GET", "/users/new", users, c.userNew, "new account form"),
+		rt("POST", "/users", users, c.userCreate, "create an account"),
+		rt("GET", "/users/{id}", userTarget, c.userView, "account details"),
+		rt("POST", "/users/{id}/grants", userTarget, c.userGrant, "grant a role"),
+		rt("POST", "/grants/{id}/revoke", grantTarget, c.userRevoke, "revoke a role"),
+		rt("POST", "/users/{id}/password", userTarget, c.userResetPassword, "reset a password"),
+		rt("POST", "/users/{id}/disable", userTarget, c.userDisable, "disable an account"),
+		rt("POST", "/users/{id}/enable", userTarget, c.userEnable, "enable an account"),
+		rt("POST", "/users/{id}/totp/reset", userTarget, c.userResetTOTP, "turn off a user's TOTP"),
+		rt("GET", "/audit", httpx.Access{Perm: casework.PermReadAudit}, c.auditList, "audit log"),
+	}
+}
+
+// wrap authenticates (unless public), checks the route's permission and
+// renders any error the handler returns.
+func (c *Console) wrap(a httpx.Access, h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := &req{Lang: i18n.FromRequest(r)}
+		if !a.Public || r.URL.Path == "/login" {
+			if ck, err := r.Cookie(SessionCookie); err == nil {
+				q.Token = ck.Value
+			}
+			actor, u, err := c.Auth.Authenticate(r.Context(), q.Token, "web", httpx.ClientIP(r, c.TrustProxy))
+			switch {
+			case err == nil:
+				q.Actor, q.User = actor, u
+				httpx.SetActor(r.Context(), actor.Username)
+				if ck, err := r.Cookie(i18n.CookieName); (err != nil || ck.Value == "") && u.Lang != "" {
+					q.Lang = u.Lang
+				}
+			case a.Public:
+			case auth.IsUnauthorized(err):
+				c.toLogin(w, r)
+				return
+			default:
+				c.fail(w, r, q, err)
+				return
+			}
+		}
+		if !a.Public {
+			if next := c.mustGo(q, r); next != "" {
+				http.Redirect(w, r, next, http.StatusSeeOther)
+				return
+			}
+			if a.Perm != "" && !q.Actor.CanAnywhere(a.Perm) {
+				c.fail(w, r, q, casework.Errorf(casework.EFORBIDDEN, "您的角色不能使用此功能", "your role cannot use this page"))
+				return
+			}
+		}
+		if err := h(w, r, q); err != nil {
+			c.fail(w, r, q, err)
+		}
+	})
+}
+
+// mustGo returns where a signed-in user must go first: enrol a second
+// factor when policy requires one, or replace a temporary password.
+func (c *Console) mustGo(q *req, r *http.Request) string {
+	p := r.URL.Path
+	if p == "/logout" || strings.HasPrefix(p, "/account") {
+		return ""
+	}
+	if q.User.MustChangePassword {
+		return "/account?must=password"
+	}
+	if q.Actor.RequiresTOTP() && !q.User.TOTPEnabled && !q.User.TOTPExempt {
+		return "/account?must=totp"
+	}
+	return ""
+}
+
+func (c *Console) toLogin(w http.ResponseWriter, r *http.Request) {
+	next := r.URL.RequestURI()
+	if r.Method != http.MethodGet {
+		next = "/"
+	}
+	http.Redirect(w, r, "/login?next="+url.QueryEscape(next), http.StatusSeeOther)
+}
+
+// fail renders an error page with the status of the error's code. The
+// message of a domain error is safe to show; anything else is logged with
+// the request id and shown as a generic message.
+func (c *Console) fail(w http.ResponseWriter, r *http.Request, q *req, err error) {
+	code := casework.ErrorCode(err)
+	if code == casework.EUNAUTHORIZED {
+		c.toLogin(w, r)
+		return
+	}
+	status := httpx.Status(code)
+	if status >= 500 {
+		c.Log.ErrorContext(r.Context(), "console error", "err", err, "path", r.URL.Path)
+	}
+	c.render(w, r, q, status, "error", map[string]any{
+		"Status": status, "Message": casework.ErrorMessage(err, q.Lang), "RequestID": httpx.RequestID(r.Context()),
+	})
+}
+
+// view is the data every page gets.
+type view struct {
+	Lang  string
+	Actor *casework.Actor
+	User  *casework.User
+	Path  string
+	Flash string
+	Nav   []navItem
+	D     any
+	ReqID string
+	Now   time.Time
+}
+
+type navItem struct {
+	Href, Key string
+	Active    bool
+}
+
+func (c *Console) nav(q *req, current string) []navItem {
+	if q.Actor == nil {
+		return nil
+	}
+	items := []navItem{{Href: "/", Key: "nav.dashboard"}}
+	if q.Actor.CanAnywhere(casework.PermViewOrgs) {
+		items = append(items, navItem{Href: "/orgs", Key: "nav.orgs"})
+	}
+	if q.Actor.CanAnywhere(casework.PermManageUsers) {
+		items = append(items, navItem{Href: "/users", Key: "nav.users"})
+	}
+	if q.Actor.CanAnywhere(casework.PermReadAudit) {
+		items = append(items, navItem{Href: "/audit", Key: "nav.audit"})
+	}
+	items = append(items, navItem{Href: "/account", Key: "nav.account"})
+	for i := range items {
+		h := items[i].Href
+		items[i].Active = current == h || (h != "/" && strings.HasPrefix(current, h))
+	}
+	return items
+}
+
+// render executes a page into a buffer first, so a template error becomes a
+// clean 500 instead of half a page.
+func (c *Console) render(w http.ResponseWriter, r *http.Request, q *req, status int, page string, data any) {
+	t, ok := c.pages[page]
+	if !ok {
+		http.Error(w, "no page "+page, http.StatusInternalServerError)
+		return
+	}
+	v := view{Lang: q.Lang, Actor: q.Actor, User: q.User, Path: r.URL.Path, D: data, Nav: c.nav(q, r.URL.Path),
+		ReqID: httpx.RequestID(r.Context()), Now: time.Now()}
+	if f := r.URL.Query().Get("flash"); f != "" {
+		if _, ok := i18n.Keys(q.Lang)["flash."+f]; ok {
+			v.Flash = i18n.T(q.Lang, "flash."+f)
+		}
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
+		c.Log.ErrorContext(r.Context(), "render", "page", page, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// static serves embedded files under a content-hash path segment, cached
+// for a year: a changed file gets a new URL.
+func (c *Console) static(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("file")
+	hash, ok := c.assets[name]
+	if !ok || r.PathValue("hash") != hash {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	http.ServeFileFS(w, r, staticFS, "static/"+name)
+}
+
+// asset returns the fingerprinted URL of a static file.
+func (c *Console) asset(name string) string {
+	return "/static/" + c.assets[name] + "/" + name
+}
+
+func (c *Console) funcs() template.FuncMap {
+	return template.FuncMap{
+		"t":     i18n.T,
+		"asset": c.asset,
+		"role":  func(lang string, r casework.Role) string { return i18n.T(lang, "role."+string(r)) },
+		"kind":  func(lang string, k casework.OrgKind) string { return i18n.T(lang, "kind."+string(k)) },
+		"time": func(t time.Time) string {
+			if t.IsZero() {
+				return "—"
+			}
+			return t.In(casework.LoadLocation("")).Format("2006-01-02 15:04:05")
+		},
+		"indent": func(o *casework.Org, base int) int { return (o.Depth() - base) * 20 },
+		"roles":  func() []casework.Role { return casework.Roles },
+		"kinds":  func() []casework.OrgKind { return casework.OrgKinds },
+		"add":    func(a, b int) int { return a + b },
+		"can": func(a *casework.Actor, p string, orgPath string) bool {
+			return a != nil && a.Can(casework.Perm(p), orgPath)
+		},
+		"canany": func(a *casework.Actor, p string) bool { return a != nil && a.CanAnywhere(casework.Perm(p)) },
+		// safeURL passes our own generated data: URI (the TOTP QR code).
+		"safeURL": func(s string) template.URL {
+			if strings.HasPrefix(s, "data:image/png;base64,") {
+				return template.URL(s)
+			}
+			return ""
+		},
+	}
+}
+
+// formError re-renders a form page with the error next to its field.
+type formError struct {
+	Field   string
+	Message string
+}
+
+func toFormError(err error, lang string) (*formError, bool) {
+	var e *casework.Error
+	if !errors.As(err, &e) || (e.Code != casework.EINVALID && e.Code != casework.ECONFLICT) {
+		return nil, false
+	}
+	return &formError{Field: e.Field, Message: e.Message(lang)}, true
+}
+
+// redirect sends the browser on after a successful post (post/redirect/get).
+func redirect(w http.ResponseWriter, r *http.Request, to, flash string) error {
+	if flash != "" {
+		sep := "?"
+		if strings.Contains(to, "?") {
+			sep = "&"
+		}
+		to += sep + "flash=" + url.QueryEscape(flash)
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+	return nil
+}
+
+// safeNext accepts only a local path as a redirect target.
+func safeNext(next string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/"
+	}
+	return next
+}
