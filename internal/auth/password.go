@@ -82,6 +82,11 @@ func CheckPassword(ctx context.Context, encoded, pw string) (bool, error) {
 	if err != nil {
 		return false, ErrBadHash
 	}
+	// Bounds keep a corrupt or hostile hash from panicking argon2 or from
+	// asking for gigabytes of memory.
+	if t < 1 || t > 16 || p < 1 || m < 8*uint32(p) || m > 256*1024 || len(salt) < 8 || len(want) < 16 || len(want) > 64 {
+		return false, ErrBadHash
+	}
 	if err := acquire(ctx); err != nil {
 		return false, err
 	}

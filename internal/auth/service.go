@@ -111,7 +111,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*LoginResult, error
 		if _, err := s.DB.RecordLoginFailure(ctx, c.UserID, c.Username, in.IP, "locked", 0, 0); err != nil {
 			return nil, err
 		}
-		return nil, lockedErr(c.LockedUntil)
+		return nil, lockedErr(c.LockedUntil, now)
 	}
 	ok, err := CheckPassword(ctx, c.PasswordHash, in.Password)
 	if err != nil {
@@ -181,7 +181,7 @@ func (s *Service) fail(ctx context.Context, c *store.Credentials, ip, why string
 		return err
 	}
 	if locked {
-		return lockedErr(s.Now().Add(s.Policy.LockFor))
+		return lockedErr(s.Now().Add(s.Policy.LockFor), s.Now())
 	}
 	if strings.Contains(why, "totp") || strings.Contains(why, "recovery") {
 		return casework.Errorf(casework.EUNAUTHORIZED, "动态验证码错误或已使用", "the code is wrong or was already used")
@@ -189,8 +189,8 @@ func (s *Service) fail(ctx context.Context, c *store.Credentials, ip, why string
 	return errBadCredentials
 }
 
-func lockedErr(until time.Time) error {
-	mins := int(time.Until(until).Round(time.Minute) / time.Minute)
+func lockedErr(until, now time.Time) error {
+	mins := int((until.Sub(now) + time.Minute - 1) / time.Minute) // round up: never promise too early
 	if mins < 1 {
 		mins = 1
 	}

@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -65,9 +67,15 @@ func (tx *Tx) Audit(ctx context.Context, actor *casework.Actor, e AuditEntry) er
 		r.Detail = string(b)
 	}
 	r.Hash = chainHash(tx.db.keys.Audit, &r)
-	_, err = tx.Exec(ctx, `INSERT INTO audit_log (seq, id, at, actor_id, actor_name, ip, action, target_type, target_id, org_id, reason, detail, prev_hash, hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.Seq, r.ID, r.At, r.ActorID, r.ActorName, r.IP, r.Action, r.TargetType, r.TargetID, r.OrgID, r.Reason, r.Detail, r.PrevHash, r.Hash)
+	var orgPath string
+	if e.OrgID != "" {
+		if err := tx.QueryRow(ctx, `SELECT path FROM orgs WHERE id = ?`, e.OrgID).Scan(&orgPath); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("audit org path: %w", err)
+		}
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO audit_log (seq, id, at, actor_id, actor_name, ip, action, target_type, target_id, org_id, org_path, reason, detail, prev_hash, hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.Seq, r.ID, r.At, r.ActorID, r.ActorName, r.IP, r.Action, r.TargetType, r.TargetID, r.OrgID, orgPath, r.Reason, r.Detail, r.PrevHash, r.Hash)
 	if err != nil {
 		return fmt.Errorf("append audit: %w", err)
 	}
@@ -164,13 +172,15 @@ type AuditFilter struct {
 }
 
 // ListAudit returns audit rows, newest first, that the actor may read: rows
-// about orgs in the subtrees where the actor holds PermReadAudit; rows tied
-// to no org (a failed sign-in with an unknown name) only for a grant at a root.
+// about orgs in the subtrees where the actor holds PermReadAudit (by the
+// org's current place in the tree, or where it stood when the row was
+// written if the org is gone); rows tied to no org (a failed sign-in with
+// an unknown name) only for a grant at a root.
 func (db *DB) ListAudit(ctx context.Context, actor *casework.Actor, f AuditFilter) ([]AuditRecord, int, error) {
 	paths := actor.Scope(casework.PermReadAudit)
-	scope, args := scopeClause("o.path", paths)
+	scope, args := scopeClause("COALESCE(o.path, a.org_path)", paths)
 	for _, p := range paths {
-		if strings.Count(p, "/") == 2 {
+		if strings.Count(p, "/") <= 2 { // "/" (the command line) or "/rootid/"
 			scope = "(" + scope + " OR a.org_id = '')"
 			break
 		}

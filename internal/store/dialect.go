@@ -99,14 +99,6 @@ func likeContains(s string) string {
 	return "%" + strings.TrimSuffix(likePrefix(s), "%") + "%"
 }
 
-// nullTime is a nullable timestamp column: the zero time is NULL.
-func nullTime(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t.UTC()
-}
-
 // scanTime turns a scanned nullable timestamp into a time (zero for NULL).
 func scanTime(nt sql.NullTime) time.Time {
 	if !nt.Valid {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"kangfu/internal/casework"
 )
@@ -313,5 +312,3 @@ func (db *DB) UserIDByName(ctx context.Context, username string) (string, error)
 	})
 	return id, notFound(err, "用户", "user")
 }
-
-var _ = time.Now

@@ -78,6 +78,7 @@ CREATE TABLE audit_log (
     target_type TEXT NOT NULL DEFAULT '',
     target_id   TEXT NOT NULL DEFAULT '',
     org_id      TEXT NOT NULL DEFAULT '',
+    org_path    TEXT NOT NULL DEFAULT '', -- the org's path when written: scopes rows whose org is gone
     reason      TEXT NOT NULL DEFAULT '',
     detail      TEXT NOT NULL DEFAULT '',
     prev_hash   TEXT NOT NULL,

@@ -1,0 +1,225 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"kangfu/internal/browsertest"
+)
+
+// lineWriter collects output and reports the server's URL once printed.
+type lineWriter struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+	url chan string
+}
+
+var urlRE = regexp.MustCompile(`running at (http://\S+)`)
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	if m := urlRE.FindStringSubmatch(w.buf.String()); m != nil && w.url != nil {
+		w.url <- m[1]
+		w.url = nil
+	}
+	return len(p), nil
+}
+
+func (w *lineWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+func envFrom(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+// startServer runs the real program (`kangfu serve --demo`) on :0 with a
+// temporary data dir and returns its URL; the server stops with the test.
+func startServer(t *testing.T, dataDir string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &lineWriter{url: make(chan string, 1)}
+	var stderr bytes.Buffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--demo", "--addr", "127.0.0.1:0", "--data-dir", dataDir, "--log-level", "warn"},
+			envFrom(map[string]string{}), out, &stderr)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("server stopped with %v", err)
+		}
+	})
+	select {
+	case u := <-out.url:
+		return u
+	case err := <-done:
+		t.Fatalf("server exited: %v\n%s\n%s", err, out.String(), stderr.String())
+	case <-time.After(60 * time.Second):
+		t.Fatalf("server did not start:\n%s\n%s", out.String(), stderr.String())
+	}
+	return ""
+}
+
+func TestEndToEndAPIAndConsole(t *testing.T) {
+	dir := t.TempDir()
+	base := startServer(t, dir)
+
+	// The API: sign in, then use the token.
+	resp, err := http.Post(base+"/api/v1/auth/login", "application/json", strings.NewReader(`{"username":"office","password":"kangfu-demo"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var login struct {
+		Token     string    `json:"token"`
+		ExpiresAt time.Time `json:"expires_at"`
+	}
+	json.NewDecoder(resp.Body).Decode(&login)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || login.Token == "" || login.ExpiresAt.Before(time.Now()) {
+		t.Fatalf("API login: %d %+v", resp.StatusCode, login)
+	}
+	req, _ := http.NewRequest("GET", base+"/api/v1/me", nil)
+	req.Header.Set("Authorization", "Bearer "+login.Token)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"username":"office"`) {
+		t.Fatalf("GET /api/v1/me: %d %s", resp.StatusCode, body)
+	}
+
+	// The console, in a real browser.
+	ctx := browsertest.New(t)
+	tctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	err = chromedp.Do(tctx,
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(`input[name=username]`),
+		chromedp.SendKeys(`input[name=username]`, "worker"),
+		chromedp.SendKeys(`input[name=password]`, "kangfu-demo"),
+		chromedp.Submit(`input[name=password]`),
+		chromedp.WaitVisible(`[data-testid=dashboard-title]`),
+	)
+	if err != nil {
+		t.Fatalf("console sign-in: %v", err)
+	}
+	title, err := chromedp.Run(tctx, chromedp.Text(`[data-testid=dashboard-title]`))
+	if err != nil || strings.TrimSpace(title) != "工作台" {
+		t.Fatalf("dashboard title %q, %v", title, err)
+	}
+	who, _ := chromedp.Run(tctx, chromedp.Text(`[data-testid=who]`))
+	if !strings.Contains(who, "worker") {
+		t.Fatalf("signed in as %q, want worker", who)
+	}
+	saveScreenshot(t, tctx, "dashboard-zh")
+	// Switch to English: the same page in the second language.
+	err = chromedp.Do(tctx, chromedp.Click(`[data-testid=lang-switch]`), chromedp.WaitReady(`html[lang=en]`), chromedp.WaitVisible(`[data-testid=dashboard-title]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	title, _ = chromedp.Run(tctx, chromedp.Text(`[data-testid=dashboard-title]`))
+	if strings.TrimSpace(title) != "Dashboard" {
+		t.Fatalf("after switching language the title is %q", title)
+	}
+	saveScreenshot(t, tctx, "dashboard-en")
+	// The worker sees the org tree of its own compound only.
+	if err := chromedp.Do(tctx, chromedp.Navigate(base+"/orgs"), chromedp.WaitVisible(`[data-testid=org-tree]`)); err != nil {
+		t.Fatal(err)
+	}
+	tree, _ := chromedp.Run(tctx, chromedp.Text(`[data-testid=org-tree]`))
+	if !strings.Contains(tree, "安椰厂区") || strings.Contains(tree, "海湾社区") {
+		t.Fatalf("worker's org tree:\n%s", tree)
+	}
+}
+
+// saveScreenshot writes a PNG when KANGFU_SCREENSHOT_DIR is set, so a
+// person can look at what the test saw.
+func saveScreenshot(t *testing.T, ctx context.Context, name string) {
+	dir := os.Getenv("KANGFU_SCREENSHOT_DIR")
+	if dir == "" {
+		return
+	}
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Logf("screenshot %s: %v", name, err)
+		return
+	}
+	os.MkdirAll(dir, 0o755)
+	os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644)
+}
+
+func TestConfigErrorsSayWhatToFix(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{"bad address", []string{"migrate", "--addr", "nonsense"}, nil, "KANGFU_ADDR"},
+		{"bad duration in env", []string{"migrate"}, map[string]string{"KANGFU_SESSION_IDLE": "soon"}, "KANGFU_SESSION_IDLE"},
+		{"unsupported database", []string{"migrate", "--db", "mysql://x"}, nil, "postgres://"},
+		{"missing secret key", []string{"migrate"}, nil, "kangfu keygen"},
+		{"bad secret key", []string{"migrate"}, map[string]string{"KANGFU_SECRET_KEY": "short"}, "at least 32"},
+		{"unknown command", []string{"fly"}, nil, "unknown command"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := map[string]string{"KANGFU_DATA_DIR": t.TempDir()}
+			for k, v := range tt.env {
+				env[k] = v
+			}
+			err := run(context.Background(), tt.args, envFrom(env), io.Discard, io.Discard)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("got %v, want an error mentioning %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestVerifyAuditCommand(t *testing.T) {
+	dir := t.TempDir()
+	env := envFrom(map[string]string{"KANGFU_DATA_DIR": dir})
+	if err := run(context.Background(), []string{"demo"}, env, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"verify-audit"}, env, &out, io.Discard); err != nil {
+		t.Fatalf("verify-audit on an intact log: %v", err)
+	}
+	if !strings.Contains(out.String(), "intact") {
+		t.Fatalf("output %q", out.String())
+	}
+	raw, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "kangfu.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.Exec(`UPDATE audit_log SET actor_name = 'someone-else' WHERE seq = 5`); err != nil {
+		t.Fatal(err)
+	}
+	err = run(context.Background(), []string{"verify-audit"}, env, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "row 5") {
+		t.Fatalf("verify-audit after tampering with row 5: %v", err)
+	}
+}

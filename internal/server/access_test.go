@@ -1,0 +1,281 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"kangfu/internal/auth"
+	"kangfu/internal/casework"
+	"kangfu/internal/server"
+	"kangfu/internal/store"
+	"kangfu/internal/store/storetest"
+)
+
+// accessRule is the expected access to one route, written by hand: which
+// roles may use it (in their own subtree), and a request body that makes
+// sense for it. A route registered without a rule here fails the test.
+type accessRule struct {
+	roles string // "public", "*" for every signed-in user, or role names
+	body  string // form or JSON; {in} and {out} are replaced by target ids, {parent} by an org the actor manages
+}
+
+var accessRules = map[string]accessRule{
+	"GET /healthz":                     {roles: "public"},
+	"GET /readyz":                      {roles: "public"},
+	"GET /metrics":                     {roles: "public"},
+	"GET /static/{hash}/{file...}":     {roles: "public"},
+	"GET /login":                       {roles: "public"},
+	"POST /login":                      {roles: "public", body: "username=u-worker&password=long-enough-pw"},
+	"POST /lang":                       {roles: "public", body: "lang=en&next=/"},
+	"POST /logout":                     {roles: "*"},
+	"GET /{$}":                         {roles: "*"},
+	"GET /account":                     {roles: "*"},
+	"POST /account/password":           {roles: "*", body: "current_password=x&new_password=y&confirm_password=y"},
+	"POST /account/totp/start":         {roles: "*"},
+	"POST /account/totp/confirm":       {roles: "*", body: "code=000000"},
+	"GET /orgs":                        {roles: "*"},
+	"GET /orgs/{id}":                   {roles: "*"},
+	"POST /orgs/{id}/children":         {roles: "admin", body: "name=新单位&kind=community"},
+	"POST /orgs/{id}":                  {roles: "admin", body: "name=改名&time_zone=Asia/Shanghai"},
+	"POST /orgs/{id}/move":             {roles: "admin", body: "parent_id={parent}"},
+	"POST /orgs/{id}/retire":           {roles: "admin", body: "reason=合并"},
+	"POST /orgs/{id}/delete":           {roles: "admin", body: "reason=建错"},
+	"GET /users":                       {roles: "admin"},
+	"GET /users/new":                   {roles: "admin"},
+	"POST /users":                      {roles: "admin", body: "username=newuser&org_id={parent}&password=long-enough-1"},
+	"GET /users/{id}":                  {roles: "admin"},
+	"POST /users/{id}/grants":          {roles: "admin", body: "role=worker&org_id={parent}"},
+	"POST /grants/{id}/revoke":         {roles: "admin", body: "next=/users"},
+	"POST /users/{id}/password":        {roles: "admin", body: "password=long-enough-2"},
+	"POST /users/{id}/disable":         {roles: "admin", body: "reason=离职"},
+	"POST /users/{id}/enable":          {roles: "admin", body: "reason=复职"},
+	"POST /users/{id}/totp/reset":      {roles: "admin", body: "reason=手机丢失"},
+	"GET /audit":                       {roles: "auditor office"},
+	"GET /api/openapi.json":            {roles: "public"},
+	"POST /api/v1/auth/login":          {roles: "public", body: `{"username":"u-worker","password":"long-enough-pw"}`},
+	"POST /api/v1/auth/logout":         {roles: "*"},
+	"GET /api/v1/me":                   {roles: "*"},
+	"GET /api/v1/orgs":                 {roles: "*"},
+	"POST /api/v1/orgs":                {roles: "admin", body: `{"parent_id":"{parent}","kind":"community","name":"新单位"}`},
+	"GET /api/v1/orgs/{id}":            {roles: "*"},
+	"PATCH /api/v1/orgs/{id}":          {roles: "admin", body: `{"name":"改名"}`},
+	"POST /api/v1/orgs/{id}/move":      {roles: "admin", body: `{"parent_id":"{parent}"}`},
+	"POST /api/v1/orgs/{id}/retire":    {roles: "admin", body: `{"reason":"合并"}`},
+	"DELETE /api/v1/orgs/{id}":         {roles: "admin"},
+	"GET /api/v1/users":                {roles: "admin"},
+	"POST /api/v1/users":               {roles: "admin", body: `{"username":"newuser","org_id":"{parent}","password":"long-enough-1"}`},
+	"GET /api/v1/users/{id}":           {roles: "admin"},
+	"POST /api/v1/users/{id}/grants":   {roles: "admin", body: `{"role":"worker","org_id":"{parent}"}`},
+	"DELETE /api/v1/grants/{id}":       {roles: "admin"},
+	"POST /api/v1/users/{id}/password": {roles: "admin", body: `{"password":"long-enough-2"}`},
+	"POST /api/v1/users/{id}/disable":  {roles: "admin", body: `{"reason":"离职"}`},
+	"POST /api/v1/users/{id}/enable":   {roles: "admin", body: `{"reason":"复职"}`},
+	"GET /api/v1/audit":                {roles: "auditor office"},
+}
+
+// matrix is the world the access matrix runs in: every role granted at
+// street A; targets made fresh for each request under street A (inside)
+// or street B (outside).
+type matrix struct {
+	t       *testing.T
+	db      *store.DB
+	srv     *httptest.Server
+	streetA *casework.Org
+	streetB *casework.Org
+	tokens  map[casework.Role]map[string]string // role → kind ("web"/"api") → token
+	n       int
+}
+
+func newMatrix(t *testing.T) *matrix {
+	ctx := context.Background()
+	db := storetest.Open(t, storetest.Engines(t)[0], nil)
+	sys := casework.SystemActor("test")
+	mk := func(parent *casework.Org, kind casework.OrgKind, name string) *casework.Org {
+		in := casework.OrgInput{Kind: kind, Name: name}
+		if parent != nil {
+			in.ParentID = parent.ID
+		}
+		return storetest.Must(db.CreateOrg(ctx, sys, in))
+	}
+	county := mk(mk(mk(nil, casework.KindProvince, "省"), casework.KindCity, "市"), casework.KindCounty, "区")
+	m := &matrix{t: t, db: db, streetA: mk(county, casework.KindTownship, "甲街道"), streetB: mk(county, casework.KindTownship, "乙街道"),
+		tokens: map[casework.Role]map[string]string{}}
+	hash := storetest.Must(auth.HashPassword(ctx, "long-enough-pw"))
+	for _, role := range casework.Roles {
+		u := storetest.Must(db.CreateUser(ctx, sys, casework.UserInput{Username: "u-" + string(role), OrgID: m.streetA.ID, Password: "long-enough-pw"}, hash, false))
+		storetest.Must(db.GrantRole(ctx, sys, u.ID, role, m.streetA.ID))
+		if err := db.SetTOTPExempt(ctx, sys, u.ID, true); err != nil {
+			t.Fatal(err)
+		}
+		m.tokens[role] = map[string]string{}
+		for _, kind := range []string{"web", "api"} {
+			tok, hash := auth.NewToken()
+			if err := db.CreateSession(ctx, store.Session{TokenHash: hash, UserID: u.ID, Kind: kind, ExpiresAt: time.Now().Add(time.Hour)}, "127.0.0.1", "test", "test"); err != nil {
+				t.Fatal(err)
+			}
+			m.tokens[role][kind] = tok
+		}
+	}
+	srv, err := server.New(db, auth.NewService(db, auth.DefaultPolicy()), slog.New(slog.NewTextHandler(io.Discard, nil)), server.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.srv = httptest.NewServer(srv.Handler())
+	t.Cleanup(m.srv.Close)
+	return m
+}
+
+// target makes a fresh record of the kind under the street and returns its id.
+func (m *matrix) target(kind string, street *casework.Org) string {
+	ctx := context.Background()
+	sys := casework.SystemActor("test")
+	m.n++
+	org := storetest.Must(m.db.CreateOrg(ctx, sys, casework.OrgInput{ParentID: street.ID, Kind: casework.KindCommunity, Name: fmt.Sprintf("社区%d", m.n)}))
+	if kind == "org" {
+		return org.ID
+	}
+	u := storetest.Must(m.db.CreateUser(ctx, sys, casework.UserInput{Username: fmt.Sprintf("t%d", m.n), OrgID: org.ID, Password: "long-enough-pw"}, "$argon2id$x", false))
+	g := storetest.Must(m.db.GrantRole(ctx, sys, u.ID, casework.RoleWorker, org.ID))
+	if kind == "grant" {
+		return g.ID
+	}
+	return u.ID
+}
+
+// do sends the request as the role ("" for nobody) and returns the status
+// and, for a redirect, where it points.
+func (m *matrix) do(method, path, body, role string) (int, string) {
+	req, err := http.NewRequest(method, m.srv.URL+path, strings.NewReader(body))
+	if err != nil {
+		m.t.Fatal(err)
+	}
+	api := strings.HasPrefix(path, "/api/")
+	if body != "" {
+		if api {
+			req.Header.Set("Content-Type", "application/json")
+		} else {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+	}
+	if role != "" {
+		if api {
+			req.Header.Set("Authorization", "Bearer "+m.tokens[casework.Role(role)]["api"])
+		} else {
+			req.AddCookie(&http.Cookie{Name: "kangfu_session", Value: m.tokens[casework.Role(role)]["web"]})
+		}
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
+	if err != nil {
+		m.t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, resp.Header.Get("Location")
+}
+
+func TestAccessMatrix(t *testing.T) {
+	m := newMatrix(t)
+	srv, err := server.New(m.db, auth.NewService(m.db, auth.DefaultPolicy()), slog.New(slog.NewTextHandler(io.Discard, nil)), server.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	registered := map[string]bool{}
+	for _, rt := range srv.Routes() {
+		registered[rt.Key()] = true
+		rule, ok := accessRules[rt.Key()]
+		if !ok {
+			t.Errorf("route %s has no entry in accessRules: add who may use it", rt.Key())
+			continue
+		}
+		t.Run(rt.Key(), func(t *testing.T) { m.check(t, rt.Method, rt.Pattern, rt.Access.Target, rule) })
+	}
+	for key := range accessRules {
+		if !registered[key] {
+			t.Errorf("accessRules has %s, which is not a registered route", key)
+		}
+	}
+}
+
+func (m *matrix) check(t *testing.T, method, pattern, target string, rule accessRule) {
+	path := pattern
+	switch {
+	case strings.Contains(pattern, "{hash}"):
+		path = "/static/0/app.css" // wrong hash: 404, and public
+	case pattern == "/{$}":
+		path = "/"
+	}
+	if rule.roles == "public" {
+		if status, loc := m.do(method, path, rule.body, ""); status == http.StatusUnauthorized || strings.HasPrefix(loc, "/login?next=") {
+			t.Errorf("public route refused an anonymous caller: %d %s", status, loc)
+		}
+		return
+	}
+	fill := func(body, in, street string) string {
+		return strings.NewReplacer("{in}", in, "{parent}", street).Replace(body)
+	}
+	// Nobody signed in: the API says 401, the console sends to the sign-in page.
+	anonPath := strings.Replace(path, "{id}", "x", 1)
+	status, loc := m.do(method, anonPath, fill(rule.body, "x", m.streetA.ID), "")
+	if strings.HasPrefix(path, "/api/") && status != http.StatusUnauthorized {
+		t.Errorf("anonymous: got %d, want 401", status)
+	}
+	if !strings.HasPrefix(path, "/api/") && (status != http.StatusSeeOther || !strings.HasPrefix(loc, "/login?next=")) {
+		t.Errorf("anonymous: got %d %q, want 303 to /login", status, loc)
+	}
+	for _, role := range casework.Roles {
+		allowed := rule.roles == "*" || slices.Contains(strings.Fields(rule.roles), string(role))
+		scopes := []string{"in"}
+		if target != "" {
+			scopes = append(scopes, "out")
+		}
+		for _, scope := range scopes {
+			p := path
+			street := m.streetA
+			if scope == "out" {
+				street = m.streetB
+			}
+			if target != "" {
+				p = strings.Replace(path, "{id}", m.target(target, street), 1)
+			}
+			status, loc := m.do(method, p, fill(rule.body, "", m.streetA.ID), string(role))
+			denied := status == http.StatusForbidden || status == http.StatusNotFound || status == http.StatusUnauthorized ||
+				strings.HasPrefix(loc, "/login?next=")
+			switch {
+			case scope == "out" && status != http.StatusNotFound && (allowed || status != http.StatusForbidden):
+				t.Errorf("%s on a target outside its subtree: got %d %s, want 404", role, status, loc)
+			case scope == "in" && allowed && (denied || status >= 500):
+				t.Errorf("%s inside its subtree: got %d %s, want access", role, status, loc)
+			case scope == "in" && !allowed && !denied:
+				t.Errorf("%s inside its subtree: got %d %s, want 403 or 404", role, status, loc)
+			}
+		}
+		if method == "POST" && (pattern == "/logout" || pattern == "/api/v1/auth/logout") {
+			m.relogin(role)
+		}
+	}
+}
+
+// relogin gives the role fresh sessions after a sign-out route ended them.
+func (m *matrix) relogin(role casework.Role) {
+	ctx := context.Background()
+	u, err := m.db.UserIDByName(ctx, "u-"+string(role))
+	if err != nil {
+		m.t.Fatal(err)
+	}
+	for _, kind := range []string{"web", "api"} {
+		tok, hash := auth.NewToken()
+		if err := m.db.CreateSession(ctx, store.Session{TokenHash: hash, UserID: u, Kind: kind, ExpiresAt: time.Now().Add(time.Hour)}, "127.0.0.1", "test", "test"); err != nil {
+			m.t.Fatal(err)
+		}
+		m.tokens[role][kind] = tok
+	}
+}
