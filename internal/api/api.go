@@ -162,6 +162,8 @@ func decode(r *http.Request, v any) error {
 		switch {
 		case errors.Is(err, io.EOF):
 			return casework.Errorf(casework.EINVALID, "请求体为空", "the request body is empty")
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			return casework.Errorf(casework.EINVALID, "JSON 不完整", "the JSON body is incomplete")
 		case errors.As(err, &syn):
 			return casework.Errorf(casework.EINVALID, "JSON 格式错误（第 %d 字节）", "malformed JSON at byte %d", syn.Offset)
 		case errors.As(err, &typ):
@@ -170,7 +172,7 @@ func decode(r *http.Request, v any) error {
 			f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 			return casework.Invalid(f, "未知字段 %s", "unknown field %s", f)
 		}
-		return casework.Errorf(casework.EINVALID, "无法读取请求体：%v", "cannot read the body: %v", err)
+		return casework.Errorf(casework.EINVALID, "无法读取请求体（须为一个 JSON 对象）", "cannot read the body: it must be one JSON object")
 	}
 	return nil
 }

@@ -84,7 +84,8 @@ var errBadCredentials = casework.Errorf(casework.EUNAUTHORIZED, "用户名或密
 
 // Login checks the attempt against the per-address rate limit, the
 // account's lock, the password and the second factor, and on success opens
-// a session. Every failure is audited.
+// a session. Every failure past the rate limit is audited; attempts refused
+// by the rate limit are not, so a flood cannot flood the audit log too.
 func (s *Service) Login(ctx context.Context, in LoginInput) (*LoginResult, error) {
 	if !s.allow(in.IP) {
 		return nil, casework.Errorf(casework.ERATELIMIT, "尝试次数过多，请稍后再试", "too many sign-in attempts from your address; wait a minute and try again")

@@ -37,6 +37,7 @@ type AuditRecord struct {
 	TargetType string
 	TargetID   string
 	OrgID      string
+	OrgPath    string // the org's path when the row was written
 	OrgName    string
 	Reason     string
 	Detail     string
@@ -66,16 +67,15 @@ func (tx *Tx) Audit(ctx context.Context, actor *casework.Actor, e AuditEntry) er
 		}
 		r.Detail = string(b)
 	}
-	r.Hash = chainHash(tx.db.keys.Audit, &r)
-	var orgPath string
 	if e.OrgID != "" {
-		if err := tx.QueryRow(ctx, `SELECT path FROM orgs WHERE id = ?`, e.OrgID).Scan(&orgPath); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		if err := tx.QueryRow(ctx, `SELECT path FROM orgs WHERE id = ?`, e.OrgID).Scan(&r.OrgPath); err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("audit org path: %w", err)
 		}
 	}
+	r.Hash = chainHash(tx.db.keys.Audit, &r)
 	_, err = tx.Exec(ctx, `INSERT INTO audit_log (seq, id, at, actor_id, actor_name, ip, action, target_type, target_id, org_id, org_path, reason, detail, prev_hash, hash)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.Seq, r.ID, r.At, r.ActorID, r.ActorName, r.IP, r.Action, r.TargetType, r.TargetID, r.OrgID, orgPath, r.Reason, r.Detail, r.PrevHash, r.Hash)
+		r.Seq, r.ID, r.At, r.ActorID, r.ActorName, r.IP, r.Action, r.TargetType, r.TargetID, r.OrgID, r.OrgPath, r.Reason, r.Detail, r.PrevHash, r.Hash)
 	if err != nil {
 		return fmt.Errorf("append audit: %w", err)
 	}
@@ -90,7 +90,7 @@ func (tx *Tx) Audit(ctx context.Context, actor *casework.Actor, e AuditEntry) er
 // key cannot rebuild the chain after changing a row.
 func chainHash(key []byte, r *AuditRecord) string {
 	fields, _ := json.Marshal([]any{r.Seq, r.ID, r.At.UTC().Format(time.RFC3339Nano), r.ActorID, r.ActorName, r.IP,
-		r.Action, r.TargetType, r.TargetID, r.OrgID, r.Reason, r.Detail})
+		r.Action, r.TargetType, r.TargetID, r.OrgID, r.OrgPath, r.Reason, r.Detail})
 	m := hmac.New(sha256.New, key)
 	m.Write([]byte(r.PrevHash))
 	m.Write([]byte{'\n'})
@@ -119,7 +119,7 @@ func (b *AuditBreak) Error() string {
 func (db *DB) VerifyAudit(ctx context.Context) (int64, error) {
 	var n int64
 	err := db.Read(ctx, func(tx *Tx) error {
-		rows, err := tx.Query(ctx, `SELECT seq, id, at, actor_id, actor_name, ip, action, target_type, target_id, org_id, reason, detail, prev_hash, hash
+		rows, err := tx.Query(ctx, `SELECT seq, id, at, actor_id, actor_name, ip, action, target_type, target_id, org_id, org_path, reason, detail, prev_hash, hash
 			FROM audit_log ORDER BY seq`)
 		if err != nil {
 			return err
@@ -130,7 +130,7 @@ func (db *DB) VerifyAudit(ctx context.Context) (int64, error) {
 		for rows.Next() {
 			var r AuditRecord
 			if err := rows.Scan(&r.Seq, &r.ID, &r.At, &r.ActorID, &r.ActorName, &r.IP, &r.Action, &r.TargetType, &r.TargetID,
-				&r.OrgID, &r.Reason, &r.Detail, &r.PrevHash, &r.Hash); err != nil {
+				&r.OrgID, &r.OrgPath, &r.Reason, &r.Detail, &r.PrevHash, &r.Hash); err != nil {
 				return err
 			}
 			n++

@@ -67,7 +67,9 @@ func (db *DB) RecordLoginFailure(ctx context.Context, userID, username, ip, why 
 		orgID := ""
 		if userID != "" {
 			var failed int
-			if err := tx.QueryRow(ctx, `SELECT failed_logins + 1, org_id FROM users WHERE id = ?`, userID).Scan(&failed, &orgID); err != nil {
+			// A lock that has run out starts the count afresh.
+			if err := tx.QueryRow(ctx, `SELECT CASE WHEN locked_until IS NOT NULL AND locked_until <= ? THEN 1 ELSE failed_logins + 1 END, org_id
+				FROM users WHERE id = ?`, tx.now, userID).Scan(&failed, &orgID); err != nil {
 				return err
 			}
 			if lockAfter <= 0 {
@@ -77,7 +79,12 @@ func (db *DB) RecordLoginFailure(ctx context.Context, userID, username, ip, why 
 			if lockAfter > 0 && failed >= lockAfter {
 				until, locked = tx.now.Add(lockFor), true
 			}
-			if _, err := tx.Exec(ctx, `UPDATE users SET failed_logins = ?, locked_until = COALESCE(?, locked_until) WHERE id = ?`, failed, until, userID); err != nil {
+			q := `UPDATE users SET failed_logins = ?, locked_until = CASE WHEN locked_until <= ? THEN NULL ELSE locked_until END WHERE id = ?`
+			args := []any{failed, tx.now, userID}
+			if until != nil {
+				q, args = `UPDATE users SET failed_logins = ?, locked_until = ? WHERE id = ?`, []any{failed, until, userID}
+			}
+			if _, err := tx.Exec(ctx, q, args...); err != nil {
 				return err
 			}
 		}
