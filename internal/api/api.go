@@ -5,10 +5,12 @@
 package api
 
 import (
-	_ "embed"
+	"embed"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -50,7 +52,7 @@ func (a *API) Routes() []httpx.Route {
 	rt := func(method, pattern string, acc httpx.Access, h handlerFunc, summary string) httpx.Route {
 		return httpx.Route{Method: method, Pattern: pattern, Access: acc, Handler: a.wrap(acc, h), Summary: summary}
 	}
-	return []httpx.Route{
+	routes := []httpx.Route{
 		{Method: "GET", Pattern: "/api/openapi.json", Access: public, Handler: http.HandlerFunc(serveOpenAPI), Summary: "this API's OpenAPI document"},
 		rt("POST", "/api/v1/auth/login", public, a.login, "sign in; returns a bearer token"),
 		rt("POST", "/api/v1/auth/logout", any, a.logout, "revoke the current token"),
@@ -72,7 +74,15 @@ func (a *API) Routes() []httpx.Route {
 		rt("POST", "/api/v1/users/{id}/enable", userT, a.enableUser, "enable an account"),
 		rt("GET", "/api/v1/audit", httpx.Access{Perm: casework.PermReadAudit}, a.listAudit, "audit log rows in scope"),
 	}
+	// Each part of the product adds its routes from its own file.
+	for _, part := range []func(route) []httpx.Route{a.personRoutes, a.documentRoutes, a.exchangeRoutes} {
+		routes = append(routes, part(rt)...)
+	}
+	return routes
 }
+
+// route makes a route entry; parts get it so their routes are wrapped alike.
+type route func(method, pattern string, acc httpx.Access, h handlerFunc, summary string) httpx.Route
 
 func (a *API) wrap(acc httpx.Access, h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -198,10 +208,76 @@ func paging(r *http.Request) (offset, limit int, err error) {
 	return offset, limit, nil
 }
 
-//go:embed openapi.json
-var openAPIDoc []byte
+// The OpenAPI document is core.json plus one fragment per part of the
+// product (persons.json, documents.json, …), each holding "paths" and
+// "components.schemas" to merge; a path or schema defined twice fails.
+//
+//go:embed openapi/*.json
+var openAPIFiles embed.FS
 
-// OpenAPIDocument returns the embedded OpenAPI 3 document.
+var openAPIDoc = mustMergeOpenAPI()
+
+func mustMergeOpenAPI() []byte {
+	b, err := mergeOpenAPI()
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+func mergeOpenAPI() ([]byte, error) {
+	var doc map[string]any
+	core, err := openAPIFiles.ReadFile("openapi/core.json")
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(core, &doc); err != nil {
+		return nil, fmt.Errorf("openapi/core.json: %w", err)
+	}
+	paths := doc["paths"].(map[string]any)
+	schemas := doc["components"].(map[string]any)["schemas"].(map[string]any)
+	names, _ := fs.Glob(openAPIFiles, "openapi/*.json")
+	for _, name := range names {
+		if name == "openapi/core.json" {
+			continue
+		}
+		b, err := openAPIFiles.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		var part struct {
+			Paths      map[string]map[string]any `json:"paths"`
+			Components struct {
+				Schemas map[string]any `json:"schemas"`
+			} `json:"components"`
+		}
+		if err := json.Unmarshal(b, &part); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		for p, ops := range part.Paths {
+			cur, _ := paths[p].(map[string]any)
+			if cur == nil {
+				cur = map[string]any{}
+				paths[p] = cur
+			}
+			for m, op := range ops {
+				if _, dup := cur[m]; dup {
+					return nil, fmt.Errorf("%s: %s %s is defined twice", name, m, p)
+				}
+				cur[m] = op
+			}
+		}
+		for k, v := range part.Components.Schemas {
+			if _, dup := schemas[k]; dup {
+				return nil, fmt.Errorf("%s: schema %s is defined twice", name, k)
+			}
+			schemas[k] = v
+		}
+	}
+	return json.MarshalIndent(doc, "", " ")
+}
+
+// OpenAPIDocument returns the merged OpenAPI 3 document.
 func OpenAPIDocument() []byte { return openAPIDoc }
 
 func serveOpenAPI(w http.ResponseWriter, r *http.Request) {

@@ -112,3 +112,7 @@ func ErrorField(err error) string {
 
 // IsCode reports whether err carries the code.
 func IsCode(err error, code string) bool { return ErrorCode(err) == code }
+
+// Msg returns an *Error with ready-made messages (no formatting), for
+// messages whose two languages take different arguments.
+func Msg(code, zh, en string) *Error { return &Error{Code: code, ZH: zh, EN: en} }

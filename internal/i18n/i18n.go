@@ -9,6 +9,7 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"net/http"
 
 	"golang.org/x/text/language"
@@ -20,20 +21,36 @@ const (
 	EN = "en"
 )
 
-//go:embed locales/*.json
+// Each language is a folder of JSON files (one per part of the product:
+// core.json, persons.json, …), merged at start; a key defined twice fails.
+//
+//go:embed locales/zh/*.json locales/en/*.json
 var files embed.FS
 
 var catalogs = map[string]map[string]string{}
 
 func init() {
 	for _, lang := range []string{ZH, EN} {
-		b, err := files.ReadFile("locales/" + lang + ".json")
+		names, err := fs.Glob(files, "locales/"+lang+"/*.json")
 		if err != nil {
 			panic(err)
 		}
 		m := map[string]string{}
-		if err := json.Unmarshal(b, &m); err != nil {
-			panic(fmt.Sprintf("i18n: locales/%s.json: %v", lang, err))
+		for _, name := range names {
+			b, err := files.ReadFile(name)
+			if err != nil {
+				panic(err)
+			}
+			part := map[string]string{}
+			if err := json.Unmarshal(b, &part); err != nil {
+				panic(fmt.Sprintf("i18n: %s: %v", name, err))
+			}
+			for k, v := range part {
+				if _, dup := m[k]; dup {
+					panic(fmt.Sprintf("i18n: %s defines %q again", name, k))
+				}
+				m[k] = v
+			}
 		}
 		catalogs[lang] = m
 	}

@@ -246,3 +246,6 @@ func notFound(err error, zh, en string) error {
 	}
 	return err
 }
+
+// Now is the store's clock (settable in tests), in UTC.
+func (db *DB) Now() time.Time { return db.now().UTC() }

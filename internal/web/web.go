@@ -106,7 +106,7 @@ func (c *Console) Routes() []httpx.Route {
 	rt := func(method, pattern string, a httpx.Access, h handlerFunc, summary string) httpx.Route {
 		return httpx.Route{Method: method, Pattern: pattern, Access: a, Handler: c.wrap(a, h), Summary: summary}
 	}
-	return []httpx.Route{
+	routes := []httpx.Route{
 		{Method: "GET", Pattern: "/static/{hash}/{file...}", Access: public, Handler: http.HandlerFunc(c.static), Summary: "static files"},
 		rt("GET", "/login", public, c.loginPage, "sign-in form"),
 		rt("POST", "/login", public, c.login, "sign in"),
@@ -136,7 +136,15 @@ func (c *Console) Routes() []httpx.Route {
 		rt("POST", "/users/{id}/totp/reset", userTarget, c.userResetTOTP, "turn off a user's TOTP"),
 		rt("GET", "/audit", httpx.Access{Perm: casework.PermReadAudit}, c.auditList, "audit log"),
 	}
+	// Each part of the product adds its pages from its own file.
+	for _, part := range []func(route) []httpx.Route{c.personRoutes, c.documentRoutes, c.exchangeRoutes} {
+		routes = append(routes, part(rt)...)
+	}
+	return routes
 }
+
+// route makes a route entry; parts get it so their pages are wrapped alike.
+type route func(method, pattern string, a httpx.Access, h handlerFunc, summary string) httpx.Route
 
 // wrap authenticates (unless public), checks the route's permission and
 // renders any error the handler returns.

@@ -1,0 +1,149 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"kangfu/internal/casework"
+)
+
+// PersonFilter selects persons for a list. Zero fields do not filter.
+type PersonFilter struct {
+	Query        string // part of the name, or a whole ID number, or a whole phone number
+	Status       []casework.Status
+	Kind         casework.MeasureKind
+	OrgID        string // place of execution in this subtree
+	WorkerID     string
+	DeadlineDays int  // >0: pending report with a deadline within this many days, or overdue
+	IncludeEnded bool // released, terminated, deceased files too (R35 keeps them out by default)
+	Today        casework.Date
+	Sort         string // "name" (default), "deadline", "updated"
+	Offset       int
+	Limit        int
+}
+
+// routineStatuses are the statuses a routine list shows (R35: released
+// persons leave routine lists).
+var routineStatuses = []casework.Status{casework.StatusPendingReport, casework.StatusExecuting, casework.StatusOnLeave, casework.StatusSuspended}
+
+// ListPersons returns the persons whose place of execution is in the
+// actor's read scope (a counsellor: only those whose working group it is
+// in), masked as on screen. Search by ID number or phone uses the keyed
+// hash index, never a decryption of every row.
+func (db *DB) ListPersons(ctx context.Context, actor *casework.Actor, f PersonFilter) ([]*casework.Person, int, error) {
+	var out []*casework.Person
+	var total int
+	err := db.Read(ctx, func(tx *Tx) error {
+		where, args, err := tx.personScope(ctx, actor, f)
+		if err != nil {
+			return err
+		}
+		from := personFrom + ` WHERE ` + strings.Join(where, " AND ")
+		if err := tx.QueryRow(ctx, `SELECT COUNT(*)`+from, args...).Scan(&total); err != nil {
+			return fmt.Errorf("count persons: %w", err)
+		}
+		order := ` ORDER BY p.name_key, p.id`
+		switch f.Sort {
+		case "deadline":
+			order = ` ORDER BY p.report_deadline IS NULL, p.report_deadline, p.name_key, p.id`
+		case "updated":
+			order = ` ORDER BY p.updated_at DESC, p.id`
+		}
+		rows, err := tx.Query(ctx, `SELECT `+personColumns+from+order+` LIMIT ? OFFSET ?`, append(args, clampLimit(f.Limit), max(f.Offset, 0))...)
+		if err != nil {
+			return fmt.Errorf("list persons: %w", err)
+		}
+		defer rows.Close()
+		counsellorOnly := !actor.CanAnywhere(casework.PermSensitive)
+		for rows.Next() {
+			r, err := scanPerson(rows)
+			if err != nil {
+				return err
+			}
+			p := r.Person
+			if counsellorOnly {
+				p.IDMasked, p.PhoneMasked = "", ""
+			}
+			out = append(out, &p)
+		}
+		return rows.Err()
+	})
+	return out, total, err
+}
+
+// personScope builds the WHERE clauses of a person list.
+func (tx *Tx) personScope(ctx context.Context, actor *casework.Actor, f PersonFilter) ([]string, []any, error) {
+	var where []string
+	var args []any
+	full := actor.Scope(casework.PermSensitive) // office, lead, worker, police
+	scope, sargs := scopeClause("o.path", full)
+	var counsellor []string
+	for _, g := range actor.Grants {
+		if g.Role == casework.RoleCounsellor {
+			counsellor = append(counsellor, g.OrgPath)
+		}
+	}
+	if len(counsellor) > 0 {
+		cs, cargs := scopeClause("o.path", counsellor)
+		scope = `(` + scope + ` OR (` + cs + ` AND EXISTS (SELECT 1 FROM working_group wg JOIN measures m ON m.id = wg.measure_id
+			WHERE m.person_id = p.id AND m.in_force = ? AND wg.user_id = ?)))`
+		sargs = append(append(sargs, cargs...), true, actor.UserID)
+	}
+	where, args = append(where, scope), append(args, sargs...)
+	statuses := f.Status
+	if len(statuses) == 0 && !f.IncludeEnded {
+		statuses = routineStatuses
+	}
+	if len(statuses) > 0 {
+		ph := make([]string, len(statuses))
+		for i, s := range statuses {
+			ph[i] = "?"
+			args = append(args, string(s))
+		}
+		where = append(where, `p.status IN (`+strings.Join(ph, ", ")+`)`)
+	}
+	if f.Kind != "" {
+		where, args = append(where, `p.measure_kind = ?`), append(args, string(f.Kind))
+	}
+	if f.OrgID != "" {
+		org, err := tx.orgFor(ctx, actor, casework.PermViewOrgs, f.OrgID)
+		if err != nil {
+			return nil, nil, err
+		}
+		where, args = append(where, `o.path LIKE ? ESCAPE '\'`), append(args, likePrefix(org.Path))
+	}
+	if f.WorkerID != "" {
+		where, args = append(where, `p.worker_id = ?`), append(args, f.WorkerID)
+	}
+	if f.DeadlineDays > 0 && !f.Today.IsZero() {
+		where = append(where, `p.status = ? AND p.report_deadline <= ?`)
+		args = append(args, string(casework.StatusPendingReport), f.Today.AddDays(f.DeadlineDays))
+	}
+	if q := strings.TrimSpace(f.Query); q != "" {
+		c, a := tx.searchClause(q)
+		where, args = append(where, c), append(args, a...)
+	}
+	return where, args, nil
+}
+
+// searchClause matches a query: an 18-character ID number exactly (blind
+// index), a phone number exactly (blind index), else part of the name
+// through the unigram/bigram table.
+func (tx *Tx) searchClause(q string) (string, []any) {
+	if id, err := casework.ParseIDNumber(q, tx.now); err == nil {
+		return `p.id_number_idx = ?`, []any{tx.db.vault.Index("id", id.Number)}
+	}
+	if digits := casework.NormalizePhone(q); len(digits) >= 7 && strings.Trim(digits, "+0123456789") == "" {
+		return `p.phone_idx = ?`, []any{tx.db.vault.Index("phone", digits)}
+	}
+	// The rarest gram is not known here; the first bigram (or the single
+	// character) narrows through the index and LIKE checks the rest.
+	gram := q
+	if utf8.RuneCountInString(q) >= 2 {
+		r := []rune(q)
+		gram = string(r[:2])
+	}
+	return `p.id IN (SELECT person_id FROM person_name_grams WHERE gram = ?) AND p.name LIKE ? ESCAPE '\'`, []any{gram, likeContains(q)}
+}
