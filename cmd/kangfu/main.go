@@ -44,6 +44,9 @@ Usage:
   kangfu user disable|enable --username U --reason R
   kangfu user grant|revoke --username U --role R --org ORG_ID
   kangfu verify-audit [flags]     check the audit log's hash chain
+  kangfu rotate-key [flags]       re-encrypt sensitive fields under a new field key
+  kangfu import --file F.xlsx [--dry-run] --as USER   import persons and measures
+  kangfu export --out F.xlsx --as USER                export the person list
   kangfu keygen                   print a new secret key
 
 Every setting is a flag or a KANGFU_* environment variable; run
@@ -72,6 +75,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdVerifyAudit(ctx, rest, getenv, stdout, stderr)
 	case "keygen":
 		return cmdKeygen(stdout)
+	case "rotate-key":
+		return cmdRotateKey(ctx, rest, getenv, stdout, stderr)
+	case "import":
+		return cmdImport(ctx, rest, getenv, stdout, stderr)
+	case "export":
+		return cmdExport(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil
