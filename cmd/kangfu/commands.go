@@ -11,8 +11,10 @@ import (
 	"net"
 	"os"
 	"strings"
+	"time"
 
 	"kangfu/internal/auth"
+	"kangfu/internal/blob"
 	"kangfu/internal/casework"
 	"kangfu/internal/demo"
 	"kangfu/internal/server"
@@ -103,7 +105,11 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	policy := auth.DefaultPolicy()
 	policy.WebIdle, policy.WebAbsolute = cfg.SessionIdle, cfg.SessionMax
 	policy.LockAfter, policy.LockFor = cfg.LockAfter, cfg.LockFor
-	srv, err := server.New(e.db, auth.NewService(e.db, policy), e.log, server.Options{TrustProxy: cfg.TrustProxy})
+	blobs, err := blob.Open(cfg.BlobDir)
+	if err != nil {
+		return fmt.Errorf("document store %s: %w", cfg.BlobDir, err)
+	}
+	srv, err := server.New(e.db, auth.NewService(e.db, policy), e.log, server.Options{TrustProxy: cfg.TrustProxy, Blobs: blobs, MaxUpload: cfg.MaxUpload})
 	if err != nil {
 		return err
 	}
@@ -115,6 +121,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	if h, p, _ := net.SplitHostPort(ln.Addr().String()); h == "::" || h == "0.0.0.0" {
 		url = "http://127.0.0.1:" + p
 	}
+	go runJobs(ctx, e, cfg.JobInterval)
 	fmt.Fprintf(stdout, "Kangfu 康复 is running at %s  (database: %s %s)\n", url, e.db.Engine(), redact(cfg.DB))
 	if len(accounts) > 0 {
 		fmt.Fprintf(stdout, "Demo accounts (password %q, no second factor):\n", demo.Password)
@@ -339,4 +346,28 @@ func cmdUser(ctx context.Context, args []string, getenv func(string) string, std
 		return fmt.Errorf("%s holds no role %q at org %s", username, role, orgID)
 	}
 	return usageError{fmt.Sprintf("unknown user command %q", sub)}
+}
+
+// runJobs runs the periodic jobs until ctx ends: for now the automatic
+// release of expired measures (R15). Each release is guarded by the
+// measure's state in its own transaction, so several servers may run this
+// at once and a release happens once. (A persisted job queue comes with the
+// supervision work.)
+func runJobs(ctx context.Context, e *env, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		n, err := e.db.ReleaseExpired(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			e.log.Error("release job", "err", err)
+		case n > 0:
+			e.log.Info("release job: measures released at term end (R15)", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

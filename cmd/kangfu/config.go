@@ -36,6 +36,9 @@ type Config struct {
 	SessionMax    time.Duration
 	LockAfter     int
 	LockFor       time.Duration
+	JobInterval   time.Duration
+	BlobDir       string
+	MaxUpload     int64
 
 	problems []string // environment values that did not parse
 }
@@ -61,6 +64,9 @@ func bindConfig(fs *flag.FlagSet, getenv func(string) string) *Config {
 	fs.DurationVar(&c.SessionMax, "session-max", c.durEnv(getenv, "KANGFU_SESSION_MAX", 12*time.Hour), "console session absolute timeout (KANGFU_SESSION_MAX)")
 	fs.IntVar(&c.LockAfter, "lock-after", c.intEnv(getenv, "KANGFU_LOCK_AFTER", 5), "failed sign-ins before an account locks (KANGFU_LOCK_AFTER)")
 	fs.DurationVar(&c.LockFor, "lock-for", c.durEnv(getenv, "KANGFU_LOCK_FOR", 15*time.Minute), "how long a locked account stays locked (KANGFU_LOCK_FOR)")
+	fs.StringVar(&c.BlobDir, "blob-dir", env("KANGFU_BLOB_DIR", ""), "folder for uploaded and generated documents (KANGFU_BLOB_DIR; default <data-dir>/blobs)")
+	fs.Int64Var(&c.MaxUpload, "max-upload", int64(c.intEnv(getenv, "KANGFU_MAX_UPLOAD_MB", 20))<<20, "largest document upload in bytes (KANGFU_MAX_UPLOAD_MB in MiB)")
+	fs.DurationVar(&c.JobInterval, "job-interval", c.durEnv(getenv, "KANGFU_JOB_INTERVAL", 10*time.Minute), "how often periodic jobs (automatic release) run (KANGFU_JOB_INTERVAL)")
 	c.SecretKey = getenv("KANGFU_SECRET_KEY")
 	return c
 }
@@ -96,6 +102,12 @@ func (c *Config) validate() error {
 	if c.DataDir == "" {
 		probs = append(probs, "--data-dir/KANGFU_DATA_DIR must not be empty")
 	}
+	if c.BlobDir == "" {
+		c.BlobDir = filepath.Join(c.DataDir, "blobs")
+	}
+	if c.MaxUpload < 1<<20 {
+		probs = append(probs, "--max-upload/KANGFU_MAX_UPLOAD_MB must be at least 1 MiB")
+	}
 	if c.DB == "" {
 		c.DB = filepath.Join(c.DataDir, "kangfu.db")
 	} else if strings.Contains(c.DB, "://") && !strings.HasPrefix(c.DB, "postgres://") && !strings.HasPrefix(c.DB, "postgresql://") {
@@ -110,6 +122,9 @@ func (c *Config) validate() error {
 	}
 	if c.SessionIdle < time.Minute || c.SessionMax < c.SessionIdle {
 		probs = append(probs, "session timeouts: --session-idle must be at least 1m and --session-max at least the idle timeout")
+	}
+	if c.JobInterval < time.Second {
+		probs = append(probs, "--job-interval/KANGFU_JOB_INTERVAL must be at least 1s")
 	}
 	if c.LockAfter < 1 || c.LockFor < time.Second {
 		probs = append(probs, "--lock-after must be at least 1 and --lock-for at least 1s")

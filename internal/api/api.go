@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"kangfu/internal/auth"
+	"kangfu/internal/blob"
 	"kangfu/internal/casework"
 	"kangfu/internal/httpx"
 	"kangfu/internal/i18n"
@@ -29,6 +30,10 @@ type API struct {
 	Auth       *auth.Service
 	Log        *slog.Logger
 	TrustProxy bool
+	// Blobs stores document content (documents.go); nil: uploads,
+	// generation and downloads answer 503. MaxUpload 0: 20 MiB.
+	Blobs     blob.Storage
+	MaxUpload int64
 }
 
 type req struct {

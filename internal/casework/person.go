@@ -88,7 +88,7 @@ func init() {
 	permRoles[PermSensitive] = []Role{RoleOffice, RoleLead, RoleWorker, RolePolice}
 	permRoles[PermTransfer] = []Role{RoleOffice, RoleLead}
 	permRoles[PermApproveCorrect] = []Role{RoleLead}
-	permRoles[PermImport] = []Role{RoleOffice, RoleLead}
+	permRoles[PermImport] = []Role{RoleLead} // a bulk import opens files: the street lead's job
 }
 
 // PersonFacts are what decides access to one file, loaded by the store.

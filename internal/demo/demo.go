@@ -29,6 +29,7 @@ type Tree struct {
 // Result says what Load did.
 type Result struct {
 	Loaded   bool // false when the data was there already
+	Persons  int  // demo person files created by this call (persons.go)
 	Tree     Tree
 	Accounts []Account
 }
@@ -40,9 +41,21 @@ func Load(ctx context.Context, db *store.DB) (*Result, error) {
 		return nil, err
 	}
 	res := &Result{Loaded: first, Accounts: accounts()}
-	if !first {
-		return res, nil
+	if first {
+		if err := loadSpine(ctx, db, res); err != nil {
+			return nil, err
+		}
 	}
+	// The caseload has its own marker: a database loaded before it existed
+	// gets it too.
+	if res.Persons, err = loadPersons(ctx, db); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func loadSpine(ctx context.Context, db *store.DB, res *Result) error {
+	var err error
 	sys := casework.SystemActor("demo")
 	mk := func(parent *casework.Org, kind casework.OrgKind, name, code, fence string) (*casework.Org, error) {
 		in := casework.OrgInput{Kind: kind, Name: name, AreaCode: code, Geofence: fence}
@@ -77,12 +90,12 @@ func Load(ctx context.Context, db *store.DB) (*Result, error) {
 			parent = *s.parent
 		}
 		if *s.dst, err = mk(parent, s.kind, s.name, s.code, s.fence); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	hash, err := auth.HashPassword(ctx, Password)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	at := map[string]*casework.Org{"city": t.City, "district": t.District, "street": t.Street, "factory": t.Factory, "community2": t.Community2}
 	people := []struct {
@@ -101,17 +114,17 @@ func Load(ctx context.Context, db *store.DB) (*Result, error) {
 		org := at[p.org]
 		u, err := db.CreateUser(ctx, sys, casework.UserInput{Username: p.username, DisplayName: p.name, OrgID: org.ID, Sex: p.sex, Password: Password}, hash, false)
 		if err != nil {
-			return nil, fmt.Errorf("demo user %s: %w", p.username, err)
+			return fmt.Errorf("demo user %s: %w", p.username, err)
 		}
 		if _, err := db.GrantRole(ctx, sys, u.ID, casework.Role(p.role), org.ID); err != nil {
-			return nil, fmt.Errorf("demo grant %s: %w", p.username, err)
+			return fmt.Errorf("demo grant %s: %w", p.username, err)
 		}
 		// Demo accounts only: no second factor, so anyone can try the demo.
 		if err := db.SetTOTPExempt(ctx, sys, u.ID, true); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return res, nil
+	return nil
 }
 
 func accounts() []Account {

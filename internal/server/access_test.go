@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"kangfu/internal/auth"
+	"kangfu/internal/blob"
 	"kangfu/internal/casework"
 	"kangfu/internal/server"
 	"kangfu/internal/store"
@@ -139,7 +140,8 @@ func newMatrix(t *testing.T) *matrix {
 			m.tokens[role][kind] = tok
 		}
 	}
-	srv, err := server.New(db, auth.NewService(db, auth.DefaultPolicy()), slog.New(slog.NewTextHandler(io.Discard, nil)), server.Options{})
+	srv, err := server.New(db, auth.NewService(db, auth.DefaultPolicy()), slog.New(slog.NewTextHandler(io.Discard, nil)),
+		server.Options{Blobs: storetest.Must(blob.Open(t.TempDir()))})
 	if err != nil {
 		t.Fatal(err)
 	}

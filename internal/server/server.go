@@ -21,6 +21,7 @@ import (
 
 	"kangfu/internal/api"
 	"kangfu/internal/auth"
+	"kangfu/internal/blob"
 	"kangfu/internal/casework"
 	"kangfu/internal/httpx"
 	"kangfu/internal/store"
@@ -45,6 +46,8 @@ type Server struct {
 // Options configure New.
 type Options struct {
 	TrustProxy bool
+	Blobs      blob.Storage // where document content lives; nil: document routes answer 503
+	MaxUpload  int64        // largest upload in bytes; 0: 20 MiB
 }
 
 // New builds the server and its route table.
@@ -54,8 +57,9 @@ func New(db *store.DB, a *auth.Service, log *slog.Logger, opt Options) (*Server,
 		return nil, err
 	}
 	console.TrustProxy = opt.TrustProxy
+	console.Blobs, console.MaxUpload = opt.Blobs, opt.MaxUpload
 	s := &Server{DB: db, Auth: a, Log: log, Console: console,
-		API: &api.API{DB: db, Auth: a, Log: log, TrustProxy: opt.TrustProxy}}
+		API: &api.API{DB: db, Auth: a, Log: log, TrustProxy: opt.TrustProxy, Blobs: opt.Blobs, MaxUpload: opt.MaxUpload}}
 	s.initMetrics()
 	mux := http.NewServeMux()
 	s.routes = append(s.routes, s.ownRoutes()...)

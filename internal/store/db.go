@@ -62,10 +62,13 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 		db.now = time.Now
 	}
 	var err error
-	db.vault, err = vault.New("k1", map[string][]byte{"k1": opt.Keys.Field}, opt.Keys.Index)
+	// Field keys are derived by id; the current id is kept in the settings
+	// table and re-read before a seal at most every KeyRefreshEvery (rotate.go).
+	db.vault, err = vault.NewDerived("k1", opt.Keys.FieldKey, opt.Keys.Index)
 	if err != nil {
 		return nil, err
 	}
+	db.vault.SetSource(db.currentKeyID, KeyRefreshEvery)
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		db.engine = Postgres
 		db.write, err = sql.Open("pgx", dsn)

@@ -240,6 +240,12 @@ func (db *DB) ListMeasures(ctx context.Context, actor *casework.Actor, personID 
 			if err := tx.loadMeasureDetail(ctx, m, r.Access); err != nil {
 				return err
 			}
+			if !r.Access.Until.IsZero() && m.PlaceOrgID == r.OrgID {
+				// A past place sees the measure as it handed it over (R11),
+				// not the new place's worker, group or status.
+				m.Status, m.WorkerID, m.WorkerName, m.Group = casework.StatusTransferredOut, "", "", nil
+				m.ReportDeadline, m.PlaceOrgName = casework.Date{}, ""
+			}
 		}
 		return nil
 	})
@@ -284,8 +290,19 @@ func (tx *Tx) loadMeasureDetail(ctx context.Context, m *Measure, acc casework.Pe
 
 // currentMeasure loads the measure in force, for update.
 func (tx *Tx) currentMeasure(ctx context.Context, personID string) (*Measure, error) {
+	// Lock the measure row alone: PostgreSQL refuses FOR UPDATE over the
+	// nullable side of an outer join (the worker), and locking the joined
+	// org and user rows would serialise unrelated writers.
+	var id string
+	err := tx.QueryRow(ctx, `SELECT id FROM measures WHERE person_id = ? AND in_force = ?`+tx.forUpdate(), personID, true).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, casework.Errorf(casework.ECONFLICT, "该人员没有正在执行的措施", "the person has no measure in force")
+	}
+	if err != nil {
+		return nil, err
+	}
 	m, err := scanMeasure(tx.QueryRow(ctx, `SELECT `+measureColumns+` FROM measures m JOIN orgs o ON o.id = m.place_org_id
-		LEFT JOIN users w ON w.id = m.worker_id WHERE m.person_id = ? AND m.in_force = ?`+tx.forUpdate(), personID, true))
+		LEFT JOIN users w ON w.id = m.worker_id WHERE m.id = ? AND m.in_force = ?`, id, true))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, casework.Errorf(casework.ECONFLICT, "该人员没有正在执行的措施", "the person has no measure in force")
 	}
@@ -348,6 +365,10 @@ func (tx *Tx) transition(ctx context.Context, actor *casework.Actor, r *personRo
 	}
 	if eff.Before(m.StatusSince) {
 		return casework.Invalid("effective_date", "生效日期不能早于当前状态开始的日期（%s）", "the effective date cannot be before the current status began (%s)", m.StatusSince)
+	}
+	if in.Action == casework.ActRelease && (m.TermEnd.IsZero() || eff.Before(m.TermEnd)) {
+		// Release is what happens at the end of the term (R15), not before.
+		return casework.Invalid("effective_date", "解除须在期满之日（%s）或之后", "release takes effect on or after the end of the term (%s)", m.TermEnd)
 	}
 	reason := strings.TrimSpace(in.Reason)
 	needsReason := in.Action != casework.ActReportIn && in.Action != casework.ActEndLeave && in.Action != casework.ActRelease
@@ -561,6 +582,7 @@ func (db *DB) ReleaseExpired(ctx context.Context) (int, error) {
 	}
 	sys := casework.SystemActor("release-job")
 	n := 0
+	var errs []error
 	for _, c := range cands {
 		err := db.Write(ctx, func(tx *Tx) error {
 			m, err := tx.currentMeasure(ctx, c.personID)
@@ -575,17 +597,22 @@ func (db *DB) ReleaseExpired(ctx context.Context) (int, error) {
 			if err != nil {
 				return err
 			}
-			if err := tx.transition(ctx, sys, r, m, TransitionInput{Action: casework.ActRelease, EffectiveDate: m.TermEnd, Reason: "期满自动解除 (R15)"}); err != nil {
+			eff := m.TermEnd
+			if eff.Before(m.StatusSince) { // e.g. resumed after the term had already run out
+				eff = m.StatusSince
+			}
+			if err := tx.transition(ctx, sys, r, m, TransitionInput{Action: casework.ActRelease, EffectiveDate: eff, Reason: "期满自动解除 (R15)"}); err != nil {
 				return err
 			}
 			n++
 			return nil
 		})
 		if err != nil {
-			return n, fmt.Errorf("release %s: %w", c.measureID, err)
+			// One file that cannot be released must not hold up the rest.
+			errs = append(errs, fmt.Errorf("release %s: %w", c.measureID, err))
 		}
 	}
-	return n, nil
+	return n, errors.Join(errs...)
 }
 
 // TimelineEntry is one event on a person's timeline.

@@ -129,6 +129,15 @@ func canWrite(a casework.PersonAccess) bool { return a.Write && a.Until.IsZero()
 // access; a counsellor's minimal profile keeps only health notes.
 func (db *DB) open(r *personRow) (*casework.Person, error) {
 	p := r.Person
+	if !p.Access.Until.IsZero() {
+		// A past place of execution keeps what it knew, not what the new
+		// place records after the hand-over (R11): identity and history
+		// only, no current contact details, worker or state.
+		p.Status, p.WorkerID, p.WorkerName, p.PhoneMasked = casework.StatusTransferredOut, "", "", ""
+		p.OrgID, p.OrgName, p.OrgPath = "", "", ""
+		p.ReportDeadline, p.Employment, p.MaritalStatus, p.Education = casework.Date{}, "", "", ""
+		return &p, nil
+	}
 	if !p.Access.Sensitive && !p.Access.Minimal {
 		return &p, nil
 	}
@@ -390,6 +399,9 @@ func (db *DB) Reveal(ctx context.Context, actor *casework.Actor, id, field, reas
 		r, err := tx.personFor(ctx, actor, id, func(a casework.PersonAccess) bool { return a.Sensitive })
 		if err != nil {
 			return err
+		}
+		if field == "phone" && !r.Access.Until.IsZero() {
+			return casework.Errorf(casework.EFORBIDDEN, "已移交的档案不能查看现联系方式", "a file handed over elsewhere does not show its current contact details")
 		}
 		sealed := r.idEnc
 		if field == "phone" {

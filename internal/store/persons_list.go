@@ -16,10 +16,10 @@ type PersonFilter struct {
 	Kind         casework.MeasureKind
 	OrgID        string // place of execution in this subtree
 	WorkerID     string
-	DeadlineDays int  // >0: pending report with a deadline within this many days, or overdue
-	IncludeEnded bool // released, terminated, deceased files too (R35 keeps them out by default)
-	Today        casework.Date
-	Sort         string // "name" (default), "deadline", "updated"
+	DeadlineDays int           // >0: pending report with a deadline within this many days, or overdue
+	IncludeEnded bool          // released, terminated, deceased files too (R35 keeps them out by default)
+	Today        casework.Date // for DeadlineDays; zero: today in Asia/Shanghai
+	Sort         string        // "name" (default), "deadline", "updated"
 	Offset       int
 	Limit        int
 }
@@ -56,14 +56,16 @@ func (db *DB) ListPersons(ctx context.Context, actor *casework.Actor, f PersonFi
 			return fmt.Errorf("list persons: %w", err)
 		}
 		defer rows.Close()
-		counsellorOnly := !actor.CanAnywhere(casework.PermSensitive)
 		for rows.Next() {
 			r, err := scanPerson(rows)
 			if err != nil {
 				return err
 			}
 			p := r.Person
-			if counsellorOnly {
+			// Decided per row: a user who is a worker in one place and a
+			// counsellor in another sees the minimal profile of the
+			// counsellor's persons here too, as in GetPerson.
+			if !actor.Can(casework.PermSensitive, r.OrgPath) {
 				p.IDMasked, p.PhoneMasked = "", ""
 			}
 			out = append(out, &p)
@@ -78,7 +80,30 @@ func (tx *Tx) personScope(ctx context.Context, actor *casework.Actor, f PersonFi
 	var where []string
 	var args []any
 	full := actor.Scope(casework.PermSensitive) // office, lead, worker, police
-	scope, sargs := scopeClause("o.path", full)
+	// Scope and place filters select the org ids first (a subquery on the
+	// small orgs table) and match p.org_id against them, so the persons are
+	// found through persons_org (org_id, status) instead of a scan of every
+	// person joined to its org and tested with LIKE (issue 3 benchmark).
+	orgCond, orgArgs := scopeClause("path", full)
+	var place *casework.Org
+	if f.OrgID != "" {
+		org, err := tx.orgFor(ctx, actor, casework.PermViewOrgs, f.OrgID)
+		if err != nil {
+			return nil, nil, err
+		}
+		place = org
+	}
+	counsellorScope := false
+	for _, g := range actor.Grants {
+		counsellorScope = counsellorScope || g.Role == casework.RoleCounsellor
+	}
+	if place != nil && !counsellorScope {
+		// One subquery for scope and place: the place's few org ids drive
+		// the search, not every org of the actor's scope.
+		orgCond, orgArgs = orgCond+` AND path LIKE ? ESCAPE '\'`, append(orgArgs, likePrefix(place.Path))
+		place = nil
+	}
+	scope, sargs := orgIDsIn(orgCond, orgArgs)
 	var counsellor []string
 	for _, g := range actor.Grants {
 		if g.Role == casework.RoleCounsellor {
@@ -86,7 +111,7 @@ func (tx *Tx) personScope(ctx context.Context, actor *casework.Actor, f PersonFi
 		}
 	}
 	if len(counsellor) > 0 {
-		cs, cargs := scopeClause("o.path", counsellor)
+		cs, cargs := orgIDsIn(scopeClause("path", counsellor))
 		scope = `(` + scope + ` OR (` + cs + ` AND EXISTS (SELECT 1 FROM working_group wg JOIN measures m ON m.id = wg.measure_id
 			WHERE m.person_id = p.id AND m.in_force = ? AND wg.user_id = ?)))`
 		sargs = append(append(sargs, cargs...), true, actor.UserID)
@@ -107,25 +132,30 @@ func (tx *Tx) personScope(ctx context.Context, actor *casework.Actor, f PersonFi
 	if f.Kind != "" {
 		where, args = append(where, `p.measure_kind = ?`), append(args, string(f.Kind))
 	}
-	if f.OrgID != "" {
-		org, err := tx.orgFor(ctx, actor, casework.PermViewOrgs, f.OrgID)
-		if err != nil {
-			return nil, nil, err
-		}
-		where, args = append(where, `o.path LIKE ? ESCAPE '\'`), append(args, likePrefix(org.Path))
+	if place != nil {
+		where, args = append(where, `p.org_id IN (SELECT id FROM orgs WHERE path LIKE ? ESCAPE '\')`), append(args, likePrefix(place.Path))
 	}
 	if f.WorkerID != "" {
 		where, args = append(where, `p.worker_id = ?`), append(args, f.WorkerID)
 	}
-	if f.DeadlineDays > 0 && !f.Today.IsZero() {
+	if f.DeadlineDays > 0 {
+		today := f.Today
+		if today.IsZero() { // the calendar date now in the default zone (Asia/Shanghai), not UTC
+			today = casework.DateOf(tx.now, nil)
+		}
 		where = append(where, `p.status = ? AND p.report_deadline <= ?`)
-		args = append(args, string(casework.StatusPendingReport), f.Today.AddDays(f.DeadlineDays))
+		args = append(args, string(casework.StatusPendingReport), today.AddDays(f.DeadlineDays))
 	}
 	if q := strings.TrimSpace(f.Query); q != "" {
 		c, a := tx.searchClause(q)
 		where, args = append(where, c), append(args, a...)
 	}
 	return where, args, nil
+}
+
+// orgIDsIn turns a condition on orgs.path into one on p.org_id.
+func orgIDsIn(cond string, args []any) (string, []any) {
+	return `p.org_id IN (SELECT id FROM orgs WHERE ` + cond + `)`, args
 }
 
 // searchClause matches a query: an 18-character ID number exactly (blind

@@ -48,7 +48,7 @@ func (db *DB) StartTransfer(ctx context.Context, actor *casework.Actor, personID
 		if err != nil {
 			return err
 		}
-		if m.Status != casework.StatusExecuting && m.Status != casework.StatusPendingReport {
+		if m.Status != casework.StatusExecuting { // the status machine moves only an executing measure (transfer_out)
 			return casework.Msg(casework.ECONFLICT, fmt.Sprintf("当前状态（%s）不能变更执行地", m.Status.Label("zh")),
 				fmt.Sprintf("a file in status %s cannot be transferred", m.Status.Label("en")))
 		}
@@ -98,7 +98,7 @@ type TransferDecision struct {
 // given, and the old place keeps read access to what happened until now.
 func (db *DB) DecideTransfer(ctx context.Context, actor *casework.Actor, transferID string, d TransferDecision) (*Transfer, error) {
 	err := db.Write(ctx, func(tx *Tx) error {
-		t, err := tx.transferByID(ctx, transferID)
+		t, err := tx.transferByID(ctx, transferID, true)
 		if err != nil {
 			return err
 		}
@@ -206,7 +206,7 @@ func (tx *Tx) acceptTransfer(ctx context.Context, actor *casework.Actor, t *tran
 // CancelTransfer withdraws a pending transfer (the sending side).
 func (db *DB) CancelTransfer(ctx context.Context, actor *casework.Actor, transferID, reason string) error {
 	return db.Write(ctx, func(tx *Tx) error {
-		t, err := tx.transferByID(ctx, transferID)
+		t, err := tx.transferByID(ctx, transferID, true)
 		if err != nil {
 			return err
 		}
@@ -229,12 +229,21 @@ type transferRow struct {
 	fromPath string
 }
 
-func (tx *Tx) transferByID(ctx context.Context, id string) (*transferRow, error) {
+// transferByID loads a transfer; lock (in a write transaction only: a
+// read-only PostgreSQL transaction refuses FOR UPDATE) locks its row alone,
+// not the joined person and org rows.
+func (tx *Tx) transferByID(ctx context.Context, id string, lock bool) (*transferRow, error) {
+	if lock {
+		var locked string
+		if err := tx.QueryRow(ctx, `SELECT id FROM transfers WHERE id = ?`+tx.forUpdate(), id).Scan(&locked); err != nil {
+			return nil, notFound(err, "变更执行地申请", "transfer")
+		}
+	}
 	var t transferRow
 	var decided *time.Time
 	err := tx.QueryRow(ctx, `SELECT t.id, t.person_id, p.name, t.measure_id, t.from_org_id, fo.name, fo.path, t.to_org_id, tro.name, t.state, t.reason,
 		t.requested_by, t.requested_at, t.decided_by, t.decided_at, t.decision_reason
-		FROM transfers t JOIN persons p ON p.id = t.person_id JOIN orgs fo ON fo.id = t.from_org_id JOIN orgs tro ON tro.id = t.to_org_id WHERE t.id = ?`+tx.forUpdate(), id).Scan(
+		FROM transfers t JOIN persons p ON p.id = t.person_id JOIN orgs fo ON fo.id = t.from_org_id JOIN orgs tro ON tro.id = t.to_org_id WHERE t.id = ?`, id).Scan(
 		&t.ID, &t.PersonID, &t.PersonName, &t.MeasureID, &t.FromOrgID, &t.FromOrgName, &t.fromPath, &t.ToOrgID, &t.ToOrgName, &t.State, &t.Reason,
 		&t.RequestedBy, &t.RequestedAt, &t.DecidedBy, &decided, &t.DecisionReason)
 	if err != nil {
@@ -250,7 +259,7 @@ func (tx *Tx) transferByID(ctx context.Context, id string) (*transferRow, error)
 func (db *DB) GetTransfer(ctx context.Context, actor *casework.Actor, id string) (*Transfer, error) {
 	var out *Transfer
 	err := db.Read(ctx, func(tx *Tx) error {
-		t, err := tx.transferByID(ctx, id)
+		t, err := tx.transferByID(ctx, id, false)
 		if err != nil {
 			return err
 		}

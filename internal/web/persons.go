@@ -1,6 +1,351 @@
 package web
 
-import "kangfu/internal/httpx"
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
 
-// personRoutes are this part's console pages.
-func (c *Console) personRoutes(rt route) []httpx.Route { return nil }
+	"kangfu/internal/casework"
+	"kangfu/internal/httpx"
+	"kangfu/internal/i18n"
+	"kangfu/internal/store"
+)
+
+// personRoutes are the person file's pages: the list, the new-file form,
+// the file itself with its forms, transfers and corrections.
+func (c *Console) personRoutes(rt route) []httpx.Route {
+	read := httpx.Access{Perm: casework.PermReadPersons}
+	readP := httpx.Access{Perm: casework.PermReadPersons, Target: "person"}
+	write := httpx.Access{Perm: casework.PermWritePersons}
+	writeP := httpx.Access{Perm: casework.PermWritePersons, Target: "person"}
+	return []httpx.Route{
+		rt("GET", "/persons", read, c.personList, "person list"),
+		rt("GET", "/persons/new", write, c.personNew, "new person form"),
+		rt("POST", "/persons", write, c.personCreate, "open a person file"),
+		rt("GET", "/persons/{id}", readP, c.personView, "a person file"),
+		rt("POST", "/persons/{id}", writeP, c.personUpdate, "edit a person file"),
+		rt("POST", "/persons/{id}/reveal", httpx.Access{Perm: casework.PermSensitive, Target: "person"}, c.personReveal, "reveal a masked value"),
+		rt("POST", "/persons/{id}/measures", writeP, c.measureAdd, "start a new measure"),
+		rt("POST", "/persons/{id}/measure", writeP, c.measureUpdate, "record the agreement or change the worker"),
+		rt("POST", "/persons/{id}/transitions", writeP, c.personTransition, "change the status"),
+		rt("POST", "/persons/{id}/group", writeP, c.groupAdd, "add a working-group member"),
+		rt("POST", "/persons/{id}/group/remove/{member}", httpx.Access{Perm: casework.PermWritePersons, Target: "group_member_form"},
+			c.groupRemove, "remove a working-group member"),
+		rt("POST", "/persons/{id}/transfers", httpx.Access{Perm: casework.PermTransfer, Target: "person"}, c.transferStart, "start a transfer"),
+		rt("GET", "/transfers", read, c.transferList, "incoming and outgoing transfers"),
+		rt("POST", "/transfers/{id}/decision", httpx.Access{Perm: casework.PermTransfer, Target: "incoming_transfer"}, c.transferDecide,
+			"accept or refuse a transfer"),
+		rt("POST", "/transfers/{id}/cancel", httpx.Access{Perm: casework.PermTransfer, Target: "outgoing_transfer"}, c.transferCancel,
+			"withdraw a transfer"),
+		rt("POST", "/persons/{id}/corrections", httpx.Access{Perm: casework.PermWritePersons, Target: "archived_person"}, c.correctionRequest,
+			"request a correction of an archived file"),
+		rt("POST", "/corrections/{id}/decision", httpx.Access{Perm: casework.PermApproveCorrect, Target: "correction"}, c.correctionDecide,
+			"approve or reject a correction"),
+	}
+}
+
+// today is the calendar date in the default zone (Asia/Shanghai), for
+// overdue days and list filters; the store counts in each org's own zone.
+func (c *Console) today() casework.Date {
+	return casework.DateOf(c.DB.Now(), casework.LoadLocation(""))
+}
+
+// overdueDays is how many days a pending report is past its deadline: the
+// file then counts as a deemed refusal (R2). 0 when it is not.
+func overdueDays(status casework.Status, deadline, today casework.Date) int {
+	if status != casework.StatusPendingReport || deadline.IsZero() {
+		return 0
+	}
+	return max(deadline.DaysUntil(today), 0)
+}
+
+// choice is one option of a select.
+type choice struct {
+	Value, Label string
+	Selected     bool
+}
+
+func statusChoices(lang, selected string) []choice {
+	var out []choice
+	for _, s := range casework.Statuses {
+		out = append(out, choice{Value: string(s), Label: s.Label(lang), Selected: string(s) == selected})
+	}
+	return out
+}
+
+func kindChoices(lang, selected string) []choice {
+	var out []choice
+	for _, k := range casework.MeasureKinds {
+		out = append(out, choice{Value: string(k), Label: k.Label(lang), Selected: string(k) == selected})
+	}
+	return out
+}
+
+type personListRow struct {
+	P       *casework.Person
+	Overdue int
+}
+
+type personListForm struct {
+	Q, Status, Kind, OrgID, WorkerID, Sort string
+	Mine, Deadline, IncludeEnded           bool
+}
+
+type personListData struct {
+	Rows      []personListRow
+	Total     int
+	F         personListForm
+	Statuses  []choice
+	Kinds     []choice
+	Sorts     []choice
+	Orgs      []choice
+	PrevURL   string
+	NextURL   string
+	ExportURL string // the list as .xlsx, same filters
+	CanImport bool
+	CanCreate bool
+	// SearchedFor is the masked ID number or phone searched for; the search
+	// box is then left empty.
+	SearchedFor string
+}
+
+// sensitiveQuery reports whether a search is by ID number or phone number,
+// the values a page must not show unmasked.
+func sensitiveQuery(q string, now time.Time) bool {
+	if _, err := casework.ParseIDNumber(q, now); err == nil {
+		return true
+	}
+	digits := casework.NormalizePhone(q)
+	return len(digits) >= 7 && strings.Trim(digits, "+0123456789") == ""
+}
+
+func maskQuery(q string) string {
+	if len(strings.TrimSpace(q)) == 18 {
+		return casework.MaskID(q)
+	}
+	return casework.MaskPhone(casework.NormalizePhone(q))
+}
+
+// personDeadlineDays is the "deadline soon" window of the list filter.
+const personDeadlineDays = 7
+
+func (c *Console) personList(w http.ResponseWriter, r *http.Request, q *req) error {
+	qs := r.URL.Query()
+	fm := personListForm{Q: strings.TrimSpace(qs.Get("q")), Status: qs.Get("status"), Kind: qs.Get("kind"), OrgID: qs.Get("org_id"),
+		WorkerID: qs.Get("worker_id"), Sort: qs.Get("sort"), Mine: qs.Get("mine") == "1", Deadline: qs.Get("deadline") == "1",
+		IncludeEnded: qs.Get("include_ended") == "1"}
+	off, _ := strconv.Atoi(qs.Get("offset"))
+	today := c.today()
+	f := store.PersonFilter{Query: fm.Q, Kind: casework.MeasureKind(fm.Kind), OrgID: fm.OrgID, WorkerID: fm.WorkerID,
+		IncludeEnded: fm.IncludeEnded, Today: today, Sort: fm.Sort, Offset: max(off, 0), Limit: pageSize}
+	if st := casework.Status(fm.Status); st.Valid() {
+		f.Status = []casework.Status{st}
+	}
+	if f.Kind != "" && !f.Kind.Valid() {
+		f.Kind = ""
+	}
+	if fm.Mine {
+		f.WorkerID = q.Actor.UserID
+	}
+	if fm.Deadline {
+		f.DeadlineDays = personDeadlineDays
+	}
+	persons, total, err := c.DB.ListPersons(r.Context(), q.Actor, f)
+	if err != nil {
+		return err
+	}
+	orgs, err := c.DB.ListOrgs(r.Context(), q.Actor, store.OrgFilter{})
+	if err != nil {
+		return err
+	}
+	d := personListData{Total: total, F: fm, Statuses: statusChoices(q.Lang, fm.Status), Kinds: kindChoices(q.Lang, fm.Kind),
+		CanCreate: q.Actor.CanAnywhere(casework.PermWritePersons)}
+	d.Sorts = []choice{{Value: "name", Label: i18n.T(q.Lang, "persons.sort_name")}, {Value: "deadline", Label: i18n.T(q.Lang, "persons.sort_deadline")},
+		{Value: "updated", Label: i18n.T(q.Lang, "persons.sort_updated")}}
+	for i := range d.Sorts {
+		d.Sorts[i].Selected = d.Sorts[i].Value == fm.Sort
+	}
+	for _, o := range orgs {
+		d.Orgs = append(d.Orgs, choice{Value: o.ID, Label: o.Name, Selected: o.ID == fm.OrgID})
+	}
+	for _, p := range persons {
+		d.Rows = append(d.Rows, personListRow{P: p, Overdue: overdueDays(p.Status, p.ReportDeadline, today)})
+	}
+	// A search by ID number or phone is not echoed into the page (R36): the
+	// box stays empty, a note shows the masked value, and the few matches
+	// need no pager links (which would carry the value).
+	if sensitiveQuery(fm.Q, c.DB.Now()) {
+		d.SearchedFor, d.F.Q = maskQuery(fm.Q), ""
+	}
+	page := func(offset int) string {
+		v := url.Values{}
+		for k, val := range qs {
+			if k != "offset" && len(val) > 0 && val[0] != "" {
+				v.Set(k, val[0])
+			}
+		}
+		v.Set("offset", strconv.Itoa(offset))
+		return "/persons?" + v.Encode()
+	}
+	if d.SearchedFor == "" { // an ID or phone search is not carried into a link either
+		d.ExportURL = strings.Replace(page(0), "/persons?", "/persons/export.xlsx?", 1)
+	}
+	d.CanImport = q.Actor.CanAnywhere(casework.PermImport)
+	if f.Offset+pageSize < total && d.SearchedFor == "" {
+		d.NextURL = page(f.Offset + pageSize)
+	}
+	if f.Offset > 0 && d.SearchedFor == "" {
+		d.PrevURL = page(max(f.Offset-pageSize, 0))
+	}
+	c.render(w, r, q, http.StatusOK, "persons", d)
+	return nil
+}
+
+// personForm is the new-file form as typed, for re-display.
+type personForm struct {
+	OrgID, Name, IDNumber, Sex, BirthDate, Phone, Ethnicity, Education, MaritalStatus, Employment string
+	HouseholdAddr, ResidenceAddr, HealthNotes, WorkerID                                           string
+	Contact1Name, Contact1Relation, Contact1Phone, Contact2Name, Contact2Relation, Contact2Phone  string
+	Substances, FirstUseDate, FirstRegistered, PriorMeasures, DrugNotes                           string
+	Kind, DecisionNumber, DecisionAuthority, DecisionDate, ReceivedDate, ReportDate               string
+	AgreementDate, TermMonths                                                                     string
+}
+
+type personNewData struct {
+	F     personForm
+	Orgs  []choice
+	Kinds []choice
+	Errs  map[string]string // field → message, shown next to the field
+	Err   string            // a message that belongs to no field of the form
+}
+
+// personFormFields are the fields of the new-file form; an error on any
+// other field is shown at the top.
+var personFormFields = map[string]bool{"org_id": true, "name": true, "id_number": true, "sex": true, "birth_date": true, "phone": true,
+	"ethnicity": true, "education": true, "marital_status": true, "employment": true, "household_addr": true, "residence_addr": true,
+	"health_notes": true, "worker_id": true, "contacts": true, "drug_history.first_use_date": true, "drug_history.first_registered": true,
+	"kind": true, "decision_number": true, "decision_authority": true, "decision_date": true, "received_date": true, "report_date": true,
+	"agreement_date": true, "term_months": true}
+
+func (c *Console) personNewPage(w http.ResponseWriter, r *http.Request, q *req, d personNewData, status int) error {
+	orgs, err := c.DB.ListOrgs(r.Context(), q.Actor, store.OrgFilter{})
+	if err != nil {
+		return err
+	}
+	for _, o := range orgs {
+		if q.Actor.Can(casework.PermWritePersons, o.Path) {
+			d.Orgs = append(d.Orgs, choice{Value: o.ID, Label: o.Name + " (" + i18n.T(q.Lang, "kind."+string(o.Kind)) + ")", Selected: o.ID == d.F.OrgID})
+		}
+	}
+	d.Kinds = kindChoices(q.Lang, d.F.Kind)
+	c.render(w, r, q, status, "person_new", d)
+	return nil
+}
+
+func (c *Console) personNew(w http.ResponseWriter, r *http.Request, q *req) error {
+	return c.personNewPage(w, r, q, personNewData{F: personForm{OrgID: r.URL.Query().Get("org"), Kind: string(casework.MeasureTreatment)}}, http.StatusOK)
+}
+
+func readPersonForm(r *http.Request) personForm {
+	v := func(k string) string { return strings.TrimSpace(r.PostFormValue(k)) }
+	return personForm{OrgID: v("org_id"), Name: v("name"), IDNumber: v("id_number"), Sex: v("sex"), BirthDate: v("birth_date"), Phone: v("phone"),
+		Ethnicity: v("ethnicity"), Education: v("education"), MaritalStatus: v("marital_status"), Employment: v("employment"),
+		HouseholdAddr: v("household_addr"), ResidenceAddr: v("residence_addr"), HealthNotes: v("health_notes"), WorkerID: v("worker_id"),
+		Contact1Name: v("contact1_name"), Contact1Relation: v("contact1_relation"), Contact1Phone: v("contact1_phone"),
+		Contact2Name: v("contact2_name"), Contact2Relation: v("contact2_relation"), Contact2Phone: v("contact2_phone"),
+		Substances: v("substances"), FirstUseDate: v("first_use_date"), FirstRegistered: v("first_registered"), PriorMeasures: v("prior_measures"),
+		DrugNotes: v("drug_notes"), Kind: v("kind"), DecisionNumber: v("decision_number"), DecisionAuthority: v("decision_authority"),
+		DecisionDate: v("decision_date"), ReceivedDate: v("received_date"), ReportDate: v("report_date"), AgreementDate: v("agreement_date"),
+		TermMonths: v("term_months")}
+}
+
+// inputs turns the form into the domain inputs; the measure is nil when no
+// kind is chosen.
+func (f personForm) inputs() (casework.PersonInput, *casework.MeasureInput, error) {
+	in := casework.PersonInput{OrgID: f.OrgID, Name: f.Name, IDNumber: f.IDNumber, Sex: f.Sex, Phone: f.Phone, Ethnicity: f.Ethnicity,
+		Education: f.Education, MaritalStatus: f.MaritalStatus, Employment: f.Employment, HouseholdAddr: f.HouseholdAddr,
+		ResidenceAddr: f.ResidenceAddr, HealthNotes: f.HealthNotes, WorkerID: f.WorkerID}
+	var err error
+	if in.BirthDate, err = casework.ParseDateField("birth_date", f.BirthDate); err != nil {
+		return in, nil, err
+	}
+	for _, ct := range [][3]string{{f.Contact1Name, f.Contact1Relation, f.Contact1Phone}, {f.Contact2Name, f.Contact2Relation, f.Contact2Phone}} {
+		if ct[0] != "" || ct[1] != "" || ct[2] != "" {
+			in.Contacts = append(in.Contacts, casework.Contact{Name: ct[0], Relation: ct[1], Phone: ct[2]})
+		}
+	}
+	for _, s := range strings.FieldsFunc(f.Substances, func(r rune) bool { return r == ',' || r == '，' || r == '、' }) {
+		if s = strings.TrimSpace(s); s != "" {
+			in.DrugHistory.Substances = append(in.DrugHistory.Substances, s)
+		}
+	}
+	in.DrugHistory.PriorMeasures, in.DrugHistory.Notes = f.PriorMeasures, f.DrugNotes
+	if in.DrugHistory.FirstUseDate, err = casework.ParseDateField("drug_history.first_use_date", f.FirstUseDate); err != nil {
+		return in, nil, err
+	}
+	if in.DrugHistory.FirstRegistered, err = casework.ParseDateField("drug_history.first_registered", f.FirstRegistered); err != nil {
+		return in, nil, err
+	}
+	if f.Kind == "" {
+		return in, nil, nil
+	}
+	m, err := measureForm(f.Kind, f.DecisionNumber, f.DecisionAuthority, f.DecisionDate, f.ReceivedDate, f.ReportDate, f.AgreementDate, f.TermMonths)
+	if err != nil {
+		return in, nil, err
+	}
+	m.PlaceOrgID, m.WorkerID = f.OrgID, f.WorkerID
+	return in, &m, nil
+}
+
+// measureForm reads a measure's form fields, naming the field of any bad
+// date or number.
+func measureForm(kind, number, authority, decision, received, report, agreement, term string) (casework.MeasureInput, error) {
+	m := casework.MeasureInput{Kind: casework.MeasureKind(kind), DecisionNumber: number, DecisionAuthority: authority}
+	for _, d := range []struct {
+		field, value string
+		dst          *casework.Date
+	}{{"decision_date", decision, &m.DecisionDate}, {"received_date", received, &m.ReceivedDate}, {"report_date", report, &m.ReportDate},
+		{"agreement_date", agreement, &m.AgreementDate}} {
+		v, err := casework.ParseDateField(d.field, d.value)
+		if err != nil {
+			return m, err
+		}
+		*d.dst = v
+	}
+	if term = strings.TrimSpace(term); term != "" {
+		n, err := strconv.Atoi(term)
+		if err != nil {
+			return m, casework.Invalid("term_months", "期限应为月数（整数），如 24", "the term must be a whole number of months, e.g. 24")
+		}
+		m.TermMonths = n
+	}
+	return m, nil
+}
+
+func (c *Console) personCreate(w http.ResponseWriter, r *http.Request, q *req) error {
+	f := readPersonForm(r)
+	in, m, err := f.inputs()
+	var p *casework.Person
+	if err == nil {
+		p, err = c.DB.CreatePerson(r.Context(), q.Actor, in, m)
+	}
+	if fe, ok := toFormError(err, q.Lang); ok {
+		d := personNewData{F: f, Errs: map[string]string{}}
+		field := fe.Field
+		if field == "place_org_id" {
+			field = "org_id"
+		}
+		if personFormFields[field] {
+			d.Errs[field] = fe.Message
+		} else {
+			d.Err = fe.Message
+		}
+		return c.personNewPage(w, r, q, d, http.StatusBadRequest)
+	}
+	if err != nil {
+		return err
+	}
+	return redirect(w, r, "/persons/"+p.ID, "person_created")
+}

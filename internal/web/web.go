@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"kangfu/internal/auth"
+	"kangfu/internal/blob"
 	"kangfu/internal/casework"
 	"kangfu/internal/httpx"
 	"kangfu/internal/i18n"
@@ -41,6 +42,10 @@ type Console struct {
 	Auth       *auth.Service
 	Log        *slog.Logger
 	TrustProxy bool
+	// Blobs stores document content (documents.go); nil: uploads,
+	// generation and downloads answer 503. MaxUpload 0: 20 MiB.
+	Blobs     blob.Storage
+	MaxUpload int64
 
 	pages  map[string]*template.Template
 	assets map[string]string // file name → content hash
@@ -253,6 +258,12 @@ func (c *Console) nav(q *req, current string) []navItem {
 		return nil
 	}
 	items := []navItem{{Href: "/", Key: "nav.dashboard"}}
+	if q.Actor.CanAnywhere(casework.PermReadPersons) {
+		items = append(items, navItem{Href: "/persons", Key: "nav.persons"})
+	}
+	if q.Actor.CanAnywhere(casework.PermTransfer) {
+		items = append(items, navItem{Href: "/transfers", Key: "nav.transfers"})
+	}
 	if q.Actor.CanAnywhere(casework.PermViewOrgs) {
 		items = append(items, navItem{Href: "/orgs", Key: "nav.orgs"})
 	}
