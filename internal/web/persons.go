@@ -214,11 +214,12 @@ type personForm struct {
 }
 
 type personNewData struct {
-	F     personForm
-	Orgs  []choice
-	Kinds []choice
-	Errs  map[string]string // field → message, shown next to the field
-	Err   string            // a message that belongs to no field of the form
+	F       personForm
+	Workers []choice
+	Orgs    []choice
+	Kinds   []choice
+	Errs    map[string]string // field → message, shown next to the field
+	Err     string            // a message that belongs to no field of the form
 }
 
 // personFormFields are the fields of the new-file form; an error on any
@@ -240,6 +241,17 @@ func (c *Console) personNewPage(w http.ResponseWriter, r *http.Request, q *req, 
 		}
 	}
 	d.Kinds = kindChoices(q.Lang, d.F.Kind)
+	seen := map[string]bool{}
+	for _, g := range q.Actor.Grants {
+		if casework.RoleHas(g.Role, casework.PermWritePersons) {
+			for _, ch := range c.staffChoices(r, q, g.OrgID, d.F.WorkerID) {
+				if !seen[ch.Value] {
+					seen[ch.Value] = true
+					d.Workers = append(d.Workers, ch)
+				}
+			}
+		}
+	}
 	c.render(w, r, q, status, "person_new", d)
 	return nil
 }
@@ -348,4 +360,23 @@ func (c *Console) personCreate(w http.ResponseWriter, r *http.Request, q *req) e
 		return err
 	}
 	return redirect(w, r, "/persons/"+p.ID, "person_created")
+}
+
+// staffChoices lists the workers (and leads) who can be made responsible at
+// an org, for a picker; selected marks the current one.
+func (c *Console) staffChoices(r *http.Request, q *req, orgID, selected string) []choice {
+	staff, err := c.DB.ListStaff(r.Context(), q.Actor, orgID, casework.RoleWorker, casework.RoleLead)
+	if err != nil {
+		return nil
+	}
+	out := make([]choice, 0, len(staff))
+	seen := map[string]bool{}
+	for _, s := range staff {
+		if seen[s.ID] {
+			continue
+		}
+		seen[s.ID] = true
+		out = append(out, choice{Value: s.ID, Label: s.Name + " · " + s.OrgName, Selected: s.ID == selected})
+	}
+	return out
 }

@@ -84,6 +84,7 @@ type fileData struct {
 	Historical      bool
 	HistoricalUntil string
 	Incoming        bool
+	Workers         []choice // for the change-of-worker picker
 }
 
 func groupRoleLabel(lang, role string) string {
@@ -132,6 +133,9 @@ func (c *Console) filePage(w http.ResponseWriter, r *http.Request, q *req, perso
 	d.CanReveal = p.Access.Sensitive
 	d.CanCorrect = d.Archived && (p.Access.Write || p.Access.Approve) && !d.Historical
 	d.CanSetWorker = d.CanWrite && q.Actor.Can(casework.PermApproveCorrect, p.OrgPath)
+	if d.CanSetWorker {
+		d.Workers = c.staffChoices(r, q, p.OrgID, p.WorkerID)
+	}
 	d.GroupRoles = groupRoleChoices(q.Lang)
 	d.Kinds = kindChoices(q.Lang, string(casework.MeasureTreatment))
 	for _, m := range ms {

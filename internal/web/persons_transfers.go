@@ -12,6 +12,7 @@ import (
 type transferRow struct {
 	T           store.Transfer
 	RequestedAt string
+	Workers     []choice // who can be made responsible at the receiving place
 }
 
 type transferListData struct {
@@ -53,6 +54,9 @@ func (c *Console) transferPage(w http.ResponseWriter, r *http.Request, q *req, d
 		for _, t := range ts {
 			row := transferRow{T: t, RequestedAt: t.RequestedAt.In(loc).Format("2006-01-02 15:04")}
 			if incoming {
+				if t.State == "pending" {
+					row.Workers = c.staffChoices(r, q, t.ToOrgID, "")
+				}
 				d.Incoming = append(d.Incoming, row)
 			} else {
 				d.Outgoing = append(d.Outgoing, row)
