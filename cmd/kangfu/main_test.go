@@ -151,6 +151,25 @@ func TestEndToEndAPIAndConsole(t *testing.T) {
 	if !strings.Contains(tree, "安椰厂区") || strings.Contains(tree, "海湾社区") {
 		t.Fatalf("worker's org tree:\n%s", tree)
 	}
+
+	// The person list of the compound, and one file from it.
+	if err := chromedp.Do(tctx, chromedp.Navigate(base+"/persons"), chromedp.WaitVisible(`[data-testid=person-list]`)); err != nil {
+		t.Fatal(err)
+	}
+	list, _ := chromedp.Run(tctx, chromedp.Text(`[data-testid=person-list]`))
+	if !strings.Contains(list, "安椰厂区") || strings.Contains(list, "海湾社区") || !regexp.MustCompile(`460203\*{8}\d{3}[\dX]`).MatchString(list) {
+		t.Fatalf("worker's person list:\n%.600s", list)
+	}
+	saveScreenshot(t, tctx, "persons")
+	err = chromedp.Do(tctx, chromedp.Click(`[data-testid=person-list] tbody tr:first-child a`), chromedp.WaitVisible(`[data-testid=person-name]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	masked, _ := chromedp.Run(tctx, chromedp.Text(`[data-testid=id-masked]`))
+	if !regexp.MustCompile(`^460203\*{8}\d{3}[\dX]$`).MatchString(strings.TrimSpace(masked)) {
+		t.Fatalf("the file shows the ID number as %q, want it masked", masked)
+	}
+	saveScreenshot(t, tctx, "person")
 }
 
 // saveScreenshot writes a PNG when KANGFU_SCREENSHOT_DIR is set, so a
