@@ -55,15 +55,6 @@ func (a *API) today() casework.Date {
 	return casework.DateOf(a.DB.Now(), casework.LoadLocation(""))
 }
 
-// overdueDays is how many days a pending report is past its deadline (R2:
-// deemed refusal), 0 when it is not.
-func overdueDays(status casework.Status, deadline, today casework.Date) int {
-	if status != casework.StatusPendingReport || deadline.IsZero() {
-		return 0
-	}
-	return max(deadline.DaysUntil(today), 0)
-}
-
 // personSummaryJSON is one row of a person list: masked values only (R36).
 type personSummaryJSON struct {
 	ID             string    `json:"id"`
@@ -87,7 +78,7 @@ type personSummaryJSON struct {
 }
 
 func toPersonSummary(p *casework.Person, today casework.Date) personSummaryJSON {
-	od := overdueDays(p.Status, p.ReportDeadline, today)
+	od := casework.OverdueDays(p.Status, p.ReportDeadline, today)
 	return personSummaryJSON{ID: p.ID, OrgID: p.OrgID, OrgName: p.OrgName, Name: p.Name, Sex: p.Sex, BirthDate: p.BirthDate.String(),
 		IDMasked: p.IDMasked, PhoneMasked: p.PhoneMasked, Status: string(p.Status), MeasureKind: string(p.MeasureKind),
 		WorkerID: p.WorkerID, WorkerName: p.WorkerName, ReportDeadline: p.ReportDeadline.String(), OverdueDays: od, DeemedRefusal: od > 0,

@@ -95,7 +95,7 @@ func toMeasureJSON(m *store.Measure, today casework.Date) measureJSON {
 		Status: string(m.Status), StatusSince: m.StatusSince.String(), InForce: m.InForce, EndedOn: m.EndedOn.String(),
 		NoRelapseOn: m.NoRelapseOn.String(), CreatedAt: m.CreatedAt.UTC(), Group: []groupMemberJSON{}, Events: []statusEventJSON{}}
 	if m.InForce {
-		j.OverdueDays = overdueDays(m.Status, m.ReportDeadline, today)
+		j.OverdueDays = casework.OverdueDays(m.Status, m.ReportDeadline, today)
 	}
 	for _, g := range m.Group {
 		j.Group = append(j.Group, groupMemberJSON{ID: g.ID, Role: g.Role, Name: g.Name, UserID: g.UserID, Note: g.Note})

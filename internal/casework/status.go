@@ -251,3 +251,12 @@ func NoRelapseReached(releaseDate, lastRelapse, today Date) bool {
 	}
 	return !today.Before(NoRelapseDate(releaseDate))
 }
+
+// OverdueDays is how many days a pending report is past its deadline on
+// today; the file then counts as a deemed refusal (R2). 0 when it is not.
+func OverdueDays(status Status, deadline, today Date) int {
+	if status != StatusPendingReport || deadline.IsZero() || today.IsZero() {
+		return 0
+	}
+	return max(deadline.DaysUntil(today), 0)
+}

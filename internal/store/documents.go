@@ -418,21 +418,9 @@ func (tx *Tx) dossierTimeline(ctx context.Context, d *Dossier, personID string, 
 	if !acc.Until.IsZero() {
 		where, args = where+` AND at <= ?`, append(args, acc.Until)
 	}
-	rows, err := tx.Query(ctx, `SELECT id, at, kind, data, actor_id, org_id FROM timeline WHERE `+where+` ORDER BY at DESC, id DESC LIMIT ?`,
-		append(args, dossierTimelineMax)...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var e TimelineEntry
-		if err := rows.Scan(&e.ID, &e.At, &e.Kind, &e.Data, &e.ActorID, &e.OrgID); err != nil {
-			return err
-		}
-		e.At = e.At.UTC()
-		d.Timeline = append(d.Timeline, e)
-	}
-	return rows.Err()
+	var err error
+	d.Timeline, err = tx.timeline(ctx, where, args, dossierTimelineMax, 0)
+	return err
 }
 
 // dossierUsers names the staff who appear in the file (actors of status

@@ -642,21 +642,28 @@ func (db *DB) ListTimeline(ctx context.Context, actor *casework.Actor, personID 
 		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM timeline WHERE `+where, args...).Scan(&total); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `SELECT id, at, kind, data, actor_id, org_id FROM timeline WHERE `+where+` ORDER BY at DESC, id DESC LIMIT ? OFFSET ?`,
-			append(args, clampLimit(limit), max(offset, 0))...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var e TimelineEntry
-			if err := rows.Scan(&e.ID, &e.At, &e.Kind, &e.Data, &e.ActorID, &e.OrgID); err != nil {
-				return err
-			}
-			e.At = e.At.UTC()
-			out = append(out, e)
-		}
-		return rows.Err()
+		out, err = tx.timeline(ctx, where, args, clampLimit(limit), max(offset, 0))
+		return err
 	})
 	return out, total, err
+}
+
+// timeline reads timeline entries matching where, newest first.
+func (tx *Tx) timeline(ctx context.Context, where string, args []any, limit, offset int) ([]TimelineEntry, error) {
+	rows, err := tx.Query(ctx, `SELECT id, at, kind, data, actor_id, org_id FROM timeline WHERE `+where+` ORDER BY at DESC, id DESC LIMIT ? OFFSET ?`,
+		append(args, limit, offset)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []TimelineEntry
+	for rows.Next() {
+		var e TimelineEntry
+		if err := rows.Scan(&e.ID, &e.At, &e.Kind, &e.Data, &e.ActorID, &e.OrgID); err != nil {
+			return nil, err
+		}
+		e.At = e.At.UTC()
+		out = append(out, e)
+	}
+	return out, rows.Err()
 }

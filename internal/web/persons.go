@@ -52,15 +52,6 @@ func (c *Console) today() casework.Date {
 	return casework.DateOf(c.DB.Now(), casework.LoadLocation(""))
 }
 
-// overdueDays is how many days a pending report is past its deadline: the
-// file then counts as a deemed refusal (R2). 0 when it is not.
-func overdueDays(status casework.Status, deadline, today casework.Date) int {
-	if status != casework.StatusPendingReport || deadline.IsZero() {
-		return 0
-	}
-	return max(deadline.DaysUntil(today), 0)
-}
-
 // choice is one option of a select.
 type choice struct {
 	Value, Label string
@@ -171,7 +162,7 @@ func (c *Console) personList(w http.ResponseWriter, r *http.Request, q *req) err
 		d.Orgs = append(d.Orgs, choice{Value: o.ID, Label: o.Name, Selected: o.ID == fm.OrgID})
 	}
 	for _, p := range persons {
-		d.Rows = append(d.Rows, personListRow{P: p, Overdue: overdueDays(p.Status, p.ReportDeadline, today)})
+		d.Rows = append(d.Rows, personListRow{P: p, Overdue: casework.OverdueDays(p.Status, p.ReportDeadline, today)})
 	}
 	// A search by ID number or phone is not echoed into the page (R36): the
 	// box stays empty, a note shows the masked value, and the few matches

@@ -122,7 +122,7 @@ func (c *Console) filePage(w http.ResponseWriter, r *http.Request, q *req, perso
 	today := c.today()
 	d.P, d.Today = p, today.String()
 	d.Status, d.Kind = p.Status.Label(q.Lang), p.MeasureKind.Label(q.Lang)
-	d.Overdue = overdueDays(p.Status, p.ReportDeadline, today)
+	d.Overdue = casework.OverdueDays(p.Status, p.ReportDeadline, today)
 	d.Archived = p.Status.Final()
 	d.Historical = !p.Access.Until.IsZero()
 	if d.Historical {
@@ -141,7 +141,7 @@ func (c *Console) filePage(w http.ResponseWriter, r *http.Request, q *req, perso
 	for _, m := range ms {
 		mv := measureView{M: m, Kind: m.Kind.Label(q.Lang), Status: m.Status.Label(q.Lang)}
 		if m.InForce {
-			mv.Overdue = overdueDays(m.Status, m.ReportDeadline, today)
+			mv.Overdue = casework.OverdueDays(m.Status, m.ReportDeadline, today)
 		}
 		for _, e := range m.Events {
 			mv.Events = append(mv.Events, eventRow{Action: e.Action.Label(q.Lang), From: e.From.Label(q.Lang), To: e.To.Label(q.Lang),
