@@ -205,3 +205,21 @@ func TestDeleteAndRetireRefusedWithPeople(t *testing.T) {
 		}
 	})
 }
+
+// TestPostgresPlansForActualParameters: without custom plans, PostgreSQL
+// falls back to generic plans for pgx's cached statements and a name
+// search over a million persons scans the table (see withCustomPlans).
+func TestPostgresPlansForActualParameters(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		if db.Engine() != store.Postgres {
+			return
+		}
+		var mode string
+		if err := db.Read(ctx, func(tx *store.Tx) error { return tx.QueryRow(ctx, `SHOW plan_cache_mode`).Scan(&mode) }); err != nil {
+			t.Fatal(err)
+		}
+		if mode != "force_custom_plan" {
+			t.Fatalf("plan_cache_mode = %q, want force_custom_plan", mode)
+		}
+	})
+}
