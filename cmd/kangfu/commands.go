@@ -109,6 +109,11 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return fmt.Errorf("document store %s: %w", cfg.BlobDir, err)
 	}
+	if withDemo {
+		if _, err := demo.LoadDocuments(ctx, e.db, blobs); err != nil {
+			return fmt.Errorf("load demo documents: %w", err)
+		}
+	}
 	srv, err := server.New(e.db, auth.NewService(e.db, policy), e.log, server.Options{TrustProxy: cfg.TrustProxy, Blobs: blobs, MaxUpload: cfg.MaxUpload})
 	if err != nil {
 		return err
@@ -163,6 +168,17 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 	res, err := demo.Load(ctx, e.db)
 	if err != nil {
 		return err
+	}
+	blobs, err := blob.Open(cfg.BlobDir)
+	if err != nil {
+		return fmt.Errorf("document store %s: %w", cfg.BlobDir, err)
+	}
+	docs, err := demo.LoadDocuments(ctx, e.db, blobs)
+	if err != nil {
+		return err
+	}
+	if docs > 0 {
+		fmt.Fprintf(stdout, "demo documents generated: %d\n", docs)
 	}
 	if !res.Loaded {
 		fmt.Fprintln(stdout, "demo data was already loaded; nothing changed")

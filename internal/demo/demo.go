@@ -81,7 +81,7 @@ func loadSpine(ctx context.Context, db *store.DB, res *Result) error {
 			`{"type":"Polygon","coordinates":[[[109.45,18.22],[109.62,18.22],[109.62,18.36],[109.45,18.36],[109.45,18.22]]]}`},
 		{&t.Street, &t.District, casework.KindTownship, "椰林街道（示例）", "", ""},
 		{&t.Community, &t.Street, casework.KindCommunity, "六湾社区（示例）", "", `{"type":"circle","lat":18.285,"lng":109.535,"radius_m":1200}`},
-		{&t.Factory, &t.Street, casework.KindCommunity, "安椰厂区（示例工厂社区）", "", `{"type":"circle","lat":18.301,"lng":109.552,"radius_m":900}`},
+		{&t.Factory, &t.Street, casework.KindCommunity, factoryName, "", `{"type":"circle","lat":18.301,"lng":109.552,"radius_m":900}`},
 		{&t.Community2, &t.Street, casework.KindCommunity, "海湾社区（示例）", "", ""},
 	}
 	for _, s := range steps {
@@ -139,3 +139,6 @@ func accounts() []Account {
 		{"worker2", "worker 禁毒社工", "海湾社区（示例）"},
 	}
 }
+
+// factoryName is the demo's factory compound, the seed story's 厂区.
+const factoryName = "安椰厂区（示例工厂社区）"

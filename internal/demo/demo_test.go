@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"kangfu/internal/blob"
 	"kangfu/internal/casework"
 	"kangfu/internal/demo"
 	"kangfu/internal/store"
@@ -116,6 +117,23 @@ func TestLoadCaseload(t *testing.T) {
 		}
 		if m := count(res.Tree.Factory, store.PersonFilter{}); m[casework.StatusExecuting] != factory[casework.StatusExecuting] {
 			t.Error("second load changed the caseload")
+		}
+	})
+}
+
+func TestDemoDocuments(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		if _, err := demo.Load(t.Context(), db); err != nil {
+			t.Fatal(err)
+		}
+		blobs := storetest.Must(blob.Open(t.TempDir()))
+		n, err := demo.LoadDocuments(t.Context(), db, blobs)
+		if err != nil || n < 8 {
+			t.Fatalf("generated %d documents, %v; want agreements, registers, a report-in and release notices", n, err)
+		}
+		again, err := demo.LoadDocuments(t.Context(), db, blobs)
+		if err != nil || again != 0 {
+			t.Fatalf("second load generated %d, %v", again, err)
 		}
 	})
 }
