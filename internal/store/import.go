@@ -254,7 +254,8 @@ func importErr(row int, col string, err error) ImportError {
 		}
 		return ImportError{Row: row, Column: col, ZH: e.ZH, EN: e.EN}
 	}
-	return ImportError{Row: row, Column: col, ZH: "无法校验：" + err.Error(), EN: "cannot check: " + err.Error()}
+	// Not a validation error: never echo its text (it may hold internals).
+	return ImportError{Row: row, Column: col, ZH: "无法校验该单元格", EN: "this cell could not be checked"}
 }
 
 // importFieldColumn maps the fields of casework's errors to import columns.
