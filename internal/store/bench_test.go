@@ -235,7 +235,7 @@ func seedPersons(b *testing.B, db *DB, n int) *benchFixture {
 					phoneEnc, db.vault.Index("phone", phone), casework.MaskPhone(phone), string(status), string(kind),
 					casework.NewDate(2027, time.Month(1+g.rnd.IntN(12)), 1+g.rnd.IntN(28)), now, now)
 				for _, gram := range casework.NameGrams(name) {
-					gvals = append(gvals, gram, id)
+					gvals = append(gvals, gram, id, string(status), org.ID, nameKey(name))
 				}
 				cvals = append(cvals, NewID(), id, org.ID, now)
 				if status != casework.StatusReleased && (g.rnd.IntN(1000) < 20 || i < 20) { // sample search terms in routine lists
@@ -249,7 +249,7 @@ func seedPersons(b *testing.B, db *DB, n int) *benchFixture {
 				}
 				pvals = pvals[k*personCols:]
 			}
-			if err := multi(tx, `INSERT INTO person_name_grams (gram, person_id) VALUES `, 2, gvals); err != nil {
+			if err := multi(tx, `INSERT INTO person_name_grams (gram, person_id, status, org_id, name_key) VALUES `, 5, gvals); err != nil {
 				return fmt.Errorf("insert grams: %w", err)
 			}
 			return multi(tx, `INSERT INTO custody (id, person_id, org_id, from_at) VALUES `, 4, cvals)

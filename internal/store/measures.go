@@ -191,7 +191,10 @@ func (tx *Tx) syncPerson(ctx context.Context, personID string) error {
 	}
 	_, err = tx.Exec(ctx, `UPDATE persons SET status = ?, measure_kind = ?, worker_id = ?, report_deadline = ?, term_end = ?, released_on = ?, updated_at = ? WHERE id = ?`,
 		status, kind, w, deadline, termEnd, released, tx.now, personID)
-	return err
+	if err != nil {
+		return err
+	}
+	return tx.syncGrams(ctx, personID)
 }
 
 // GetMeasure returns one measure of a person the actor may read.

@@ -331,11 +331,20 @@ func (tx *Tx) writeGrams(ctx context.Context, personID, name string) error {
 		return err
 	}
 	for _, g := range casework.NameGrams(name) {
-		if _, err := tx.Exec(ctx, `INSERT INTO person_name_grams (gram, person_id) VALUES (?, ?)`, g, personID); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO person_name_grams (gram, person_id, status, org_id, name_key)
+			SELECT ?, id, status, org_id, name_key FROM persons WHERE id = ?`, g, personID); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// syncGrams copies the person's status, place and sort key onto its name
+// grams (see migration 0005); called wherever those change.
+func (tx *Tx) syncGrams(ctx context.Context, personID string) error {
+	_, err := tx.Exec(ctx, `UPDATE person_name_grams SET status = (SELECT status FROM persons WHERE id = ?), org_id = (SELECT org_id FROM persons WHERE id = ?),
+		name_key = (SELECT name_key FROM persons WHERE id = ?) WHERE person_id = ?`, personID, personID, personID, personID)
+	return err
 }
 
 // event adds an entry to the person's timeline. data holds no sensitive values.

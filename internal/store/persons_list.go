@@ -40,6 +40,19 @@ func (db *DB) ListPersons(ctx context.Context, actor *casework.Actor, f PersonFi
 		if err != nil {
 			return err
 		}
+		if gw, gargs, ok := tx.gramSearch(ctx, actor, f); ok {
+			// A short name search counts and pages on the gram index alone
+			// and reads only the persons rows of the page.
+			if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM person_name_grams g WHERE `+gw, gargs...).Scan(&total); err != nil {
+				return fmt.Errorf("count persons: %w", err)
+			}
+			where = []string{`p.id IN (SELECT g.person_id FROM person_name_grams g WHERE ` + gw + ` ORDER BY g.name_key, g.person_id LIMIT ? OFFSET ?)`}
+			args = append(gargs, clampLimit(f.Limit), max(f.Offset, 0))
+			f.Offset = 0
+			from := personFrom + ` WHERE ` + strings.Join(where, " AND ")
+			return tx.listRows(ctx, actor, `SELECT `+personColumns+from+` ORDER BY p.name_key, p.id LIMIT ? OFFSET ?`,
+				append(args, clampLimit(f.Limit), 0), &out)
+		}
 		from := personFrom + ` WHERE ` + strings.Join(where, " AND ")
 		if err := tx.QueryRow(ctx, `SELECT COUNT(*)`+from, args...).Scan(&total); err != nil {
 			return fmt.Errorf("count persons: %w", err)
@@ -51,28 +64,77 @@ func (db *DB) ListPersons(ctx context.Context, actor *casework.Actor, f PersonFi
 		case "updated":
 			order = ` ORDER BY p.updated_at DESC, p.id`
 		}
-		rows, err := tx.Query(ctx, `SELECT `+personColumns+from+order+` LIMIT ? OFFSET ?`, append(args, clampLimit(f.Limit), max(f.Offset, 0))...)
-		if err != nil {
-			return fmt.Errorf("list persons: %w", err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			r, err := scanPerson(rows)
-			if err != nil {
-				return err
-			}
-			p := r.Person
-			// Decided per row: a user who is a worker in one place and a
-			// counsellor in another sees the minimal profile of the
-			// counsellor's persons here too, as in GetPerson.
-			if !actor.Can(casework.PermSensitive, r.OrgPath) {
-				p.IDMasked, p.PhoneMasked = "", ""
-			}
-			out = append(out, &p)
-		}
-		return rows.Err()
+		return tx.listRows(ctx, actor, `SELECT `+personColumns+from+order+` LIMIT ? OFFSET ?`, append(args, clampLimit(f.Limit), max(f.Offset, 0)), &out)
 	})
 	return out, total, err
+}
+
+// listRows reads a page of persons, masked for the actor.
+func (tx *Tx) listRows(ctx context.Context, actor *casework.Actor, query string, args []any, out *[]*casework.Person) error {
+	rows, err := tx.Query(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("list persons: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r, err := scanPerson(rows)
+		if err != nil {
+			return err
+		}
+		p := r.Person
+		// Decided per row: a user who is a worker in one place and a
+		// counsellor in another sees the minimal profile of the
+		// counsellor's persons here too, as in GetPerson.
+		if !actor.Can(casework.PermSensitive, r.OrgPath) {
+			p.IDMasked, p.PhoneMasked = "", ""
+		}
+		*out = append(*out, &p)
+	}
+	return rows.Err()
+}
+
+// gramSearch returns the WHERE clause on person_name_grams g for a list
+// that is a plain name search of one or two characters (where a gram match
+// is the whole test) with no filter that needs the persons row, sorted by
+// name; ok is false for any other list. Scope and statuses are the same
+// as personScope's.
+func (tx *Tx) gramSearch(ctx context.Context, actor *casework.Actor, f PersonFilter) (string, []any, bool) {
+	q := strings.TrimSpace(f.Query)
+	n := utf8.RuneCountInString(q)
+	if n == 0 || n > 2 || f.Kind != "" || f.WorkerID != "" || f.DeadlineDays > 0 || (f.Sort != "" && f.Sort != "name") {
+		return "", nil, false
+	}
+	for _, g := range actor.Grants {
+		if g.Role == casework.RoleCounsellor { // the counsellor's scope needs the working group
+			return "", nil, false
+		}
+	}
+	if strings.Trim(q, "+0123456789 -xX") == "" { // digits: an ID number or phone search, not a name
+		return "", nil, false
+	}
+	orgCond, orgArgs := scopeClause("path", actor.Scope(casework.PermSensitive))
+	if f.OrgID != "" {
+		org, err := tx.orgFor(ctx, actor, casework.PermViewOrgs, f.OrgID)
+		if err != nil {
+			return "", nil, false // personScope reported it already
+		}
+		orgCond, orgArgs = orgCond+` AND path LIKE ? ESCAPE '\'`, append(orgArgs, likePrefix(org.Path))
+	}
+	where := []string{`g.gram = ?`}
+	args := []any{q}
+	statuses := f.Status
+	if len(statuses) == 0 && !f.IncludeEnded {
+		statuses = routineStatuses
+	}
+	if len(statuses) > 0 {
+		ph := make([]string, len(statuses))
+		for i, s := range statuses {
+			ph[i], args = "?", append(args, string(s))
+		}
+		where = append(where, `g.status IN (`+strings.Join(ph, ", ")+`)`)
+	}
+	where = append(where, `g.org_id IN (SELECT id FROM orgs WHERE `+orgCond+`)`)
+	return strings.Join(where, " AND "), append(args, orgArgs...), true
 }
 
 // personScope builds the WHERE clauses of a person list.

@@ -188,6 +188,9 @@ func (tx *Tx) acceptTransfer(ctx context.Context, actor *casework.Actor, t *tran
 	if _, err := tx.Exec(ctx, `UPDATE persons SET org_id = ?, updated_at = ? WHERE id = ?`, to.ID, tx.now, t.PersonID); err != nil {
 		return err
 	}
+	if err := tx.syncGrams(ctx, t.PersonID); err != nil {
+		return err
+	}
 	if err := tx.syncPerson(ctx, t.PersonID); err != nil {
 		return err
 	}
