@@ -1,0 +1,647 @@
+package casework
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Policy as configuration (PRODUCT §5). Everything DOMAIN.md marks LOW or
+// UNCONFIRMED is a setting here, not a constant in code: a policy version
+// is attached to an org node and takes effect on a local calendar date; it
+// names only the settings it overrides, and the nodes below inherit the
+// rest. Resolution for a node and a date walks national default → template
+// (by area code) → versions from the root down, and records for every
+// setting which source produced it, so every duty and verdict computed from
+// it can record that version.
+
+// Permissions over policy. Viewing is open to every role that reads person
+// files (they work under the policy) and to admin (who sets up orgs and
+// sees their configuration, but no person data); editing is for the
+// district office and the street lead, in their subtree.
+const (
+	PermViewPolicy Perm = "policy.view"
+	PermEditPolicy Perm = "policy.edit"
+)
+
+func init() {
+	permRoles[PermViewPolicy] = []Role{RoleAdmin, RoleOffice, RoleLead, RoleWorker, RolePolice, RoleCounsellor}
+	permRoles[PermEditPolicy] = []Role{RoleOffice, RoleLead}
+}
+
+// SettingKind is the type of a setting's value.
+type SettingKind string
+
+// The kinds of setting. A window is two times of day (minutes from local
+// midnight) rather than two settings, so that "end after start" is checked
+// on one value and no inheritance of half a window can break it.
+const (
+	SettingInt    SettingKind = "int"    // a whole number within [Min, Max]
+	SettingWindow SettingKind = "window" // a local time-of-day range "HH:MM-HH:MM", start inclusive, end exclusive
+	SettingEnum   SettingKind = "enum"   // one of Options
+	SettingBool   SettingKind = "bool"   // true or false
+)
+
+// InheritValue, as the text of a setting in a version, restores
+// inheritance from the parent from the version's date on.
+const InheritValue = "inherit"
+
+// TimeOfDay is a local time of day in minutes from midnight, 0–1440
+// (1440 = 24:00, allowed only as the end of a window).
+type TimeOfDay int
+
+func (t TimeOfDay) String() string { return fmt.Sprintf("%02d:%02d", int(t)/60, int(t)%60) }
+
+func parseTimeOfDay(s string) (TimeOfDay, bool) {
+	h, m, ok := strings.Cut(strings.TrimSpace(s), ":")
+	if !ok || len(m) != 2 || len(h) < 1 || len(h) > 2 {
+		return 0, false
+	}
+	hh, err1 := strconv.Atoi(h)
+	mm, err2 := strconv.Atoi(m)
+	if err1 != nil || err2 != nil || hh < 0 || mm < 0 || mm > 59 || hh > 24 || (hh == 24 && mm != 0) {
+		return 0, false
+	}
+	return TimeOfDay(hh*60 + mm), true
+}
+
+// Window is a daily local time range [From, To).
+type Window struct{ From, To TimeOfDay }
+
+func (w Window) String() string { return w.From.String() + "-" + w.To.String() }
+
+// Contains reports whether the instant falls inside the window on the local
+// clock of loc (nil: Asia/Shanghai).
+func (w Window) Contains(t time.Time, loc *time.Location) bool {
+	if loc == nil {
+		loc = LoadLocation(DefaultTimeZone)
+	}
+	lt := t.In(loc)
+	m := TimeOfDay(lt.Hour()*60 + lt.Minute())
+	return m >= w.From && m < w.To
+}
+
+// Value is a typed setting value. Values are comparable with ==.
+type Value struct {
+	kind SettingKind
+	n    int // SettingInt; 1 or 0 for SettingBool
+	w    Window
+	s    string // SettingEnum
+}
+
+// IntValue, WindowValue, EnumValue and BoolValue make values (for the
+// tables below and for tests); they do not validate.
+func IntValue(n int) Value { return Value{kind: SettingInt, n: n} }
+func WindowValue(from, to string) Value {
+	f, _ := parseTimeOfDay(from)
+	t, _ := parseTimeOfDay(to)
+	return Value{kind: SettingWindow, w: Window{f, t}}
+}
+func EnumValue(s string) Value { return Value{kind: SettingEnum, s: s} }
+func BoolValue(b bool) Value {
+	v := Value{kind: SettingBool}
+	if b {
+		v.n = 1
+	}
+	return v
+}
+
+// Kind, Int, Bool, Enum and Window read the value.
+func (v Value) Kind() SettingKind { return v.kind }
+func (v Value) Int() int          { return v.n }
+func (v Value) Bool() bool        { return v.n == 1 }
+func (v Value) Enum() string      { return v.s }
+func (v Value) Window() Window    { return v.w }
+
+// String is the value's text form, the one versions are written and
+// stored in: "3", "06:00-22:00", "county", "true".
+func (v Value) String() string {
+	switch v.kind {
+	case SettingInt:
+		return strconv.Itoa(v.n)
+	case SettingWindow:
+		return v.w.String()
+	case SettingEnum:
+		return v.s
+	case SettingBool:
+		return strconv.FormatBool(v.n == 1)
+	}
+	return ""
+}
+
+// JSON is the value as the API shows it: a number, a boolean or a string.
+func (v Value) JSON() any {
+	switch v.kind {
+	case SettingInt:
+		return v.n
+	case SettingBool:
+		return v.n == 1
+	}
+	return v.String()
+}
+
+// Option is one choice of an enum setting.
+type Option struct{ Value, ZH, EN string }
+
+// Setting describes one configurable rule.
+type Setting struct {
+	Key            string
+	Kind           SettingKind
+	ZH, EN         string // label
+	UnitZH, UnitEN string
+	Default        Value
+	Min, Max       int // SettingInt bounds, inclusive
+	Options        []Option
+	Rule           string // the DOMAIN.md rule or open question it stems from
+	Confidence     string // of the default: HIGH, MED, LOW, UNCONFIRMED
+	// LawMax marks Max as set by law (a HIGH rule): a jurisdiction may be
+	// stricter (a lower number) but never laxer, so a version asking for
+	// more is refused with LawZH/LawEN, which cite the rule.
+	LawMax         bool
+	LawZH, LawEN   string
+	HintZH, HintEN string
+}
+
+// policySettings is the one table of settings. A later rule is one more
+// entry, and resolution, validation, the console form and the API pick it
+// up. Planned (issue 5): "test.treatment.y1_months" … (R22, R23: int
+// months per measure kind and year of the term), "test.surprise_min" (R24),
+// "violation.refusals_max", "violation.departures_max",
+// "violation.absence_days_max" (R9: HIGH, LawMax, so no jurisdiction can
+// raise a threshold), and tier effects such as "tier.high.checkin_every_days"
+// (R31).
+var policySettings = []*Setting{
+	{Key: "checkin.every_days", Kind: SettingInt, ZH: "签到频次", EN: "Check-in frequency", UnitZH: "天一次", UnitEN: "days between check-ins",
+		Default: IntValue(1), Min: 1, Max: 30, Rule: "Q1, R34", Confidence: "UNCONFIRMED",
+		HintZH: "每N天签到一次，1 表示每天。国家无规定，属地方做法（DOMAIN 待确认问题1）。",
+		HintEN: "Check in once every N days; 1 means daily. No national rule: local practice (DOMAIN open question 1)."},
+	{Key: "checkin.window", Kind: SettingWindow, ZH: "签到时段", EN: "Check-in window", UnitZH: "当地时间", UnitEN: "local time",
+		Default: WindowValue("06:00", "22:00"), Rule: "Q1", Confidence: "UNCONFIRMED",
+		HintZH: "含开始时刻，不含结束时刻，不跨午夜（结束可为 24:00）。", HintEN: "Start included, end excluded; not across midnight (the end may be 24:00)."},
+	{Key: "checkin.area", Kind: SettingEnum, ZH: "签到区域", EN: "Check-in area", Default: EnumValue("county"),
+		Options: []Option{{"county", "执行地所在县（区）", "county (district) of the place of execution"},
+			{"township", "执行地所在乡镇（街道）", "township (street) of the place of execution"},
+			{"community", "执行地社区（单位）", "community (unit) of the place of execution"}},
+		Rule: "R8, R37", Confidence: "HIGH",
+		HintZH: "签到位置须落在该机构的地理围栏内；县（区）是法规中“离开”的单位（R8）。", HintEN: "The check-in must fall inside that org's geofence; the county is the unit of \"leaving\" in law (R8)."},
+	{Key: "checkin.accuracy_m", Kind: SettingInt, ZH: "定位精度阈值", EN: "GPS accuracy threshold", UnitZH: "米", UnitEN: "metres",
+		Default: IntValue(200), Min: 10, Max: 2000, Rule: "R37", Confidence: "UNCONFIRMED",
+		HintZH: "定位误差大于此值的签到判为“定位精度不足”。只在签到时采集位置（R37）。", HintEN: "A check-in whose fix is less accurate than this is marked poor accuracy. Location is taken only at check-in (R37)."},
+	{Key: "checkin.selfie", Kind: SettingBool, ZH: "签到须自拍", EN: "Selfie required", Default: BoolValue(true), Rule: "R26, R36", Confidence: "LOW",
+		HintZH: "照片属敏感个人信息，加密保存（R36）。", HintEN: "The photo is sensitive personal information and is stored encrypted (R36)."},
+	// R8 (《戒毒条例》第19条, HIGH): leaving the county for 3 days or more
+	// needs a written report. A jurisdiction may ask for the report from
+	// fewer days (stricter), but a higher threshold would let a person stay
+	// away 3 days without the report the law requires, so it is refused.
+	{Key: "leave.threshold_days", Kind: SettingInt, ZH: "须请假的离县天数", EN: "Leave threshold", UnitZH: "天", UnitEN: "days",
+		Default: IntValue(3), Min: 1, Max: 3, Rule: "R8", Confidence: "HIGH", LawMax: true,
+		LawZH:  "《戒毒条例》第十九条规定离开县（区）3日以上须书面报告（R8），各地可从严（更少天数），不得高于3天",
+		LawEN:  "the regulation (Art 19, R8) requires a written report for 3 days or more outside the county; a jurisdiction may be stricter (fewer days) but not above 3",
+		HintZH: "离开执行地所在县（区）达到此天数须事先书面报告并请假。", HintEN: "Absence outside the county of this many days or more needs a written report (leave) beforehand."},
+}
+
+// PolicySettings returns every setting, in display order.
+func PolicySettings() []*Setting { return policySettings }
+
+// PolicySetting returns the setting with the key.
+func PolicySetting(key string) (*Setting, bool) {
+	for _, s := range policySettings {
+		if s.Key == key {
+			return s, true
+		}
+	}
+	return nil, false
+}
+
+// Label, Unit and Hint return the texts in the language ("zh" or "en").
+func (s *Setting) Label(lang string) string { return pick(lang, s.ZH, s.EN) }
+func (s *Setting) Unit(lang string) string  { return pick(lang, s.UnitZH, s.UnitEN) }
+func (s *Setting) Hint(lang string) string  { return pick(lang, s.HintZH, s.HintEN) }
+
+func pick(lang, zh, en string) string {
+	if lang == "en" {
+		return en
+	}
+	return zh
+}
+
+// Format shows a value in the language: option labels, 是/否.
+func (s *Setting) Format(v Value, lang string) string {
+	switch s.Kind {
+	case SettingEnum:
+		for _, o := range s.Options {
+			if o.Value == v.s {
+				return pick(lang, o.ZH, o.EN)
+			}
+		}
+	case SettingBool:
+		if v.Bool() {
+			return pick(lang, "是", "yes")
+		}
+		return pick(lang, "否", "no")
+	case SettingWindow:
+		return v.w.From.String() + "–" + v.w.To.String()
+	}
+	return v.String()
+}
+
+// Parse reads a value from its text form and checks it against the
+// setting's type and bounds. The error names the setting's key as field.
+func (s *Setting) Parse(text string) (Value, error) { return s.parse(text, true) }
+
+// parse with bounds=false only checks the type: stored versions are read
+// that way, so a bound tightened in a later release cannot stop every
+// verdict (the bound was checked when the version was written).
+func (s *Setting) parse(text string, bounds bool) (Value, error) {
+	text = strings.TrimSpace(text)
+	// Each language is formatted on its own: the law's citation differs.
+	bad := func(zh, en string) (Value, error) {
+		return Value{}, &Error{Code: EINVALID, Field: s.Key, ZH: "“" + s.ZH + "”" + zh, EN: s.EN + ": " + en}
+	}
+	switch s.Kind {
+	case SettingInt:
+		n, err := strconv.Atoi(text)
+		if err != nil {
+			return bad(fmt.Sprintf("须为整数，收到 %q", text), fmt.Sprintf("must be a whole number, got %q", text))
+		}
+		if bounds && s.LawMax && n > s.Max {
+			return bad(fmt.Sprintf("不能为%d：%s", n, s.LawZH), fmt.Sprintf("cannot be %d: %s", n, s.LawEN))
+		}
+		if bounds && (n < s.Min || n > s.Max) {
+			return bad(fmt.Sprintf("须在 %d 到 %d 之间，收到 %d", s.Min, s.Max, n), fmt.Sprintf("must be between %d and %d, got %d", s.Min, s.Max, n))
+		}
+		return IntValue(n), nil
+	case SettingWindow:
+		from, to, ok := strings.Cut(text, "-")
+		f, ok1 := parseTimeOfDay(from)
+		t, ok2 := parseTimeOfDay(to)
+		if !ok || !ok1 || !ok2 {
+			return bad(fmt.Sprintf("格式应为 HH:MM-HH:MM（如 06:00-22:00），收到 %q", text),
+				fmt.Sprintf("must be written HH:MM-HH:MM (e.g. 06:00-22:00), got %q", text))
+		}
+		if f == 1440 || t <= f {
+			return bad(fmt.Sprintf("结束时间（%s）须晚于开始时间（%s），时段不能跨午夜", t, f),
+				fmt.Sprintf("the end (%s) must be after the start (%s); a window cannot cross midnight", t, f))
+		}
+		return Value{kind: SettingWindow, w: Window{f, t}}, nil
+	case SettingEnum:
+		var names []string
+		for _, o := range s.Options {
+			if o.Value == text {
+				return EnumValue(text), nil
+			}
+			names = append(names, o.Value)
+		}
+		list := strings.Join(names, ", ")
+		return bad(fmt.Sprintf("须为 %s 之一，收到 %q", list, text), fmt.Sprintf("must be one of %s, got %q", list, text))
+	case SettingBool:
+		switch strings.ToLower(text) {
+		case "true", "1", "yes", "是":
+			return BoolValue(true), nil
+		case "false", "0", "no", "否":
+			return BoolValue(false), nil
+		}
+		return bad(fmt.Sprintf("须为 true 或 false，收到 %q", text), fmt.Sprintf("must be true or false, got %q", text))
+	}
+	return Value{}, fmt.Errorf("setting %s: unknown kind %q", s.Key, s.Kind)
+}
+
+// ParseStoredSetting reads a stored value of a known setting, checking the
+// type only. ok is false for a key this release does not know (a setting
+// since removed), which callers skip.
+func ParseStoredSetting(key, text string) (v *Value, ok bool, err error) {
+	s, ok := PolicySetting(key)
+	if !ok {
+		return nil, false, nil
+	}
+	if text == InheritValue {
+		return nil, true, nil
+	}
+	val, err := s.parse(text, false)
+	if err != nil {
+		return nil, true, err
+	}
+	return &val, true, nil
+}
+
+// PolicyTemplate is a set of values shipped in code for a jurisdiction,
+// applied between the national default and the versions to every org whose
+// area code, or an ancestor's, starts with AreaPrefix.
+type PolicyTemplate struct {
+	ID             string
+	ZH, EN         string
+	AreaPrefix     string
+	Values         map[string]Value
+	NoteZH, NoteEN string
+}
+
+// Name returns the template's name in the language.
+func (t *PolicyTemplate) Name(lang string) string { return pick(lang, t.ZH, t.EN) }
+
+// Note returns the template's caveat in the language.
+func (t *PolicyTemplate) Note(lang string) string { return pick(lang, t.NoteZH, t.NoteEN) }
+
+func defaultValues() map[string]Value {
+	m := map[string]Value{}
+	for _, s := range policySettings {
+		m[s.Key] = s.Default
+	}
+	return m
+}
+
+// policyTemplates ship with the server. The Hainan template holds the
+// national values on purpose: R42 says the 海南自由贸易港禁毒条例 (in force
+// 2026-03-01) may change R8/R22/R28 for Hainan in its chapter 4, which
+// nobody has read yet. It makes every Hainan setting show where it would
+// change once someone has.
+var policyTemplates = []*PolicyTemplate{
+	{ID: "hainan", ZH: "海南省模板", EN: "Hainan template", AreaPrefix: "46", Values: defaultValues(),
+		NoteZH: "与国家默认值相同。《海南自由贸易港禁毒条例》（2026-03-01施行）第四章尚未核实，可能改变请假、检测与报告规则（R42，待确认）。",
+		NoteEN: "Same values as the national default. Chapter 4 of the Hainan FTP anti-drug regulation (in force 2026-03-01) has not been checked and may change leave, testing and reporting rules (R42, unconfirmed)."},
+}
+
+// PolicyTemplates returns the templates shipped in code.
+func PolicyTemplates() []*PolicyTemplate { return policyTemplates }
+
+// templateFor returns the template of the first org of the chain (root
+// first) whose area code has a template's prefix, or nil.
+func templateFor(chain []*Org) *PolicyTemplate {
+	for _, o := range chain {
+		for _, t := range policyTemplates {
+			if o.AreaCode != "" && strings.HasPrefix(o.AreaCode, t.AreaPrefix) {
+				return t
+			}
+		}
+	}
+	return nil
+}
+
+// PolicyVersion is a set of overrides attached to an org node from a local
+// calendar date on. Settings maps a setting key to its value, or to nil
+// when the version restores inheritance for that setting. A version is
+// immutable once effective; until then it may be edited or withdrawn.
+type PolicyVersion struct {
+	ID             string
+	OrgID          string
+	OrgName        string
+	OrgPath        string
+	EffectiveFrom  Date
+	Settings       map[string]*Value
+	Note           string
+	CreatedByID    string
+	CreatedByName  string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	Withdrawn      bool
+	WithdrawnAt    time.Time
+	WithdrawnBy    string
+	WithdrawReason string
+}
+
+// State of a version on a date: "withdrawn", "scheduled" (not yet
+// effective, editable) or "effective".
+func (v *PolicyVersion) State(today Date) string {
+	switch {
+	case v.Withdrawn:
+		return "withdrawn"
+	case v.EffectiveFrom.After(today):
+		return "scheduled"
+	}
+	return "effective"
+}
+
+// Keys returns the setting keys the version names, in table order.
+func (v *PolicyVersion) Keys() []string {
+	var out []string
+	for _, s := range policySettings {
+		if _, ok := v.Settings[s.Key]; ok {
+			out = append(out, s.Key)
+		}
+	}
+	return out
+}
+
+// Source says where a resolved value comes from.
+type PolicySource struct {
+	Kind          string // "national", "template" or "version"
+	TemplateID    string
+	VersionID     string
+	OrgID         string
+	OrgName       string
+	EffectiveFrom Date
+}
+
+// Ref is what a computed duty or verdict records: the version id, or
+// "national", or "template:<id>". Versions are immutable once effective,
+// so a ref and a date reproduce the value.
+func (s PolicySource) Ref() string {
+	switch s.Kind {
+	case "version":
+		return s.VersionID
+	case "template":
+		return "template:" + s.TemplateID
+	}
+	return "national"
+}
+
+// ResolvedSetting is one setting's value in force and its source.
+type ResolvedSetting struct {
+	*Setting
+	Value  Value
+	Source PolicySource
+}
+
+// EffectivePolicy is every setting's value for an org on a local date.
+type EffectivePolicy struct {
+	OrgID    string
+	Date     Date
+	Template *PolicyTemplate
+	Settings []ResolvedSetting // in table order
+}
+
+// Get returns the resolved setting with the key; ok is false for an
+// unknown key.
+func (p *EffectivePolicy) Get(key string) (ResolvedSetting, bool) {
+	for _, r := range p.Settings {
+		if r.Key == key {
+			return r, true
+		}
+	}
+	return ResolvedSetting{}, false
+}
+
+// Value returns the value of a setting; the zero Value for an unknown key.
+func (p *EffectivePolicy) Value(key string) Value {
+	r, _ := p.Get(key)
+	return r.Value
+}
+
+// Refs returns the distinct sources (see PolicySource.Ref) of the named
+// settings, sorted: what a verdict that used them records.
+func (p *EffectivePolicy) Refs(keys ...string) []string {
+	var out []string
+	for _, k := range keys {
+		if r, ok := p.Get(k); ok && !slices.Contains(out, r.Source.Ref()) {
+			out = append(out, r.Source.Ref())
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// ResolvePolicy works out the policy for the last org of chain (the chain
+// runs from the root down to that org) on a local date, from the versions
+// attached to orgs of the chain. Withdrawn versions and versions effective
+// after the date are ignored. For each setting, the deepest org with a
+// version naming it wins, and at one org the latest effective date wins;
+// a version naming a setting as "inherit" hands it back to the parent.
+func ResolvePolicy(chain []*Org, versions []*PolicyVersion, date Date) *EffectivePolicy {
+	p := &EffectivePolicy{Date: date, Template: templateFor(chain)}
+	if len(chain) > 0 {
+		p.OrgID = chain[len(chain)-1].ID
+	}
+	for _, s := range policySettings {
+		r := ResolvedSetting{Setting: s, Value: s.Default, Source: PolicySource{Kind: "national"}}
+		if t := p.Template; t != nil {
+			if v, ok := t.Values[s.Key]; ok {
+				r.Value, r.Source = v, PolicySource{Kind: "template", TemplateID: t.ID}
+			}
+		}
+		for _, o := range chain {
+			var best *PolicyVersion
+			for _, v := range versions {
+				if v.OrgID != o.ID || v.Withdrawn || v.EffectiveFrom.After(date) {
+					continue
+				}
+				if _, named := v.Settings[s.Key]; named && (best == nil || v.EffectiveFrom.After(best.EffectiveFrom)) {
+					best = v
+				}
+			}
+			if best == nil || best.Settings[s.Key] == nil {
+				continue
+			}
+			r.Value = *best.Settings[s.Key]
+			r.Source = PolicySource{Kind: "version", VersionID: best.ID, OrgID: o.ID, OrgName: o.Name, EffectiveFrom: best.EffectiveFrom}
+		}
+		p.Settings = append(p.Settings, r)
+	}
+	return p
+}
+
+// PolicyVersionInput is what a lead or office submits: the date the
+// version takes effect, the settings it overrides in their text form
+// (InheritValue to restore inheritance), and the basis of the change.
+type PolicyVersionInput struct {
+	EffectiveFrom Date
+	Settings      map[string]string
+	Note          string
+}
+
+// FieldErrors are the problems of one input, one per field, so a form can
+// show each next to its field.
+type FieldErrors []*Error
+
+func (fe FieldErrors) Error() string { return fmt.Sprintf("%d invalid fields", len(fe)) }
+
+// Map returns field → message in the language.
+func (fe FieldErrors) Map(lang string) map[string]string {
+	m := map[string]string{}
+	for _, e := range fe {
+		if _, dup := m[e.Field]; !dup {
+			m[e.Field] = e.Message(lang)
+		}
+	}
+	return m
+}
+
+// Validate checks the input against the setting table and the date rule:
+// a version takes effect tomorrow at the earliest in the org's zone, so a
+// change never alters a day already begun. It returns the parsed settings;
+// the error is an EINVALID *Error carrying every problem (FieldErrors as
+// its cause), the first one's field as its own.
+func (in *PolicyVersionInput) Validate(today Date) (map[string]*Value, error) {
+	in.Note = strings.TrimSpace(in.Note)
+	var errs FieldErrors
+	if in.EffectiveFrom.IsZero() {
+		errs = append(errs, Invalid("effective_from", "请填写生效日期", "the effective date is required"))
+	} else if !in.EffectiveFrom.After(today) {
+		errs = append(errs, Invalid("effective_from", "生效日期最早为明天（%s）：已开始的日子不能改变政策，收到 %s",
+			"the effective date must be tomorrow (%s) or later: a day already begun keeps its policy; got %s", today.AddDays(1), in.EffectiveFrom))
+	}
+	if in.Note == "" {
+		errs = append(errs, Invalid("note", "请填写依据或说明（如文件文号）", "state the basis of the change (e.g. the document number)"))
+	} else if len([]rune(in.Note)) > 500 {
+		errs = append(errs, Invalid("note", "说明不能超过500字", "the note must be at most 500 characters"))
+	}
+	out := map[string]*Value{}
+	keys := make([]string, 0, len(in.Settings))
+	for k := range in.Settings {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		text := strings.TrimSpace(in.Settings[k])
+		s, ok := PolicySetting(k)
+		if !ok {
+			errs = append(errs, Invalid(k, "未知的设置项 %q", "unknown setting %q", k))
+			continue
+		}
+		if text == InheritValue {
+			out[k] = nil
+			continue
+		}
+		v, err := s.Parse(text)
+		if err != nil {
+			var e *Error
+			if errors.As(err, &e) {
+				errs = append(errs, e)
+			}
+			continue
+		}
+		out[k] = &v
+	}
+	if len(in.Settings) == 0 {
+		errs = append(errs, Invalid("settings", "请至少设置一项", "set at least one setting"))
+	}
+	if len(errs) > 0 {
+		return nil, errs.asError()
+	}
+	return out, nil
+}
+
+func (fe FieldErrors) asError() error {
+	zh, en := make([]string, len(fe)), make([]string, len(fe))
+	for i, e := range fe {
+		zh[i], en[i] = e.ZH, e.EN
+	}
+	return &Error{Code: EINVALID, Field: fe[0].Field, ZH: strings.Join(zh, "；"), EN: strings.Join(en, "; "), Cause: fe}
+}
+
+// PolicyChange is one setting of a preview: what is in force on the date
+// without the new version, and with it.
+type PolicyChange struct {
+	Before, After ResolvedSetting
+	Changed       bool // the value differs (a named but equal value only changes its source)
+}
+
+// PolicyPreview is what a new version would change at its org on its date.
+type PolicyPreview struct {
+	Date    Date
+	Changes []PolicyChange // the settings the version names, in table order
+}
+
+// DiffPolicy compares two resolutions for the keys a version names.
+func DiffPolicy(before, after *EffectivePolicy, named map[string]*Value) *PolicyPreview {
+	pv := &PolicyPreview{Date: after.Date}
+	for i, b := range before.Settings {
+		if _, ok := named[b.Key]; !ok {
+			continue
+		}
+		a := after.Settings[i]
+		pv.Changes = append(pv.Changes, PolicyChange{Before: b, After: a, Changed: a.Value != b.Value})
+	}
+	return pv
+}
