@@ -364,8 +364,9 @@ func cmdUser(ctx context.Context, args []string, getenv func(string) string, std
 	return usageError{fmt.Sprintf("unknown user command %q", sub)}
 }
 
-// runJobs runs the periodic jobs until ctx ends: for now the automatic
-// release of expired measures (R15). Each release is guarded by the
+// runJobs runs the periodic jobs until ctx ends: the automatic release of
+// expired measures (R15) and the start of approved leaves on their first
+// local day (R28). Each release is guarded by the
 // measure's state in its own transaction, so several servers may run this
 // at once and a release happens once. (A persisted job queue comes with the
 // supervision work.)
@@ -379,6 +380,13 @@ func runJobs(ctx context.Context, e *env, every time.Duration) {
 			e.log.Error("release job", "err", err)
 		case n > 0:
 			e.log.Info("release job: measures released at term end (R15)", "count", n)
+		}
+		n, err = e.db.StartDueLeaves(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			e.log.Error("leave job", "err", err)
+		case n > 0:
+			e.log.Info("leave job: approved leaves begun (R28)", "count", n)
 		}
 		select {
 		case <-ctx.Done():

@@ -142,7 +142,7 @@ func (c *Console) Routes() []httpx.Route {
 		rt("GET", "/audit", httpx.Access{Perm: casework.PermReadAudit}, c.auditList, "audit log"),
 	}
 	// Each part of the product adds its pages from its own file.
-	for _, part := range []func(route) []httpx.Route{c.personRoutes, c.documentRoutes, c.exchangeRoutes, c.policyRoutes} {
+	for _, part := range []func(route) []httpx.Route{c.personRoutes, c.documentRoutes, c.exchangeRoutes, c.policyRoutes, c.leaveRoutes, c.checkinRoutes} {
 		routes = append(routes, part(rt)...)
 	}
 	return routes
@@ -263,6 +263,9 @@ func (c *Console) nav(q *req, current string) []navItem {
 	}
 	if q.Actor.CanAnywhere(casework.PermTransfer) {
 		items = append(items, navItem{Href: "/transfers", Key: "nav.transfers"})
+	}
+	if q.Actor.CanAnywhere(casework.PermViewLeave) {
+		items = append(items, navItem{Href: "/leave", Key: "leave.queue_title"})
 	}
 	if q.Actor.CanAnywhere(casework.PermViewPolicy) {
 		items = append(items, navItem{Href: "/policies", Key: "nav.policies"})

@@ -1,0 +1,286 @@
+package api
+
+// app.go: the person's app under /api/v1/app/… (issue 4; the contract in
+// the brief). The app is not a staff user: it is authenticated by a device
+// token (Authorization: Bearer), and state-changing requests are signed
+// with the device's ECDSA P-256 key over the exact body bytes
+// (X-Kangfu-Signature). Other parts of issue 4 (leave, messages) add their
+// app routes with appRoute and their part of "today" with AddAppToday.
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"kangfu/internal/auth"
+	"kangfu/internal/blob"
+	"kangfu/internal/casework"
+	"kangfu/internal/httpx"
+	"kangfu/internal/i18n"
+	"kangfu/internal/store"
+)
+
+// AppAuth says how an app route authenticates.
+type AppAuth int
+
+// The app route kinds.
+const (
+	AppOpen   AppAuth = iota // no device (activation: the code is the credential)
+	AppDevice                // a device token
+	AppSigned                // a device token and a signature of the body
+)
+
+// appReq is an app request after authentication.
+type appReq struct {
+	Lang   string
+	Device *store.AppDevice // nil for AppOpen
+	Body   []byte           // the exact body bytes (signed routes verify these)
+	Sig    string
+}
+
+type appHandler func(w http.ResponseWriter, r *http.Request, q *appReq) error
+
+// Body limits: JSON requests and photos (issue 4 §4: at most 200 KB).
+const (
+	appMaxJSON  = 64 << 10
+	appMaxPhoto = 200 << 10
+)
+
+// appRoute makes an app route. Its Access is Public for the staff wrapper
+// (no staff session); the device check is here. The access matrix marks
+// these routes "device" (server/access_checkins_test.go).
+func (a *API) appRoute(method, pattern string, kind AppAuth, h appHandler, summary string) httpx.Route {
+	max := int64(appMaxJSON)
+	if pattern == "/api/v1/app/photos" {
+		max = appMaxPhoto
+	}
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := &appReq{Lang: i18n.FromRequest(r)}
+		sq := &req{Lang: q.Lang}
+		if err := a.appAuth(r, q, kind, max); err != nil {
+			a.fail(w, r, sq, err)
+			return
+		}
+		if err := h(w, r, q); err != nil {
+			a.fail(w, r, sq, err)
+		}
+	})
+	return httpx.Route{Method: method, Pattern: pattern, Access: httpx.Access{Public: true}, Handler: handler, Summary: summary}
+}
+
+func (a *API) appAuth(r *http.Request, q *appReq, kind AppAuth, max int64) error {
+	if kind != AppOpen {
+		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || strings.TrimSpace(tok) == "" {
+			return casework.Errorf(casework.EUNAUTHORIZED, "缺少设备令牌（Authorization: Bearer）", "missing device token (Authorization: Bearer)")
+		}
+		d, err := a.DB.AppDeviceByToken(r.Context(), auth.TokenHash(strings.TrimSpace(tok)))
+		if err != nil {
+			return err
+		}
+		q.Device = d
+		httpx.SetActor(r.Context(), "app:"+d.ID)
+	}
+	if r.Method == http.MethodPost {
+		b, err := io.ReadAll(io.LimitReader(r.Body, max+1))
+		if err != nil {
+			return casework.Errorf(casework.EINVALID, "无法读取请求体", "cannot read the request body")
+		}
+		if int64(len(b)) > max {
+			return casework.Invalid("body", "请求体过大（上限 %d KB）", "the body is too large (at most %d KB)", max>>10)
+		}
+		q.Body = b
+	}
+	if kind == AppSigned {
+		q.Sig = r.Header.Get("X-Kangfu-Signature")
+		if err := casework.VerifySignature(q.Device.Key, q.Body, q.Sig); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// decodeApp decodes the body bytes strictly (decode's rules).
+func decodeApp(r *http.Request, q *appReq, v any) error {
+	r2 := *r
+	r2.Body = io.NopCloser(bytes.NewReader(q.Body))
+	return decode(&r2, v)
+}
+
+// appRoutes are the app's routes (this file: activation, photos,
+// check-ins, today).
+func (a *API) appRoutes(rt route) []httpx.Route {
+	return append([]httpx.Route{
+		a.appRoute("POST", "/api/v1/app/activate", AppOpen, a.appActivate, "app: redeem an activation code, register the device key and PIN"),
+		a.appRoute("POST", "/api/v1/app/photos", AppDevice, a.appPhoto, "app: upload a check-in selfie (JPEG, at most 200 KB) by its SHA-256"),
+		a.appRoute("POST", "/api/v1/app/checkins", AppSigned, a.appCheckin, "app: a signed check-in, stored once by its client id"),
+		a.appRoute("GET", "/api/v1/app/today", AppDevice, a.appToday, "app: today's duties"),
+	}, a.staffAppRoutes(rt)...)
+}
+
+// activation attempts per client address: a code is 8 characters of 25,
+// single use and valid 72 h; the limit keeps guessing hopeless.
+var activateLimits = struct {
+	sync.Mutex
+	m map[string]*rate.Limiter
+}{m: map[string]*rate.Limiter{}}
+
+func allowActivation(ip string) bool {
+	activateLimits.Lock()
+	defer activateLimits.Unlock()
+	if len(activateLimits.m) > 10000 {
+		clear(activateLimits.m)
+	}
+	l, ok := activateLimits.m[ip]
+	if !ok {
+		l = rate.NewLimiter(rate.Every(6*time.Second), 10)
+		activateLimits.m[ip] = l
+	}
+	return l.Allow()
+}
+
+type activateJSON struct {
+	Code      string `json:"code"`
+	PublicKey string `json:"public_key"`
+	PIN       string `json:"pin"`
+}
+
+func (a *API) appActivate(w http.ResponseWriter, r *http.Request, q *appReq) error {
+	if !allowActivation(httpx.ClientIP(r, a.TrustProxy)) {
+		return casework.Errorf(casework.ERATELIMIT, "尝试次数过多，请稍后再试", "too many attempts: try again later")
+	}
+	var in activateJSON
+	if err := decodeApp(r, q, &in); err != nil {
+		return err
+	}
+	code, ok := casework.NormalizeActivationCode(in.Code)
+	if !ok {
+		return casework.Invalid("code", "激活码应为8位字母数字", "the activation code is 8 letters and digits")
+	}
+	if _, err := casework.ParseDeviceKey(in.PublicKey); err != nil {
+		return err
+	}
+	if !casework.ValidPIN(in.PIN) {
+		return casework.Invalid("pin", "PIN 须为6位数字", "the PIN must be 6 digits")
+	}
+	pinHash, err := auth.HashPassword(r.Context(), in.PIN)
+	if err != nil {
+		return err
+	}
+	tok, hash := auth.NewToken()
+	d, name, err := a.DB.Activate(r.Context(), store.Activation{Code: code, PublicKey: strings.TrimSpace(in.PublicKey), PINHash: pinHash, TokenHash: hash})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, map[string]string{"device_id": d.ID, "token": tok, "person_name": name})
+	return nil
+}
+
+func (a *API) appPhoto(w http.ResponseWriter, r *http.Request, q *appReq) error {
+	want := strings.ToLower(strings.TrimSpace(r.Header.Get("X-Photo-SHA256")))
+	if !casework.ValidSHA256(want) {
+		return casework.Invalid("X-Photo-SHA256", "X-Photo-SHA256 须为照片的 SHA-256（64位十六进制）", "X-Photo-SHA256 must be the photo's SHA-256 (64 hex digits)")
+	}
+	sum := sha256.Sum256(q.Body)
+	if hex.EncodeToString(sum[:]) != want {
+		return casework.Invalid("X-Photo-SHA256", "照片内容与 X-Photo-SHA256 不符", "the photo does not match X-Photo-SHA256")
+	}
+	if len(q.Body) < 4 || !bytes.HasPrefix(q.Body, []byte{0xFF, 0xD8, 0xFF}) || http.DetectContentType(q.Body) != "image/jpeg" {
+		return casework.Invalid("body", "照片须为 JPEG", "the photo must be a JPEG")
+	}
+	if a.Blobs == nil {
+		writeJSON(w, http.StatusServiceUnavailable, errorBody{Error: errorDetail{Code: "unavailable",
+			Message: casework.ErrorMessage(casework.Msg(casework.EINTERNAL, "服务器未配置文件存储", "the server has no file store"), q.Lang), RequestID: httpx.RequestID(r.Context())}})
+		return nil
+	}
+	status := http.StatusCreated
+	if _, err := a.Blobs.Get(r.Context(), want); err == nil {
+		status = http.StatusOK
+	} else if !errors.Is(err, blob.ErrNotFound) {
+		return err
+	}
+	if status == http.StatusCreated {
+		if _, err := blob.PutBytes(r.Context(), a.Blobs, q.Body); err != nil {
+			return err
+		}
+	}
+	writeJSON(w, status, map[string]any{"sha256": want, "size": len(q.Body)})
+	return nil
+}
+
+// checkinJSON is a stored check-in as the app sees it (no location: the
+// app sent it; the server keeps it sealed).
+type checkinJSON struct {
+	ID              string        `json:"id"`
+	TakenAt         time.Time     `json:"taken_at"`
+	ReceivedAt      time.Time     `json:"received_at"`
+	LocalDate       casework.Date `json:"local_date"`
+	AccuracyM       float64       `json:"accuracy_m"`
+	PhotoSHA256     string        `json:"photo_sha256"`
+	Verdict         string        `json:"verdict"`
+	VerdictLabel    string        `json:"verdict_label"`
+	PolicyVersionID string        `json:"policy_version_id"`
+}
+
+func toCheckinJSON(c *store.Checkin, lang string) checkinJSON {
+	return checkinJSON{ID: c.ID, TakenAt: c.TakenAt, ReceivedAt: c.ReceivedAt, LocalDate: c.LocalDate, AccuracyM: c.AccuracyM,
+		PhotoSHA256: c.PhotoSHA256, Verdict: string(c.Verdict), VerdictLabel: c.Verdict.Label(lang), PolicyVersionID: c.PolicyRef}
+}
+
+func (a *API) appCheckin(w http.ResponseWriter, r *http.Request, q *appReq) error {
+	var in casework.CheckinInput
+	if err := decodeApp(r, q, &in); err != nil {
+		return err
+	}
+	c, created, err := a.DB.IngestCheckin(r.Context(), q.Device, in, q.Body, q.Sig)
+	if err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	writeJSON(w, status, toCheckinJSON(c, q.Lang))
+	return nil
+}
+
+// AppTodayPart adds a part's entries to the app's "today" answer (leave,
+// messages): called with the device; it sets its own keys.
+type AppTodayPart func(ctx context.Context, db *store.DB, dev *store.AppDevice, lang string, out map[string]any) error
+
+var appTodayParts []AppTodayPart
+
+// AddAppToday registers a part of "today" (call from a var initialiser in
+// the part's own file).
+func AddAppToday(p AppTodayPart) bool {
+	appTodayParts = append(appTodayParts, p)
+	return true
+}
+
+func (a *API) appToday(w http.ResponseWriter, r *http.Request, q *appReq) error {
+	day, err := a.DB.CheckinToday(r.Context(), q.Device.PersonID)
+	if err != nil {
+		return err
+	}
+	checkin := map[string]any{"due": day.Due, "done": day.Done, "count": day.Count}
+	if day.Done {
+		checkin["verdict"], checkin["verdict_label"] = string(day.Verdict), day.Verdict.Label(q.Lang)
+	}
+	out := map[string]any{"date": day.Date, "device_id": q.Device.ID, "checkin": checkin}
+	for _, p := range appTodayParts {
+		if err := p(r.Context(), a.DB, q.Device, q.Lang, out); err != nil {
+			return err
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
