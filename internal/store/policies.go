@@ -136,12 +136,6 @@ func (tx *Tx) resolvePolicy(ctx context.Context, org *casework.Org, date casewor
 	return casework.ResolvePolicy(chain, append(vs, extra...), date), nil
 }
 
-// orgToday is the calendar date now in the org's zone: versions are
-// dated in local days.
-func (tx *Tx) orgToday(org *casework.Org) casework.Date {
-	return casework.DateOf(tx.now, org.Location())
-}
-
 // EffectivePolicy returns every setting's value for the org on a local
 // date, with the source of each (national default, template, or which
 // org's version from which date). A zero date means today in the org's
@@ -155,7 +149,7 @@ func (db *DB) EffectivePolicy(ctx context.Context, actor *casework.Actor, orgID 
 			return err
 		}
 		if date.IsZero() {
-			date = tx.orgToday(org)
+			date = tx.today(org)
 		}
 		p, err = tx.resolvePolicy(ctx, org, date)
 		return err
@@ -196,7 +190,7 @@ func (db *DB) ListPolicyVersions(ctx context.Context, actor *casework.Actor, org
 		if err != nil {
 			return err
 		}
-		today = tx.orgToday(org)
+		today = tx.today(org)
 		ids := []string{org.ID}
 		if f.Inherited {
 			ids = strings.Split(strings.Trim(org.Path, "/"), "/")
@@ -253,7 +247,7 @@ func (db *DB) PolicyTree(ctx context.Context, actor *casework.Actor) ([]PolicyNo
 			byOrg[v.OrgID] = append(byOrg[v.OrgID], v)
 		}
 		for _, o := range orgs {
-			nodes = append(nodes, PolicyNode{Org: o, Today: tx.orgToday(o), Versions: byOrg[o.ID]})
+			nodes = append(nodes, PolicyNode{Org: o, Today: tx.today(o), Versions: byOrg[o.ID]})
 		}
 		return vrows.Err()
 	})
@@ -320,21 +314,31 @@ func (tx *Tx) editableOrg(ctx context.Context, actor *casework.Actor, orgID stri
 	return org, nil
 }
 
+// newVersion checks a new version for the org: the org takes policy, the
+// settings validate, and the date is free and not in the past.
+func (tx *Tx) newVersion(ctx context.Context, actor *casework.Actor, orgID string, in casework.PolicyVersionInput) (*casework.Org, map[string]*casework.Value, error) {
+	org, err := tx.editableOrg(ctx, actor, orgID)
+	if err != nil {
+		return nil, nil, err
+	}
+	named, err := in.Validate(tx.today(org))
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := tx.checkPolicyDate(ctx, org.ID, in.EffectiveFrom, ""); err != nil {
+		return nil, nil, err
+	}
+	return org, named, nil
+}
+
 // PreviewPolicyVersion validates a new version as CreatePolicyVersion does
 // and returns, for each setting it names, what is in force at the org on
 // its date and what would be. It writes nothing.
 func (db *DB) PreviewPolicyVersion(ctx context.Context, actor *casework.Actor, orgID string, in casework.PolicyVersionInput) (*casework.PolicyPreview, error) {
 	var pv *casework.PolicyPreview
 	err := db.Read(ctx, func(tx *Tx) error {
-		org, err := tx.editableOrg(ctx, actor, orgID)
+		org, named, err := tx.newVersion(ctx, actor, orgID, in)
 		if err != nil {
-			return err
-		}
-		named, err := in.Validate(tx.orgToday(org))
-		if err != nil {
-			return err
-		}
-		if err := tx.checkPolicyDate(ctx, org.ID, in.EffectiveFrom, ""); err != nil {
 			return err
 		}
 		before, err := tx.resolvePolicy(ctx, org, in.EffectiveFrom)
@@ -359,15 +363,8 @@ func (db *DB) PreviewPolicyVersion(ctx context.Context, actor *casework.Actor, o
 func (db *DB) CreatePolicyVersion(ctx context.Context, actor *casework.Actor, orgID string, in casework.PolicyVersionInput) (*casework.PolicyVersion, error) {
 	var v *casework.PolicyVersion
 	err := db.Write(ctx, func(tx *Tx) error {
-		org, err := tx.editableOrg(ctx, actor, orgID)
+		org, named, err := tx.newVersion(ctx, actor, orgID, in)
 		if err != nil {
-			return err
-		}
-		named, err := in.Validate(tx.orgToday(org))
-		if err != nil {
-			return err
-		}
-		if err := tx.checkPolicyDate(ctx, org.ID, in.EffectiveFrom, ""); err != nil {
 			return err
 		}
 		id := NewID()
@@ -414,7 +411,7 @@ func (db *DB) UpdatePolicyVersion(ctx context.Context, actor *casework.Actor, id
 		if err != nil {
 			return err
 		}
-		today := tx.orgToday(org)
+		today := tx.today(org)
 		switch cur.State(today) {
 		case "withdrawn":
 			return casework.Errorf(casework.ECONFLICT, "该政策版本已撤回", "this version has been withdrawn")
@@ -453,7 +450,7 @@ func (db *DB) WithdrawPolicyVersion(ctx context.Context, actor *casework.Actor, 
 		if err != nil {
 			return err
 		}
-		switch cur.State(tx.orgToday(org)) {
+		switch cur.State(tx.today(org)) {
 		case "withdrawn":
 			return casework.Errorf(casework.ECONFLICT, "该政策版本已撤回", "this version has already been withdrawn")
 		case "effective":
