@@ -77,35 +77,25 @@ type cached[T any] struct {
 
 const appCacheTTL = 10 * time.Second
 
-var appStates sync.Map // *DB → *appState
-
-func (db *DB) app() *appState {
-	if s, ok := appStates.Load(db); ok {
-		return s.(*appState)
-	}
-	s, _ := appStates.LoadOrStore(db, &appState{tokens: map[string]cached[*AppDevice]{}, persons: map[string]cached[*personCtx]{},
-		policy: map[string]*casework.EffectivePolicy{}, writer: &checkinWriter{db: db, in: make(chan *pendingCheckin, 8192)}})
-	return s.(*appState)
+func newAppState(db *DB) *appState {
+	return &appState{tokens: map[string]cached[*AppDevice]{}, persons: map[string]cached[*personCtx]{},
+		policy: map[string]*casework.EffectivePolicy{}, writer: &checkinWriter{db: db, in: make(chan *pendingCheckin, 8192)}}
 }
 
-// devices is the hook devices.go uses to drop cached devices of a person.
-var devices = deviceCacheHook{}
+// app returns the DB's app caches and check-in writer (made in Open).
+func (db *DB) app() *appState { return db.appState }
 
-type deviceCacheHook struct{}
-
-func (deviceCacheHook) forgetPerson(personID string) {
-	appStates.Range(func(_, v any) bool {
-		s := v.(*appState)
-		s.mu.Lock()
-		for k, e := range s.tokens {
-			if e.v.PersonID == personID {
-				delete(s.tokens, k)
-			}
+// forgetPerson drops the cached devices and place of a person (a device
+// activated or retired).
+func (s *appState) forgetPerson(personID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, e := range s.tokens {
+		if e.v.PersonID == personID {
+			delete(s.tokens, k)
 		}
-		delete(s.persons, personID)
-		s.mu.Unlock()
-		return true
-	})
+	}
+	delete(s.persons, personID)
 }
 
 // AppDeviceByToken authenticates an app request: the device of the token,

@@ -42,6 +42,8 @@ type DB struct {
 	keys   *Keys
 	vault  *vault.Keyring
 	now    func() time.Time
+
+	appState *appState // device and policy caches, the check-in writer
 }
 
 // Options configure Open.
@@ -58,6 +60,7 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 		return nil, errors.New("store.Open: no keys")
 	}
 	db := &DB{keys: opt.Keys, now: opt.Now}
+	db.appState = newAppState(db)
 	if db.now == nil {
 		db.now = time.Now
 	}

@@ -243,7 +243,7 @@ func (db *DB) Activate(ctx context.Context, in Activation) (*Device, string, err
 			Detail: map[string]any{"device_id": d.ID, "code_id": c.ID, "retired": old}})
 	})
 	if err == nil {
-		devices.forgetPerson(d.PersonID)
+		db.app().forgetPerson(d.PersonID)
 	}
 	return d, name, err
 }
@@ -291,7 +291,7 @@ func (db *DB) RetireDevice(ctx context.Context, actor *casework.Actor, deviceID,
 			Detail: map[string]any{"device_id": d.ID}})
 	})
 	if err == nil {
-		devices.forgetPerson(personID)
+		db.app().forgetPerson(personID)
 	}
 	return err
 }
