@@ -206,11 +206,6 @@ func (db *DB) checkinPolicy(ctx context.Context, org *casework.Org, date casewor
 	return p, nil
 }
 
-// CheckinLeaveArea, when set by the leave part, returns the area of an
-// approved leave destination for the person on the local date (issue 4 §5:
-// approved leave keeps the duty with the destination as the area); ok
-// false: no leave that day, the area of the place of execution applies.
-var CheckinLeaveArea func(ctx context.Context, db *DB, personID string, day casework.Date) (area *casework.Geofence, ok bool)
 
 // The settings a check-in verdict uses.
 var checkinSettings = []string{"checkin.window", "checkin.area", "checkin.accuracy_m", "checkin.selfie"}
@@ -247,9 +242,17 @@ func (db *DB) IngestCheckin(ctx context.Context, dev *AppDevice, in casework.Che
 		return nil, false, err
 	}
 	area := areaOf(pc.chain, pol.Value("checkin.area").Enum())
-	if CheckinLeaveArea != nil {
-		if a, ok := CheckinLeaveArea(ctx, db, dev.PersonID, day); ok {
-			area = a
+	// Approved leave keeps the duty with the destination as the area (issue
+	// 4 §5): a point and radius when the request gave one; a destination
+	// known only by city cannot be checked, and says so (unverifiable).
+	leave, err := db.ActiveLeaveOn(ctx, dev.PersonID, day)
+	if err != nil {
+		return nil, false, err
+	}
+	if leave != nil {
+		area = nil
+		if leave.Lat != nil && leave.Lng != nil && leave.RadiusM != nil {
+			area = &casework.Geofence{Type: "circle", Lat: *leave.Lat, Lng: *leave.Lng, RadiusM: float64(*leave.RadiusM)}
 		}
 	}
 	sum := sha256.Sum256(body)
