@@ -206,7 +206,6 @@ func (db *DB) checkinPolicy(ctx context.Context, org *casework.Org, date casewor
 	return p, nil
 }
 
-
 // The settings a check-in verdict uses.
 var checkinSettings = []string{"checkin.window", "checkin.area", "checkin.accuracy_m", "checkin.selfie"}
 
