@@ -170,6 +170,17 @@ func TestEndToEndAPIAndConsole(t *testing.T) {
 		t.Fatalf("the file shows the ID number as %q, want it masked", masked)
 	}
 	saveScreenshot(t, tctx, "person")
+
+	// The other pages of a worker's day open and render in the browser.
+	for _, page := range []struct{ path, name string }{{"/leave", "leave"}, {"/policies", "policies"}, {"/transfers", "transfers"}} {
+		if err := chromedp.Do(tctx, chromedp.Navigate(base+page.path), chromedp.WaitVisible(`main h1`)); err != nil {
+			t.Fatalf("%s: %v", page.path, err)
+		}
+		if h1, _ := chromedp.Run(tctx, chromedp.Text(`main h1`)); strings.TrimSpace(h1) == "" || strings.Contains(h1, "[") {
+			t.Fatalf("%s: heading %q", page.path, h1)
+		}
+		saveScreenshot(t, tctx, page.name)
+	}
 }
 
 // saveScreenshot writes a PNG when KANGFU_SCREENSHOT_DIR is set, so a

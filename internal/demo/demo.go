@@ -51,6 +51,9 @@ func Load(ctx context.Context, db *store.DB) (*Result, error) {
 	if res.Persons, err = loadPersons(ctx, db); err != nil {
 		return nil, err
 	}
+	if err := loadLeave(ctx, db); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 

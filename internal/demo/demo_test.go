@@ -137,3 +137,23 @@ func TestDemoDocuments(t *testing.T) {
 		}
 	})
 }
+
+func TestDemoLeaveAndMessages(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		if _, err := demo.Load(t.Context(), db); err != nil {
+			t.Fatal(err)
+		}
+		sys := casework.SystemActor("test")
+		queue := storetest.Must(db.ListLeaves(t.Context(), sys, store.LeaveFilter{State: "queue"}))
+		away := storetest.Must(db.ListLeaves(t.Context(), sys, store.LeaveFilter{State: "approved"}))
+		if len(queue) != 1 || len(away) != 1 || away[0].Kind != casework.LeaveKindWorkAway {
+			t.Fatalf("demo leave: %d awaiting a decision, %d approved; want one of each (the approved one working away)", len(queue), len(away))
+		}
+		if _, err := demo.Load(t.Context(), db); err != nil {
+			t.Fatal(err)
+		}
+		if again := storetest.Must(db.ListLeaves(t.Context(), sys, store.LeaveFilter{})); len(again) != 2 {
+			t.Fatalf("a second load made %d leave requests, want still 2", len(again))
+		}
+	})
+}
