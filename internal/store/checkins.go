@@ -67,7 +67,14 @@ type appState struct {
 	tokens  map[string]cached[*AppDevice]        // token hash → device
 	persons map[string]cached[*personCtx]        // person id → place of execution
 	policy  map[string]*casework.EffectivePolicy // org id + date → policy (a begun day's policy never changes)
+	leaves  map[string]cached[leaveArea]         // person id + date → approved leave area
 	writer  *checkinWriter
+}
+
+// leaveArea is the check-in area of a day of approved leave.
+type leaveArea struct {
+	onLeave bool
+	area    *casework.Geofence // nil on leave: a city-only destination, unverifiable
 }
 
 type cached[T any] struct {
@@ -79,7 +86,7 @@ const appCacheTTL = 10 * time.Second
 
 func newAppState(db *DB) *appState {
 	return &appState{tokens: map[string]cached[*AppDevice]{}, persons: map[string]cached[*personCtx]{},
-		policy: map[string]*casework.EffectivePolicy{}, writer: &checkinWriter{db: db, in: make(chan *pendingCheckin, 8192)}}
+		policy: map[string]*casework.EffectivePolicy{}, leaves: map[string]cached[leaveArea]{}, writer: &checkinWriter{db: db, in: make(chan *pendingCheckin, 8192)}}
 }
 
 // app returns the DB's app caches and check-in writer (made in Open).
@@ -96,6 +103,11 @@ func (s *appState) forgetPerson(personID string) {
 		}
 	}
 	delete(s.persons, personID)
+	for k := range s.leaves {
+		if strings.HasPrefix(k, personID+"|") {
+			delete(s.leaves, k)
+		}
+	}
 }
 
 // AppDeviceByToken authenticates an app request: the device of the token,
@@ -244,15 +256,12 @@ func (db *DB) IngestCheckin(ctx context.Context, dev *AppDevice, in casework.Che
 	// Approved leave keeps the duty with the destination as the area (issue
 	// 4 §5): a point and radius when the request gave one; a destination
 	// known only by city cannot be checked, and says so (unverifiable).
-	leave, err := db.ActiveLeaveOn(ctx, dev.PersonID, day)
+	la, err := db.leaveAreaOn(ctx, dev.PersonID, day)
 	if err != nil {
 		return nil, false, err
 	}
-	if leave != nil {
-		area = nil
-		if leave.Lat != nil && leave.Lng != nil && leave.RadiusM != nil {
-			area = &casework.Geofence{Type: "circle", Lat: *leave.Lat, Lng: *leave.Lng, RadiusM: float64(*leave.RadiusM)}
-		}
+	if la.onLeave {
+		area = la.area
 	}
 	sum := sha256.Sum256(body)
 	c := &Checkin{ID: in.ID, PersonID: dev.PersonID, DeviceID: dev.ID, OrgID: pc.org.ID, TakenAt: taken, ReceivedAt: received, LocalDate: day,
@@ -276,4 +285,35 @@ func (db *DB) IngestCheckin(ctx context.Context, dev *AppDevice, in casework.Che
 	case <-ctx.Done():
 		return nil, false, ctx.Err()
 	}
+}
+
+// leaveAreaOn returns the area of an approved leave on the day, cached for
+// appCacheTTL like the device and place: a leave approved a moment ago
+// applies within seconds, and the hot path reads no leave row per check-in.
+func (db *DB) leaveAreaOn(ctx context.Context, personID string, day casework.Date) (leaveArea, error) {
+	st, key, now := db.app(), personID+"|"+day.String(), time.Now()
+	st.mu.Lock()
+	e, ok := st.leaves[key]
+	st.mu.Unlock()
+	if ok && now.Before(e.exp) {
+		return e.v, nil
+	}
+	leave, err := db.ActiveLeaveOn(ctx, personID, day)
+	if err != nil {
+		return leaveArea{}, err
+	}
+	var la leaveArea
+	if leave != nil {
+		la.onLeave = true
+		if leave.Lat != nil && leave.Lng != nil && leave.RadiusM != nil {
+			la.area = &casework.Geofence{Type: "circle", Lat: *leave.Lat, Lng: *leave.Lng, RadiusM: float64(*leave.RadiusM)}
+		}
+	}
+	st.mu.Lock()
+	if len(st.leaves) > 100000 {
+		clear(st.leaves)
+	}
+	st.leaves[key] = cached[leaveArea]{v: la, exp: now.Add(appCacheTTL)}
+	st.mu.Unlock()
+	return la, nil
 }

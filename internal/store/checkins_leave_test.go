@@ -23,13 +23,18 @@ func TestCheckinDuringLeaveUsesTheDestination(t *testing.T) {
 		in := store.LeaveCreate{LeaveInput: casework.LeaveInput{Kind: casework.LeaveKindLeave, Province: "440000", City: "广州市",
 			Lat: &lat, Lng: &lng, RadiusM: &radius, From: pfD("2026-03-12"), To: pfD("2026-03-16"), Reason: "探亲"}}
 		l := storetest.Must(db.CreateLeave(ctx, w.worker, w.person.ID, in))
-		storetest.Must(db.StepLeave(ctx, w.lead, l.ID, store.LeaveStep{Action: casework.LeaveApprove, Reason: "同意"}))
 		noon := func(day int) time.Time { return time.Date(2026, 3, day, 12, 0, 0, 0, bj) }
-
 		clock.T = noon(11).Add(time.Minute) // the day before the leave: home rules
 		if c, _, _, err := phone.checkin(db, ciIn(noon(11), 18.25, 109.5)); err != nil || c.Verdict != casework.VerdictOK {
 			t.Fatalf("at home before the leave: %+v %v", c, err)
 		}
+		// Not yet approved, a leave day is judged at home (and cached so);
+		// the approval must apply at once, not when the cache runs out.
+		clock.T = noon(13).Add(-3 * time.Hour)
+		if c, _, _, err := phone.checkin(db, ciIn(clock.T.Add(-time.Minute), 18.25, 109.5)); err != nil || c.Verdict != casework.VerdictOK {
+			t.Fatalf("at home before the approval: %+v %v", c, err)
+		}
+		storetest.Must(db.StepLeave(ctx, w.lead, l.ID, store.LeaveStep{Action: casework.LeaveApprove, Reason: "同意"}))
 		clock.T = noon(13).Add(time.Minute)
 		for _, tc := range []struct {
 			name     string

@@ -329,6 +329,7 @@ type LeaveStep struct {
 // other steps need write access to the file. A file outside the actor's
 // scope is not found; a worker approving is forbidden.
 func (db *DB) StepLeave(ctx context.Context, actor *casework.Actor, leaveID string, s LeaveStep) (*Leave, error) {
+	var personID string
 	err := db.Write(ctx, func(tx *Tx) error {
 		l, err := tx.leaveByID(ctx, leaveID, true)
 		if err != nil {
@@ -351,11 +352,13 @@ func (db *DB) StepLeave(ctx context.Context, actor *casework.Actor, leaveID stri
 				return casework.Errorf(casework.EFORBIDDEN, "您没有权限对该档案执行此操作", "you may not do this with this file")
 			}
 		}
+		personID = l.PersonID
 		return tx.stepLeave(ctx, actor, r, l, s, false)
 	})
 	if err != nil {
 		return nil, err
 	}
+	db.app().forgetPerson(personID) // the check-in area of the leave days changed
 	return db.GetLeave(ctx, actor, leaveID)
 }
 
@@ -383,6 +386,7 @@ func (db *DB) StepPersonLeave(ctx context.Context, personID, leaveID string, s L
 	if err != nil {
 		return nil, err
 	}
+	db.app().forgetPerson(personID) // the check-in area of the leave days changed
 	return db.GetPersonLeave(ctx, personID, leaveID)
 }
 
