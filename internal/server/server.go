@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"kangfu/internal/api"
+	"kangfu/internal/app"
 	"kangfu/internal/auth"
 	"kangfu/internal/blob"
 	"kangfu/internal/casework"
@@ -65,6 +66,7 @@ func New(db *store.DB, a *auth.Service, log *slog.Logger, opt Options) (*Server,
 	s.routes = append(s.routes, s.ownRoutes()...)
 	s.routes = append(s.routes, console.Routes()...)
 	s.routes = append(s.routes, s.API.Routes()...)
+	s.routes = append(s.routes, app.Routes()...) // the person's app (PWA) under /app/
 	for _, rt := range s.routes {
 		mux.Handle(rt.Key(), rt.Handler)
 	}

@@ -1,0 +1,311 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+
+	"kangfu/internal/browsertest"
+)
+
+// staffCall calls the staff API with a bearer token and decodes the answer.
+func staffCall(t *testing.T, base, token, method, path, body string, out any) int {
+	t.Helper()
+	req, err := http.NewRequest(method, base+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if out != nil && resp.StatusCode < 300 {
+		if err := json.Unmarshal(b, out); err != nil {
+			t.Fatalf("%s %s: %v\n%s", method, path, err, b)
+		}
+	}
+	return resp.StatusCode
+}
+
+// waitJS polls a JavaScript condition until it is true (the context's
+// deadline bounds the wait; no timing is asserted).
+func waitJS(t *testing.T, ctx context.Context, what, expr string) {
+	t.Helper()
+	for {
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
+		if err == nil && ok {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			state, _ := chromedp.Run(context.WithoutCancel(ctx), chromedp.Evaluate[string](
+				`document.body.dataset.screen + ' queue=' + document.body.dataset.queue + ' | ' + document.querySelector('main').innerText`))
+			t.Fatalf("waiting for %s (%s): %v %v\npage: %s", what, expr, err, ctx.Err(), state)
+		case <-time.After(150 * time.Millisecond):
+		}
+	}
+}
+
+// TestBrowserAppCheckInOffline (issue 4 §3, §4): a worker makes an
+// activation code; the person's app, in headless Chromium at phone size
+// with a fake camera and a fake location, activates the phone, checks in
+// online, checks in again offline (the record waits in IndexedDB), and
+// sends it when back online. The staff API then has both check-ins, each
+// exactly once.
+func TestBrowserAppCheckInOffline(t *testing.T) {
+	ctx := browsertest.New(t,
+		chromedp.Flag("use-fake-device-for-media-stream", true),
+		chromedp.Flag("use-fake-ui-for-media-stream", true),
+	)
+	base := startServer(t, t.TempDir())
+
+	// The worker (安椰厂区) signs in to the staff API and makes an
+	// activation code for a person of the compound who is executing a
+	// measure (only they need the app).
+	var login struct {
+		Token string `json:"token"`
+	}
+	if st := staffCall(t, base, "", "POST", "/api/v1/auth/login", `{"username":"worker","password":"kangfu-demo"}`, &login); st != 200 {
+		t.Fatalf("worker login: %d", st)
+	}
+	var persons struct {
+		Items []struct {
+			ID, Name, OrgName string
+			Status            string `json:"status"`
+		} `json:"items"`
+	}
+	if st := staffCall(t, base, login.Token, "GET", "/api/v1/persons?status=executing&limit=50", "", &persons); st != 200 {
+		t.Fatalf("list persons: %d", st)
+	}
+	var personID, code string
+	for _, p := range persons.Items {
+		var ac struct {
+			Code          string `json:"code"`
+			ActivationURL string `json:"activation_url"`
+		}
+		if st := staffCall(t, base, login.Token, "POST", "/api/v1/persons/"+p.ID+"/activation-codes", "", &ac); st == 201 {
+			personID, code = p.ID, ac.Code
+			if ac.ActivationURL != "/app/#activate="+ac.Code {
+				t.Fatalf("activation URL %q", ac.ActivationURL)
+			}
+			break
+		}
+	}
+	if personID == "" {
+		t.Fatalf("no executing person of the worker's compound could get an activation code (%d listed)", len(persons.Items))
+	}
+
+	tctx, cancel := context.WithTimeout(ctx, 120*time.Second)
+	defer cancel()
+	// Phone size, location and camera allowed for the app's origin, a fake
+	// position (三亚, 12 m accuracy).
+	for _, perm := range []string{"geolocation", "camera"} {
+		if _, err := chromedp.CallBrowser(tctx, browser.SetPermission, browser.SetPermissionParams{
+			Permission: &browser.PermissionDescriptor{Name: perm}, Setting: browser.PermissionSettingGranted, Origin: base}); err != nil {
+			t.Fatalf("grant %s: %v", perm, err)
+		}
+	}
+	lat, lng, acc := 18.2528, 109.5119, 12.0
+	if _, err := chromedp.Call(tctx, emulation.SetGeolocationOverride, emulation.SetGeolocationOverrideParams{Latitude: &lat, Longitude: &lng, Accuracy: &acc}); err != nil {
+		t.Fatalf("geolocation override: %v", err)
+	}
+	if err := chromedp.Do(tctx, chromedp.EmulateViewport(360, 640)); err != nil {
+		t.Fatal(err)
+	}
+
+	// tap scrolls the element to the middle of the screen (clear of the
+	// fixed tab bar) and clicks it.
+	tap := func(sel string) chromedp.Action[chromedp.Void] {
+		return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+			if _, err := chromedp.WaitVisible(sel)(ctx, tg); err != nil {
+				return chromedp.Void{}, err
+			}
+			if _, err := chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%q).scrollIntoView({block: 'center'})`, sel))(ctx, tg); err != nil {
+				return chromedp.Void{}, err
+			}
+			return chromedp.Click(sel)(ctx, tg)
+		}
+	}
+	// Activate: the code from the QR link, a 6-digit PIN.
+	err := chromedp.Do(tctx,
+		chromedp.Navigate(base+"/app/#activate="+code),
+		chromedp.WaitVisible(`[data-testid=pin]`),
+	)
+	if err != nil {
+		t.Fatalf("open the app: %v", err)
+	}
+	if v, _ := chromedp.Run(tctx, chromedp.Value(`[data-testid=code]`)); v != code {
+		t.Fatalf("the activation code field holds %q, want %q from the link", v, code)
+	}
+	saveScreenshot(t, tctx, "app-activate")
+	err = chromedp.Do(tctx,
+		chromedp.SendKeys(`[data-testid=pin]`, "246810"),
+		chromedp.SendKeys(`[data-testid=pin2]`, "246810"),
+		tap(`[data-testid=activate]`),
+		chromedp.WaitVisible(`[data-testid=today-state]`),
+	)
+	if err != nil {
+		t.Fatalf("activate: %v", err)
+	}
+	waitJS(t, tctx, "today's duty", `document.querySelector('[data-testid=today-date]').textContent !== ''`)
+	if lang, _ := chromedp.Run(tctx, chromedp.Evaluate[string](`document.documentElement.lang`)); lang != "zh-CN" {
+		t.Errorf("the app opens in %q, want zh-CN", lang)
+	}
+	saveScreenshot(t, tctx, "app-today")
+
+	// The device key cannot be read out of the browser (extractable: false).
+	ext, err := chromedp.Run(tctx, chromedp.Evaluate[bool](`new Promise((ok, bad) => {
+		const rq = indexedDB.open('kangfu-app', 1);
+		rq.onsuccess = () => { const g = rq.result.transaction('keys').objectStore('keys').get('device');
+			g.onsuccess = () => ok(g.result.privateKey.extractable); g.onerror = bad; };
+		rq.onerror = bad; })`, chromedp.EvalAwaitPromise))
+	if err != nil || ext {
+		t.Fatalf("private key extractable=%v (%v), want a non-extractable key", ext, err)
+	}
+
+	checkIn := func(want string) {
+		t.Helper()
+		err := chromedp.Do(tctx, tap(`[data-testid=go-checkin]`), chromedp.WaitVisible(`[data-testid=take]`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitJS(t, tctx, "camera and location", `document.querySelector('#cam').videoWidth > 0 && /12/.test(document.querySelector('[data-testid=where]').textContent)`)
+		saveScreenshot(t, tctx, "app-checkin-"+want)
+		if err := chromedp.Do(tctx, tap(`[data-testid=take]`)); err != nil {
+			t.Fatal(err)
+		}
+		waitJS(t, tctx, "check-in "+want, fmt.Sprintf(`document.querySelector('[data-testid=checkin-result]').dataset.state === %q`, want))
+		if err := chromedp.Do(tctx, chromedp.Click(`.tabs button[data-go=today]`), chromedp.WaitVisible(`[data-testid=go-checkin]`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	type checkinList struct {
+		Items []struct {
+			ID          string `json:"id"`
+			PhotoSHA256 string `json:"photo_sha256"`
+			Verdict     string `json:"verdict"`
+			AccuracyM   float64
+		} `json:"items"`
+	}
+	loc := time.FixedZone("CST", 8*3600)
+	period := "?from=" + time.Now().In(loc).AddDate(0, 0, -1).Format("2006-01-02") + "&to=" + time.Now().In(loc).Format("2006-01-02")
+	staffCheckins := func() checkinList {
+		t.Helper()
+		var l checkinList
+		if st := staffCall(t, base, login.Token, "GET", "/api/v1/persons/"+personID+"/checkins"+period, "", &l); st != 200 {
+			t.Fatalf("staff check-ins: %d", st)
+		}
+		return l
+	}
+
+	// Online: the check-in goes out at once.
+	checkIn("sent")
+	if l := staffCheckins(); len(l.Items) != 1 || l.Items[0].PhotoSHA256 == "" {
+		t.Fatalf("after the online check-in the server has %+v, want one with a photo", l.Items)
+	}
+	saveScreenshot(t, tctx, "app-checked-in")
+
+	// Offline (DevTools network emulation): the check-in waits in IndexedDB.
+	offline := func(off bool) {
+		t.Helper()
+		conds := []*network.Conditions{}
+		if off {
+			conds = append(conds, &network.Conditions{Offline: true, DownloadThroughput: -1, UploadThroughput: -1})
+		}
+		if _, err := chromedp.Call(tctx, network.Enable, network.EnableParams{}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := chromedp.Call(tctx, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
+			MatchedNetworkConditions: conds, EmulateOfflineServiceWorker: &off}); err != nil {
+			t.Fatalf("network conditions: %v", err)
+		}
+		if _, err := chromedp.Call(tctx, network.OverrideNetworkState, network.OverrideNetworkStateParams{Offline: off, DownloadThroughput: -1, UploadThroughput: -1}); err != nil {
+			t.Fatalf("network state: %v", err)
+		}
+	}
+	// The service worker holds the app shell: offline, the app opens again
+	// (a reload with the network and the service worker's network cut).
+	waitJS(t, tctx, "the service worker to control the app", `navigator.serviceWorker.controller !== null`)
+	offline(true)
+	if err := chromedp.Do(tctx, chromedp.Reload(), chromedp.WaitVisible(`[data-testid=go-checkin]`)); err != nil {
+		t.Fatalf("the app does not open offline: %v", err)
+	}
+	waitJS(t, tctx, "the app to see it is offline", `!navigator.onLine && document.querySelector('[data-testid=net]').classList.contains('off')`)
+	checkIn("queued")
+	if q, _ := chromedp.Run(tctx, chromedp.Evaluate[string](`document.body.dataset.queue`)); q != "1" {
+		t.Fatalf("offline check-in: queue %q, want 1", q)
+	}
+	if l := staffCheckins(); len(l.Items) != 1 {
+		t.Fatalf("while offline the server has %d check-ins, want 1", len(l.Items))
+	}
+	if err := chromedp.Do(tctx, chromedp.Click(`[data-testid=tab-records]`), chromedp.WaitVisible(`[data-testid=records] li[data-state=queued]`)); err != nil {
+		t.Fatal(err)
+	}
+	saveScreenshot(t, tctx, "app-offline-queued")
+
+	// Back online: the queue empties by itself (the online event).
+	offline(false)
+	waitJS(t, tctx, "the queue to empty", `navigator.onLine && document.body.dataset.queue === '0'`)
+	if err := chromedp.Do(tctx, chromedp.Click(`.tabs button[data-go=today]`), chromedp.Click(`[data-testid=tab-records]`),
+		chromedp.WaitVisible(`[data-testid=records] li[data-state=sent]`)); err != nil {
+		t.Fatal(err)
+	}
+	saveScreenshot(t, tctx, "app-records")
+	appIDs, err := chromedp.Run(tctx, chromedp.Evaluate[[]string](`new Promise((ok, bad) => {
+		const rq = indexedDB.open('kangfu-app', 1);
+		rq.onsuccess = () => { const g = rq.result.transaction('records').objectStore('records').getAll();
+			g.onsuccess = () => ok(g.result.filter((r) => r.state === 'sent').map((r) => r.id)); g.onerror = bad; };
+		rq.onerror = bad; })`, chromedp.EvalAwaitPromise))
+	if err != nil || len(appIDs) != 2 {
+		t.Fatalf("the app's sent records: %v %v, want 2", appIDs, err)
+	}
+
+	if n, _ := chromedp.Run(tctx, chromedp.Evaluate[string](`document.querySelector('[data-testid=notice]').hidden ? '' : document.querySelector('[data-testid=notice]').textContent`)); n != "" {
+		t.Errorf("the app shows %q after the queue emptied", n)
+	}
+
+	// English is complete: the switch in settings turns the app's words.
+	if err := chromedp.Do(tctx, chromedp.Click(`.tabs button[data-go=settings]`), tap(`[data-testid=lang-switch]`), chromedp.WaitReady(`html[lang=en]`)); err != nil {
+		t.Fatal(err)
+	}
+	if tab, _ := chromedp.Run(tctx, chromedp.Text(`[data-testid=tab-records]`)); strings.TrimSpace(tab) != "Records" {
+		t.Errorf("in English the records tab reads %q", tab)
+	}
+	saveScreenshot(t, tctx, "app-settings-en")
+
+	// The staff API: both check-ins, each exactly once, with the app's ids.
+	l := staffCheckins()
+	seen := map[string]int{}
+	for _, c := range l.Items {
+		seen[c.ID]++
+		if c.PhotoSHA256 == "" || c.Verdict == "" {
+			t.Errorf("check-in %s: photo %q verdict %q", c.ID, c.PhotoSHA256, c.Verdict)
+		}
+	}
+	if len(l.Items) != 2 {
+		t.Fatalf("the server has %d check-ins, want 2: %+v", len(l.Items), l.Items)
+	}
+	for _, id := range appIDs {
+		if seen[id] != 1 {
+			t.Errorf("check-in %s is on the server %d times, want exactly once", id, seen[id])
+		}
+	}
+}

@@ -1,0 +1,527 @@
+// The person's app (issue 4 §3, §4). Plain JS, no framework. It talks only
+// to /api/v1/app/… (the app contract): a device token in Authorization,
+// and state-changing requests signed with the device's ECDSA P-256 key
+// (kept non-extractable in IndexedDB) over the exact body bytes.
+// Check-ins wait in IndexedDB (the outbox) and go out oldest first when
+// the phone is online; the client id makes a re-send idempotent.
+'use strict';
+
+(function () {
+  const W = window.KF_I18N;
+  const $ = (sel) => document.querySelector(sel);
+  const $$ = (sel) => Array.from(document.querySelectorAll(sel));
+  const MAX_PHOTO = 200 * 1024;
+
+  // ---- words ----
+  let lang = localStorage.getItem('kf_lang') || 'zh';
+  function t(key, args) {
+    let s = (W[lang] && W[lang][key]) || W.zh[key] || key;
+    for (const k in args || {}) s = s.replace('{' + k + '}', args[k]);
+    return s;
+  }
+  function applyWords() {
+    document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+    $$('[data-i18n]').forEach((el) => { el.textContent = t(el.dataset.i18n); });
+    $('#lang-switch').textContent = lang === 'zh' ? 'English' : '中文';
+    document.title = t('app_name');
+    showNet();
+  }
+
+  // ---- IndexedDB: keys (the device key pair), outbox (unsent check-ins, oldest first), records ----
+  let dbp = null;
+  function db() {
+    if (!dbp) {
+      dbp = new Promise((resolve, reject) => {
+        const rq = indexedDB.open('kangfu-app', 1);
+        rq.onupgradeneeded = () => {
+          const d = rq.result;
+          d.createObjectStore('keys');
+          d.createObjectStore('outbox', { keyPath: 'seq', autoIncrement: true });
+          d.createObjectStore('records', { keyPath: 'id' });
+        };
+        rq.onsuccess = () => resolve(rq.result);
+        rq.onerror = () => reject(rq.error);
+      });
+    }
+    return dbp;
+  }
+  async function tx(store, mode, fn) {
+    const d = await db();
+    return new Promise((resolve, reject) => {
+      const x = d.transaction(store, mode);
+      let out;
+      const r = fn(x.objectStore(store));
+      if (r) r.onsuccess = () => { out = r.result; };
+      x.oncomplete = () => resolve(out);
+      x.onerror = () => reject(x.error);
+      x.onabort = () => reject(x.error);
+    });
+  }
+  const idbGet = (s, k) => tx(s, 'readonly', (o) => o.get(k));
+  const idbPut = (s, v, k) => tx(s, 'readwrite', (o) => (k === undefined ? o.put(v) : o.put(v, k)));
+  const idbDel = (s, k) => tx(s, 'readwrite', (o) => o.delete(k));
+  const idbAll = (s) => tx(s, 'readonly', (o) => o.getAll());
+  const idbClear = (s) => tx(s, 'readwrite', (o) => o.clear());
+
+  // ---- bytes ----
+  const enc = new TextEncoder();
+  function b64(buf) {
+    const b = new Uint8Array(buf);
+    let s = '';
+    for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]);
+    return btoa(s);
+  }
+  function hex(buf) {
+    return Array.from(new Uint8Array(buf)).map((x) => x.toString(16).padStart(2, '0')).join('');
+  }
+  // RFC 3339 with the phone's offset, e.g. 2026-11-28T20:30:00+08:00.
+  function rfc3339(d) {
+    const p = (n) => String(n).padStart(2, '0');
+    const off = -d.getTimezoneOffset();
+    const sign = off >= 0 ? '+' : '-';
+    const a = Math.abs(off);
+    return d.getFullYear() + '-' + p(d.getMonth() + 1) + '-' + p(d.getDate()) + 'T' + p(d.getHours()) + ':' + p(d.getMinutes()) +
+      ':' + p(d.getSeconds()) + sign + p(Math.floor(a / 60)) + ':' + p(a % 60);
+  }
+  function localDate(d) {
+    return rfc3339(d).slice(0, 10);
+  }
+
+  // ---- the device ----
+  const dev = {
+    get token() { return localStorage.getItem('kf_token'); },
+    get id() { return localStorage.getItem('kf_device'); },
+    get name() { return localStorage.getItem('kf_name') || ''; },
+  };
+  async function sign(bytes) {
+    const keys = await idbGet('keys', 'device');
+    const sig = await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, keys.privateKey, bytes);
+    return b64(sig); // IEEE P1363 r||s, 64 bytes
+  }
+
+  class HTTPError extends Error {
+    constructor(status, code, message) { super(message); this.status = status; this.code = code; }
+  }
+  // api calls the app API. A network failure throws a TypeError (offline).
+  async function api(method, path, body, opts) {
+    opts = opts || {};
+    const h = { 'Accept-Language': lang === 'zh' ? 'zh-CN' : 'en' };
+    if (dev.token && !opts.open) h.Authorization = 'Bearer ' + dev.token;
+    let bytes;
+    if (body !== undefined) {
+      bytes = body instanceof ArrayBuffer || body instanceof Uint8Array ? body : enc.encode(body);
+      h['Content-Type'] = opts.type || 'application/json';
+    }
+    if (opts.sig) h['X-Kangfu-Signature'] = opts.sig;
+    else if (opts.signed) h['X-Kangfu-Signature'] = await sign(bytes);
+    Object.assign(h, opts.headers || {});
+    const resp = await fetch('/api/v1/app/' + path, { method, headers: h, body: bytes, credentials: 'omit', cache: 'no-store' });
+    let data = null;
+    try { data = await resp.json(); } catch (e) { data = null; }
+    if (!resp.ok) {
+      const err = (data && data.error) || {};
+      if (resp.status === 401 && dev.token && !opts.open) notice(t('device_retired') + ' ' + (err.message || ''), true);
+      throw new HTTPError(resp.status, err.code || String(resp.status), err.message || resp.statusText);
+    }
+    return data;
+  }
+
+  // ---- screens ----
+  let current = '';
+  function notice(msg, isErr) {
+    const n = $('[data-testid=notice]');
+    n.textContent = msg || '';
+    n.hidden = !msg;
+    n.classList.toggle('err', !!isErr);
+  }
+  function show(name) {
+    if (current === 'checkin' && name !== 'checkin') stopCamera();
+    current = name;
+    notice('');
+    $$('.screen').forEach((s) => { s.hidden = s.id !== 's-' + name; });
+    $('.tabs').hidden = name === 'activate';
+    $$('.tabs button').forEach((b) => b.classList.toggle('on', b.dataset.go === name));
+    document.body.dataset.screen = name;
+    const fn = { today: showToday, checkin: showCheckin, records: showRecords, leave: showLeave, settings: showSettings }[name];
+    if (fn) fn().catch((e) => notice(t('error', { m: e.message }), true));
+  }
+  function showNet() {
+    const el = $('[data-testid=net]');
+    el.textContent = t(navigator.onLine ? 'online' : 'offline');
+    el.classList.toggle('off', !navigator.onLine);
+  }
+
+  // Activation: a key pair made here (private key not extractable), the
+  // public key registered with the code and the PIN.
+  function showActivate(code) {
+    if (code) $('[data-testid=code]').value = code;
+    show('activate');
+  }
+  async function activate(ev) {
+    ev.preventDefault();
+    const f = ev.target;
+    const code = f.code.value.replace(/[\s-]/g, '').toUpperCase();
+    if (!/^[A-Z0-9]{8}$/.test(code)) return notice(t('err_code'), true);
+    if (!/^[0-9]{6}$/.test(f.pin.value)) return notice(t('err_pin'), true);
+    if (f.pin.value !== f.pin2.value) return notice(t('err_pin_same'), true);
+    if (!window.crypto || !crypto.subtle) return notice(t('err_crypto'), true);
+    notice(t('activating'));
+    const btn = $('[data-testid=activate]');
+    btn.disabled = true;
+    try {
+      const keys = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']);
+      const spki = await crypto.subtle.exportKey('spki', keys.publicKey);
+      const out = await api('POST', 'activate', JSON.stringify({ code, public_key: b64(spki), pin: f.pin.value }), { open: true });
+      await idbPut('keys', { privateKey: keys.privateKey, publicKey: keys.publicKey }, 'device');
+      localStorage.setItem('kf_token', out.token);
+      localStorage.setItem('kf_device', out.device_id);
+      localStorage.setItem('kf_name', out.person_name);
+      f.reset();
+      history.replaceState(null, '', '/app/');
+      show('today');
+      notice(t('activated'));
+    } catch (e) {
+      notice(e instanceof TypeError ? t('need_online') : t('error', { m: e.message }), true);
+    } finally {
+      btn.disabled = false;
+    }
+  }
+
+  async function showToday() {
+    $('[data-testid=person-name]').textContent = dev.name;
+    let d = null;
+    try {
+      if (!navigator.onLine) throw new TypeError('offline');
+      d = await api('GET', 'today');
+      localStorage.setItem('kf_today', JSON.stringify(d));
+    } catch (e) {
+      if (!(e instanceof TypeError)) throw e;
+      d = JSON.parse(localStorage.getItem('kf_today') || 'null');
+      notice(t('today_offline'));
+    }
+    if (!d) return;
+    $('[data-testid=today-date]').textContent = d.date;
+    const st = $('[data-testid=today-state]');
+    const c = d.checkin || {};
+    st.textContent = c.done ? t('today_done', { v: c.verdict_label || '' }) : c.due ? t('today_due') : t('today_not_due');
+    st.className = 'state ' + (c.done ? 'done' : c.due ? 'todo' : '');
+    const lv = $('[data-testid=today-leave]');
+    lv.hidden = !d.leave;
+    if (d.leave) lv.textContent = t('leave_title') + '：' + (d.leave.state_label || t('ls_' + d.leave.state)) + ' · ' + d.leave.from + ' — ' + d.leave.to + ' · ' + (d.leave.destination_province || '') + ' ' + (d.leave.destination_city || '');
+    $('[data-testid=unread]').textContent = d.messages_unread ? String(d.messages_unread) : '';
+    if (navigator.onLine) await showMessages().catch((e) => { if (!(e instanceof TypeError)) throw e; });
+  }
+
+  async function showMessages() {
+    const ul = $('[data-testid=messages]');
+    const m = await api('GET', 'messages');
+    ul.textContent = '';
+    if (!m.items.length) {
+      const li = document.createElement('li');
+      li.textContent = t('no_messages');
+      ul.appendChild(li);
+    }
+    for (const it of m.items) {
+      const li = document.createElement('li');
+      li.className = it.read ? '' : 'unread';
+      const p = document.createElement('p');
+      p.textContent = it.body;
+      const s = document.createElement('span');
+      s.className = 'sub';
+      s.textContent = it.sender_name + ' · ' + new Date(it.sent_at).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en');
+      li.append(p, s);
+      if (!it.read) {
+        const b = document.createElement('button');
+        b.className = 'big';
+        b.textContent = t('mark_read');
+        b.addEventListener('click', async () => {
+          try {
+            await api('POST', 'messages/' + encodeURIComponent(it.id) + '/read', '{}', { signed: true });
+            showToday();
+          } catch (e) { notice(e instanceof TypeError ? t('need_online') : t('error', { m: e.message }), true); }
+        });
+        li.appendChild(b);
+      }
+      ul.appendChild(li);
+    }
+  }
+
+  // ---- check in ----
+  let stream = null;
+  let fix = null;
+  function stopCamera() {
+    if (stream) stream.getTracks().forEach((tr) => tr.stop());
+    stream = null;
+    $('#cam').srcObject = null;
+  }
+  function locate() {
+    return new Promise((resolve, reject) => {
+      if (!navigator.geolocation) return reject(new Error(t('err_location')));
+      navigator.geolocation.getCurrentPosition(resolve, () => reject(new Error(t('err_location'))),
+        { enableHighAccuracy: true, timeout: 30000, maximumAge: 0 });
+    });
+  }
+  async function showCheckin() {
+    $('[data-testid=checkin-result]').textContent = '';
+    const where = $('[data-testid=where]');
+    where.textContent = t('locating');
+    fix = null;
+    locate().then((p) => { fix = p; where.textContent = t('located', { m: Math.round(p.coords.accuracy) }); })
+      .catch((e) => { where.textContent = e.message; });
+    if (!stream) {
+      try {
+        stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'user', width: { ideal: 640 }, height: { ideal: 480 } }, audio: false });
+        $('#cam').srcObject = stream;
+      } catch (e) {
+        notice(t('err_camera'), true);
+      }
+    }
+  }
+  function toBlob(canvas, q) {
+    return new Promise((resolve) => canvas.toBlob(resolve, 'image/jpeg', q));
+  }
+  // selfie draws the current frame, downscaled, as a JPEG of at most 200 KB.
+  async function selfie() {
+    const v = $('#cam');
+    if (!stream || !v.videoWidth) throw new Error(t('err_camera'));
+    let w = Math.min(480, v.videoWidth);
+    for (let tries = 0; tries < 6; tries++) {
+      const h = Math.round(v.videoHeight * w / v.videoWidth);
+      const c = document.createElement('canvas');
+      c.width = w;
+      c.height = h;
+      c.getContext('2d').drawImage(v, 0, 0, w, h);
+      for (const q of [0.8, 0.65, 0.5]) {
+        const b = await toBlob(c, q);
+        if (b && b.size <= MAX_PHOTO) return new Uint8Array(await b.arrayBuffer());
+      }
+      w = Math.round(w * 0.75);
+    }
+    throw new Error(t('err_photo'));
+  }
+  async function takeCheckin() {
+    const btn = $('#take');
+    const out = $('[data-testid=checkin-result]');
+    btn.disabled = true;
+    notice('');
+    try {
+      const pos = fix || await locate();
+      fix = null;
+      const photo = await selfie();
+      const sha = hex(await crypto.subtle.digest('SHA-256', photo));
+      const rec = {
+        id: crypto.randomUUID(), taken_at: rfc3339(new Date()), lat: pos.coords.latitude, lng: pos.coords.longitude,
+        accuracy_m: Math.max(0.1, Math.round(pos.coords.accuracy * 10) / 10), photo_sha256: sha,
+      };
+      const body = JSON.stringify(rec);
+      const sig = await sign(enc.encode(body)); // signed now: the exact bytes that will be sent
+      await idbPut('records', { id: rec.id, taken_at: rec.taken_at, state: 'queued', label: '' });
+      await idbPut('outbox', { id: rec.id, body, sig, photo: photo.buffer, sha, added: Date.now() });
+      await countQueue();
+      await flush();
+      const r = await idbGet('records', rec.id);
+      if (r.state === 'sent') out.textContent = t('saved_sent', { v: r.label });
+      else if (r.state === 'failed') out.textContent = t('error', { m: r.error });
+      else out.textContent = t('saved_queued');
+      out.dataset.state = r.state;
+    } catch (e) {
+      notice(e.message, true);
+    } finally {
+      btn.disabled = false;
+    }
+  }
+
+  // ---- the outbox ----
+  async function countQueue() {
+    const n = (await idbAll('outbox')).length;
+    document.body.dataset.queue = String(n);
+    const line = $('[data-testid=queue-line]');
+    line.textContent = n ? t('queue_some', { n }) : t('queue_none');
+    return n;
+  }
+  let flushing = null;
+  function flush() {
+    if (!flushing) flushing = doFlush().finally(() => { flushing = null; });
+    return flushing;
+  }
+  async function doFlush() {
+    if (!dev.token || !navigator.onLine) return countQueue();
+    const items = (await idbAll('outbox')).sort((a, b) => a.seq - b.seq); // oldest first
+    for (const it of items) {
+      try {
+        await api('POST', 'photos', new Uint8Array(it.photo), { type: 'image/jpeg', headers: { 'X-Photo-SHA256': it.sha } });
+        const r = await api('POST', 'checkins', it.body, { sig: it.sig });
+        await idbPut('records', { id: it.id, taken_at: it.taken_at || JSON.parse(it.body).taken_at, state: 'sent', label: r.verdict_label, verdict: r.verdict });
+        await idbDel('outbox', it.seq);
+      } catch (e) {
+        if (e instanceof TypeError || e.status >= 500 || e.status === 401 || e.status === 429) break; // try again later, in order
+        // Refused for good (400, 409): keep the record with the reason, stop retrying it.
+        await idbPut('records', { id: it.id, taken_at: JSON.parse(it.body).taken_at, state: 'failed', label: '', error: e.message });
+        await idbDel('outbox', it.seq);
+      }
+    }
+    const n = await countQueue();
+    if (current === 'records') showRecords();
+    return n;
+  }
+
+  async function showRecords() {
+    await countQueue();
+    const ul = $('[data-testid=records]');
+    const rs = (await idbAll('records')).sort((a, b) => (a.taken_at < b.taken_at ? 1 : -1));
+    ul.textContent = '';
+    if (!rs.length) {
+      const li = document.createElement('li');
+      li.textContent = t('no_records');
+      ul.appendChild(li);
+    }
+    for (const r of rs) {
+      const li = document.createElement('li');
+      li.dataset.state = r.state;
+      const when = document.createElement('span');
+      when.textContent = new Date(r.taken_at).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en') + ' ';
+      const tag = document.createElement('span');
+      tag.className = 'tag ' + r.state;
+      tag.textContent = t('st_' + r.state) + (r.label ? ' · ' + r.label : '');
+      li.append(when, tag);
+      if (r.error) {
+        const s = document.createElement('span');
+        s.className = 'sub';
+        s.textContent = r.error;
+        li.appendChild(s);
+      }
+      ul.appendChild(li);
+    }
+  }
+
+  // ---- leave ----
+  let provinces = null;
+  async function showLeave() {
+    const f = $('#f-leave');
+    if (!provinces) {
+      provinces = await (await fetch('/app/provinces.json')).json();
+      const sel = f.destination_province;
+      for (const p of provinces) {
+        const o = document.createElement('option');
+        o.value = p.code;
+        o.textContent = lang === 'zh' ? p.zh : p.en;
+        sel.appendChild(o);
+      }
+      sel.value = '460000';
+      fillCities();
+    }
+    if (!f.from.value) f.from.value = localDate(new Date());
+    const ul = $('[data-testid=leaves]');
+    ul.textContent = '';
+    let ls;
+    try { ls = await api('GET', 'leave'); } catch (e) { if (e instanceof TypeError) return; throw e; }
+    const items = (ls && ls.items) || [];
+    if (!items.length) {
+      const li = document.createElement('li');
+      li.textContent = t('no_leave');
+      ul.appendChild(li);
+    }
+    for (const l of items) {
+      const li = document.createElement('li');
+      li.textContent = t('ls_' + l.effective_state) + ' · ' + l.from + ' — ' + l.to + ' · ' + (l.province_name || '') + ' ' + (l.destination_city || '');
+      if ((l.actions || []).includes('report_return')) {
+        const b = document.createElement('button');
+        b.className = 'big';
+        b.textContent = t('leave_return');
+        b.addEventListener('click', async () => {
+          try {
+            await api('POST', 'leave/' + encodeURIComponent(l.id) + '/return', '{}', { signed: true });
+            notice(t('leave_returned'));
+            showLeave();
+          } catch (e) { notice(e instanceof TypeError ? t('need_online') : t('error', { m: e.message }), true); }
+        });
+        li.appendChild(b);
+      }
+      ul.appendChild(li);
+    }
+  }
+  function fillCities() {
+    const f = $('#f-leave');
+    const p = (provinces || []).find((x) => x.code === f.destination_province.value);
+    const dl = $('#cities');
+    dl.textContent = '';
+    for (const c of (p && p.cities) || []) {
+      const o = document.createElement('option');
+      o.value = c.name;
+      dl.appendChild(o);
+    }
+  }
+  async function sendLeave(ev) {
+    ev.preventDefault();
+    const f = ev.target;
+    const body = {
+      id: crypto.randomUUID(), kind: f.kind.value, destination_province: f.destination_province.value,
+      destination_city: f.destination_city.value.trim(), from: f.from.value, to: f.to.value, reason: f.reason.value.trim(),
+    };
+    if (body.kind === 'work_away') {
+      body.employer = f.employer.value.trim();
+      body.address = f.address.value.trim();
+    }
+    try {
+      await api('POST', 'leave', JSON.stringify(body), { signed: true });
+      f.reset();
+      notice(t('leave_sent'));
+      showLeave();
+    } catch (e) {
+      notice(e instanceof TypeError ? t('need_online') : t('error', { m: e.message }), true);
+    }
+  }
+
+  // ---- settings ----
+  async function showSettings() {
+    $('[data-testid=device-id]').textContent = dev.id || '';
+  }
+  async function forget() {
+    if (!confirm(t('forget_confirm'))) return;
+    ['kf_token', 'kf_device', 'kf_name', 'kf_today'].forEach((k) => localStorage.removeItem(k));
+    await idbClear('keys');
+    showActivate('');
+  }
+
+  // ---- start ----
+  function route() {
+    const m = /^#activate=([A-Za-z0-9 -]+)$/.exec(location.hash);
+    if (m) return showActivate(decodeURIComponent(m[1]));
+    if (!dev.token) return showActivate('');
+    const name = location.hash.replace('#', '');
+    show(['today', 'checkin', 'records', 'leave', 'settings'].includes(name) ? name : 'today');
+  }
+
+  function start() {
+    applyWords();
+    $('#f-activate').addEventListener('submit', activate);
+    $('#f-leave').addEventListener('submit', sendLeave);
+    $('#f-leave').destination_province.addEventListener('change', fillCities);
+    $('#f-leave').kind.addEventListener('change', (e) => { $('.work-away').hidden = e.target.value !== 'work_away'; });
+    $('#take').addEventListener('click', takeCheckin);
+    $('#forget').addEventListener('click', forget);
+    $('#lang-switch').addEventListener('click', () => {
+      lang = lang === 'zh' ? 'en' : 'zh';
+      localStorage.setItem('kf_lang', lang);
+      provinces = null;
+      $('#f-leave').destination_province.textContent = '';
+      applyWords();
+      show(current);
+    });
+    $$('[data-go]').forEach((b) => b.addEventListener('click', () => {
+      if (dev.token) show(b.dataset.go);
+    }));
+    window.addEventListener('hashchange', route);
+    window.addEventListener('online', () => { showNet(); flush(); });
+    window.addEventListener('offline', showNet);
+    setInterval(() => { if (navigator.onLine) flush(); }, 30000);
+    if ('serviceWorker' in navigator) {
+      navigator.serviceWorker.register('/app/sw.js', { scope: '/app/' }).catch(() => {});
+    }
+    route();
+    flush(); // records left from an earlier start go out now
+    document.body.dataset.ready = '1';
+  }
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
+  else start();
+})();

@@ -1,0 +1,8 @@
+package server_test
+
+// The person's app (issue 4 §3): the PWA's files under /app/ are public —
+// the shell holds no data; everything the app shows comes from
+// /api/v1/app/…, behind the device token (access_checkins_test.go).
+var _ = addRules(map[string]accessRule{
+	"GET /app/": {roles: "public"},
+})
