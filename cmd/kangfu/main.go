@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // the zone database inside the binary: local dates are law here (R1, R8), whatever the host has
 )
 
 func main() {
