@@ -5,7 +5,7 @@ package api
 // token (Authorization: Bearer), and state-changing requests are signed
 // with the device's ECDSA P-256 key over the exact body bytes
 // (X-Kangfu-Signature). Other parts of issue 4 (leave, messages) add their
-// app routes with appRoute and their part of "today" with AddAppToday.
+// app routes with appRoute and their part of "today" to the list in appToday.
 
 import (
 	"bytes"
@@ -253,19 +253,6 @@ func (a *API) appCheckin(w http.ResponseWriter, r *http.Request, q *appReq) erro
 	return nil
 }
 
-// AppTodayPart adds a part's entries to the app's "today" answer (leave,
-// messages): called with the device; it sets its own keys.
-type AppTodayPart func(ctx context.Context, db *store.DB, dev *store.AppDevice, lang string, out map[string]any) error
-
-var appTodayParts []AppTodayPart
-
-// AddAppToday registers a part of "today" (call from a var initialiser in
-// the part's own file).
-func AddAppToday(p AppTodayPart) bool {
-	appTodayParts = append(appTodayParts, p)
-	return true
-}
-
 func (a *API) appToday(w http.ResponseWriter, r *http.Request, q *appReq) error {
 	day, err := a.DB.CheckinToday(r.Context(), q.Device.PersonID)
 	if err != nil {
@@ -276,8 +263,10 @@ func (a *API) appToday(w http.ResponseWriter, r *http.Request, q *appReq) error 
 		checkin["verdict"], checkin["verdict_label"] = string(day.Verdict), day.Verdict.Label(q.Lang)
 	}
 	out := map[string]any{"date": day.Date, "device_id": q.Device.ID, "checkin": checkin}
-	for _, p := range appTodayParts {
-		if err := p(r.Context(), a.DB, q.Device, q.Lang, out); err != nil {
+	// Each part of the app adds its keys (one call each, listed here rather
+	// than registered from init-time globals).
+	for _, part := range []func(context.Context, *store.AppDevice, string, map[string]any) error{a.todayLeaveAndMessages} {
+		if err := part(r.Context(), q.Device, q.Lang, out); err != nil {
 			return err
 		}
 	}

@@ -25,9 +25,10 @@ func (a *API) appLeaveRoutes() []httpx.Route {
 	}
 }
 
-// The app's "today": the leave in progress (or awaiting a decision) and
-// the unread messages.
-var _ = AddAppToday(func(ctx context.Context, db *store.DB, dev *store.AppDevice, lang string, out map[string]any) error {
+// todayLeaveAndMessages is the app's "today" part of leave and messages:
+// the leave in progress (or awaiting a decision) and the unread messages.
+func (a *API) todayLeaveAndMessages(ctx context.Context, dev *store.AppDevice, lang string, out map[string]any) error {
+	db := a.DB
 	ls, err := db.ListPersonLeaves(ctx, dev.PersonID)
 	if err != nil {
 		return err
@@ -54,7 +55,7 @@ var _ = AddAppToday(func(ctx context.Context, db *store.DB, dev *store.AppDevice
 	}
 	out["messages_unread"] = n
 	return nil
-})
+}
 
 func (a *API) appCreateLeave(w http.ResponseWriter, r *http.Request, q *appReq) error {
 	var in leaveRequest

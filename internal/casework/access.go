@@ -39,12 +39,29 @@ const (
 	PermReadPersons Perm = "persons.read" // open person files (never admin alone)
 )
 
+// permRoles is who holds what, in one table (PRODUCT §1). The permissions
+// are declared beside the rules that use them; a grant's permission covers
+// the subtree of the grant's org.
 var permRoles = map[Perm][]Role{
 	PermViewOrgs:    Roles,
 	PermManageOrgs:  {RoleAdmin},
 	PermManageUsers: {RoleAdmin},
 	PermReadAudit:   {RoleAuditor, RoleOffice},
-	PermReadPersons: {RoleOffice, RoleLead, RoleWorker, RolePolice, RoleCounsellor},
+	// The person file (person.go). Counsellors read only the persons whose
+	// working group they are in; see PersonAccessFor.
+	PermReadPersons:    {RoleOffice, RoleLead, RoleWorker, RolePolice, RoleCounsellor},
+	PermWritePersons:   {RoleLead, RoleWorker}, // a worker: its own caseload
+	PermSensitive:      {RoleOffice, RoleLead, RoleWorker, RolePolice},
+	PermTransfer:       {RoleOffice, RoleLead},
+	PermApproveCorrect: {RoleLead},
+	PermImport:         {RoleLead}, // a bulk import opens files: the street lead's job
+	// Policy (policy.go): admins see what they administer; offices and leads set it.
+	PermViewPolicy: {RoleAdmin, RoleOffice, RoleLead, RoleWorker, RolePolice, RoleCounsellor},
+	PermEditPolicy: {RoleOffice, RoleLead},
+	// Leave and messages (leave.go; R28: a lead decides).
+	PermApproveLeave: {RoleLead},
+	PermViewLeave:    {RoleOffice, RoleLead, RoleWorker, RolePolice},
+	PermMessage:      {RoleLead, RoleWorker},
 }
 
 // RoleHas reports whether the role carries the permission.

@@ -347,12 +347,6 @@ const PermViewLeave Perm = "leave.view"
 // PermMessage is sending messages to persons (workers and leads).
 const PermMessage Perm = "messages.send"
 
-func init() {
-	permRoles[PermApproveLeave] = []Role{RoleLead}
-	permRoles[PermViewLeave] = []Role{RoleOffice, RoleLead, RoleWorker, RolePolice}
-	permRoles[PermMessage] = []Role{RoleLead, RoleWorker}
-}
-
 // Province is a provincial-level division (GB/T 2260).
 type Province struct {
 	Code   string

@@ -83,14 +83,6 @@ const (
 	PermImport         Perm = "persons.import"
 )
 
-func init() {
-	permRoles[PermWritePersons] = []Role{RoleLead, RoleWorker}
-	permRoles[PermSensitive] = []Role{RoleOffice, RoleLead, RoleWorker, RolePolice}
-	permRoles[PermTransfer] = []Role{RoleOffice, RoleLead}
-	permRoles[PermApproveCorrect] = []Role{RoleLead}
-	permRoles[PermImport] = []Role{RoleLead} // a bulk import opens files: the street lead's job
-}
-
 // PersonFacts are what decides access to one file, loaded by the store.
 type PersonFacts struct {
 	OrgPath      string   // current place of execution

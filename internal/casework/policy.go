@@ -27,11 +27,6 @@ const (
 	PermEditPolicy Perm = "policy.edit"
 )
 
-func init() {
-	permRoles[PermViewPolicy] = []Role{RoleAdmin, RoleOffice, RoleLead, RoleWorker, RolePolice, RoleCounsellor}
-	permRoles[PermEditPolicy] = []Role{RoleOffice, RoleLead}
-}
-
 // SettingKind is the type of a setting's value.
 type SettingKind string
 
