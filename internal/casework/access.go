@@ -62,6 +62,9 @@ var permRoles = map[Perm][]Role{
 	PermApproveLeave: {RoleLead},
 	PermViewLeave:    {RoleOffice, RoleLead, RoleWorker, RolePolice},
 	PermMessage:      {RoleLead, RoleWorker},
+	// Drug tests (drugtest.go; R18–R21): police record them for anyone in
+	// their subtree, workers and leads for the files they may write.
+	PermRecordTest: {RolePolice, RoleWorker, RoleLead},
 }
 
 // RoleHas reports whether the role carries the permission.

@@ -142,7 +142,7 @@ func (c *Console) Routes() []httpx.Route {
 		rt("GET", "/audit", httpx.Access{Perm: casework.PermReadAudit}, c.auditList, "audit log"),
 	}
 	// Each part of the product adds its pages from its own file.
-	for _, part := range []func(route) []httpx.Route{c.personRoutes, c.documentRoutes, c.exchangeRoutes, c.policyRoutes, c.leaveRoutes, c.checkinRoutes} {
+	for _, part := range []func(route) []httpx.Route{c.personRoutes, c.documentRoutes, c.exchangeRoutes, c.policyRoutes, c.leaveRoutes, c.checkinRoutes, c.drugTestRoutes} {
 		routes = append(routes, part(rt)...)
 	}
 	return routes
