@@ -335,10 +335,14 @@ func (db *DB) LoadDossier(ctx context.Context, actor *casework.Actor, personID s
 		if d.Person, err = tx.db.open(r); err != nil {
 			return err
 		}
-		if err := tx.dossierOrgs(ctx, d, r.OrgPath); err != nil {
-			return err
+		// A past place of execution is not told where the person went (R11):
+		// open() blanks the current place for it, and so does the dossier.
+		if d.Person.OrgPath != "" {
+			if err := tx.dossierOrgs(ctx, d, d.Person.OrgPath); err != nil {
+				return err
+			}
 		}
-		if err := tx.dossierMeasures(ctx, d, personID, r.Access); err != nil {
+		if d.Measures, err = tx.measuresOf(ctx, r); err != nil {
 			return err
 		}
 		if d.Documents, err = tx.documents(ctx, personID, r.Access); err != nil {
@@ -381,36 +385,6 @@ func (tx *Tx) dossierOrgs(ctx context.Context, d *Dossier, path string) error {
 		d.Orgs = append(d.Orgs, o)
 	}
 	return rows.Err()
-}
-
-func (tx *Tx) dossierMeasures(ctx context.Context, d *Dossier, personID string, acc casework.PersonAccess) error {
-	q := `SELECT ` + measureColumns + ` FROM measures m JOIN orgs o ON o.id = m.place_org_id LEFT JOIN users w ON w.id = m.worker_id WHERE m.person_id = ?`
-	args := []any{personID}
-	if !acc.Until.IsZero() {
-		q, args = q+` AND m.created_at <= ?`, append(args, acc.Until)
-	}
-	rows, err := tx.Query(ctx, q+` ORDER BY m.created_at DESC`, args...)
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		m, err := scanMeasure(rows)
-		if err != nil {
-			rows.Close()
-			return err
-		}
-		d.Measures = append(d.Measures, m)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	for _, m := range d.Measures {
-		if err := tx.loadMeasureDetail(ctx, m, acc); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 func (tx *Tx) dossierTimeline(ctx context.Context, d *Dossier, personID string, acc casework.PersonAccess) error {

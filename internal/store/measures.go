@@ -221,38 +221,49 @@ func (db *DB) ListMeasures(ctx context.Context, actor *casework.Actor, personID 
 		if err != nil {
 			return err
 		}
-		q := `SELECT ` + measureColumns + ` FROM measures m JOIN orgs o ON o.id = m.place_org_id LEFT JOIN users w ON w.id = m.worker_id WHERE m.person_id = ?`
-		args := []any{personID}
-		if !r.Access.Until.IsZero() {
-			q, args = q+` AND m.created_at <= ?`, append(args, r.Access.Until)
-		}
-		rows, err := tx.Query(ctx, q+` ORDER BY m.created_at DESC`, args...)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			m, err := scanMeasure(rows)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			out = append(out, m)
-		}
-		rows.Close()
-		for _, m := range out {
-			if err := tx.loadMeasureDetail(ctx, m, r.Access); err != nil {
-				return err
-			}
-			if !r.Access.Until.IsZero() && m.PlaceOrgID == r.OrgID {
-				// A past place sees the measure as it handed it over (R11),
-				// not the new place's worker, group or status.
-				m.Status, m.WorkerID, m.WorkerName, m.Group = casework.StatusTransferredOut, "", "", nil
-				m.ReportDeadline, m.PlaceOrgName = casework.Date{}, ""
-			}
-		}
-		return nil
+		out, err = tx.measuresOf(ctx, r)
+		return err
 	})
 	return out, err
+}
+
+// measuresOf reads the person's measures, newest first, with working
+// groups and status events, as the reader may see them: a past place of
+// execution sees only measures begun before its hand-over, and its own as it
+// handed it over (R11), not the new place's worker, group or status.
+func (tx *Tx) measuresOf(ctx context.Context, r *personRow) ([]*Measure, error) {
+	q := `SELECT ` + measureColumns + ` FROM measures m JOIN orgs o ON o.id = m.place_org_id LEFT JOIN users w ON w.id = m.worker_id WHERE m.person_id = ?`
+	args := []any{r.ID}
+	if !r.Access.Until.IsZero() {
+		q, args = q+` AND m.created_at <= ?`, append(args, r.Access.Until)
+	}
+	rows, err := tx.Query(ctx, q+` ORDER BY m.created_at DESC`, args...)
+	if err != nil {
+		return nil, err
+	}
+	var out []*Measure
+	for rows.Next() {
+		m, err := scanMeasure(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, m := range out {
+		if err := tx.loadMeasureDetail(ctx, m, r.Access); err != nil {
+			return nil, err
+		}
+		if !r.Access.Until.IsZero() && m.PlaceOrgID == r.OrgID {
+			m.Status, m.WorkerID, m.WorkerName, m.Group = casework.StatusTransferredOut, "", "", nil
+			m.ReportDeadline, m.PlaceOrgName = casework.Date{}, ""
+		}
+	}
+	return out, nil
 }
 
 func (tx *Tx) loadMeasureDetail(ctx context.Context, m *Measure, acc casework.PersonAccess) error {

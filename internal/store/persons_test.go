@@ -985,6 +985,11 @@ func TestTransferAccess(t *testing.T) {
 					t.Fatalf("old %s sees the report at the new place", a.Username)
 				}
 			}
+			// The printed dossier shows the same as the screen: the measure as handed over.
+			d, err := db.LoadDossier(ctx, a, p.ID, store.DossierPrint)
+			if err != nil || len(d.Measures) != 1 || d.Measures[0].Status != casework.StatusTransferredOut || d.Measures[0].WorkerID != "" || d.Measures[0].Group != nil || len(d.Orgs) != 0 {
+				t.Fatalf("old %s dossier shows the new place's measure state: %v %+v", a.Username, err, d)
+			}
 		}
 		tl, _, _ := db.ListTimeline(ctx, newLead, p.ID, 0, 100)
 		if len(tl) == 0 || tl[0].Kind != "status.report_in" {
