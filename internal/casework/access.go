@@ -65,7 +65,36 @@ var permRoles = map[Perm][]Role{
 	// Drug tests (drugtest.go; R18–R21): police record them for anyone in
 	// their subtree, workers and leads for the files they may write.
 	PermRecordTest: {RolePolice, RoleWorker, RoleLead},
+	// Test schedules and draws (issue 5, R22–R25): everyone who works the
+	// files sees who is due and the committed seed hashes; only a street
+	// lead forces or excuses a day, always with a reason.
+	PermViewSchedule:   {RoleOffice, RoleLead, RoleWorker, RolePolice},
+	PermAdjustSchedule: {RoleLead},
+	// Violations and serious cases (issue 5, R9, R10, R29): workers and
+	// leads review and explain, a lead excuses or confirms and takes the
+	// ladder's steps; a serious case is reported by the worker or lead and
+	// acknowledged and decided by the police.
+	PermViewViolations:   {RoleOffice, RoleLead, RoleWorker, RolePolice},
+	PermReviewViolations: {RoleLead, RoleWorker},
+	PermDecideViolations: {RoleLead},
+	PermReportCase:       {RoleLead, RoleWorker},
+	PermPoliceCase:       {RolePolice},
+	// Background jobs (issue 5): admins watch the queue (no person data in
+	// job arguments beyond ids).
+	PermViewJobs: {RoleAdmin},
 }
+
+// Permissions of the supervision work (issue 5).
+const (
+	PermViewSchedule     Perm = "tests.schedule.view"
+	PermAdjustSchedule   Perm = "tests.schedule.adjust" // force or excuse a test day
+	PermViewViolations   Perm = "violations.view"
+	PermReviewViolations Perm = "violations.review" // explain, add notes, propose
+	PermDecideViolations Perm = "violations.decide" // excuse, confirm, ladder steps
+	PermReportCase       Perm = "cases.report"      // send a serious case to the police
+	PermPoliceCase       Perm = "cases.police"      // acknowledge and decide a serious case
+	PermViewJobs         Perm = "jobs.view"
+)
 
 // RoleHas reports whether the role carries the permission.
 func RoleHas(r Role, p Perm) bool { return slices.Contains(permRoles[p], r) }

@@ -196,6 +196,48 @@ var policySettings = []*Setting{
 		LawZH:  "《戒毒条例》第十九条规定离开县（区）3日以上须书面报告（R8），各地可从严（更少天数），不得高于3天",
 		LawEN:  "the regulation (Art 19, R8) requires a written report for 3 days or more outside the county; a jurisdiction may be stricter (fewer days) but not above 3",
 		HintZH: "离开执行地所在县（区）达到此天数须事先书面报告并请假。", HintEN: "Absence outside the county of this many days or more needs a written report (leave) beforehand."},
+	// Drug test schedules (issue 5). R22 (社区戒毒, LOW–MED) and R23 (社区康复,
+	// LOW): the scheduled test interval in months for each year of the term.
+	// A rehabilitation term of two years or less uses test.rehab_short.months
+	// throughout (R23: "2-yr: every 2 months").
+	testMonths("test.treatment.y1_months", "社区戒毒第一年检测间隔", "Treatment, year 1: test interval", 1, "R22", "LOW–MED"),
+	testMonths("test.treatment.y2_months", "社区戒毒第二年检测间隔", "Treatment, year 2: test interval", 2, "R22", "LOW–MED"),
+	testMonths("test.treatment.y3_months", "社区戒毒第三年检测间隔", "Treatment, year 3: test interval", 3, "R22", "LOW–MED"),
+	testMonths("test.rehab.y1_months", "社区康复第一年检测间隔", "Rehabilitation, year 1: test interval", 2, "R23", "LOW"),
+	testMonths("test.rehab.y2_months", "社区康复第二年检测间隔", "Rehabilitation, year 2: test interval", 3, "R23", "LOW"),
+	testMonths("test.rehab.y3_months", "社区康复第三年检测间隔", "Rehabilitation, year 3: test interval", 6, "R23", "LOW"),
+	testMonths("test.rehab_short.months", "两年及以下社区康复检测间隔", "Rehabilitation of 2 years or less: test interval", 2, "R23", "LOW"),
+	{Key: "test.surprise_min", Kind: SettingInt, ZH: "每期最少突击检测次数", EN: "Minimum surprise tests per term", UnitZH: "次", UnitEN: "tests",
+		Default: IntValue(3), Min: 0, Max: 36, Rule: "R24", Confidence: "LOW",
+		HintZH: "整个期限内在随机日期安排的突击检测的最少次数（R24）。", HintEN: "At least this many surprise tests on random days over the whole term (R24)."},
+	{Key: "test.hours", Kind: SettingWindow, ZH: "检测报到时段", EN: "Test reporting hours", UnitZH: "当地时间", UnitEN: "local time",
+		Default: WindowValue("08:30", "18:00"), Rule: "R22", Confidence: "UNCONFIRMED",
+		HintZH: "抽中当天，人员须在此时段内到检测点报到；结束时刻即当天的截止时间。", HintEN: "On a drawn day the person must report to the test place within these hours; the end is that day's deadline."},
+	// R9 (《戒毒条例》第20条, HIGH): a serious violation is ≥3 refusals or
+	// evasions of tests, ≥3 unauthorised departures from the county, or more
+	// than 30 days of unauthorised absence in total, over the whole term. A
+	// jurisdiction may act sooner (a lower number) but never later.
+	{Key: "violation.refusals_max", Kind: SettingInt, ZH: "拒绝、逃避检测次数（严重违反）", EN: "Test refusals or evasions (serious)", UnitZH: "次", UnitEN: "times",
+		Default: IntValue(3), Min: 1, Max: 3, Rule: "R9", Confidence: "HIGH", LawMax: true,
+		LawZH:  "《戒毒条例》第二十条：逃避或者拒绝接受检测3次以上即为严重违反（R9），各地可从严，不得高于3次",
+		LawEN:  "the regulation (Art 20, R9): evading or refusing tests 3 times or more is a serious violation; a jurisdiction may be stricter but not above 3",
+		HintZH: "整个期限内累计达到此次数即立为严重违反案件，须报告公安机关（R9、R10）。", HintEN: "Reaching this count over the whole term opens a serious case to be reported to the police (R9, R10)."},
+	{Key: "violation.departures_max", Kind: SettingInt, ZH: "擅自离开执行地县（区）次数（严重违反）", EN: "Unauthorised departures (serious)", UnitZH: "次", UnitEN: "times",
+		Default: IntValue(3), Min: 1, Max: 3, Rule: "R9", Confidence: "HIGH", LawMax: true,
+		LawZH:  "《戒毒条例》第二十条：擅自离开执行地所在县（市、区）3次以上即为严重违反（R9），各地可从严，不得高于3次",
+		LawEN:  "the regulation (Art 20, R9): leaving the county without permission 3 times or more is a serious violation; a jurisdiction may be stricter but not above 3",
+		HintZH: "每次离开计一次（一次外出无论几天只计一次）。", HintEN: "Each trip counts once, however many days it lasts."},
+	{Key: "violation.absence_days_max", Kind: SettingInt, ZH: "擅自离开累计天数上限", EN: "Cumulative unauthorised absence allowed", UnitZH: "天", UnitEN: "days",
+		Default: IntValue(30), Min: 1, Max: 30, Rule: "R9", Confidence: "HIGH", LawMax: true,
+		LawZH:  "《戒毒条例》第二十条：擅自离开累计超过30日即为严重违反（R9），各地可从严，不得高于30日",
+		LawEN:  "the regulation (Art 20, R9): more than 30 days of unauthorised absence in total is a serious violation; a jurisdiction may be stricter but not above 30",
+		HintZH: "整个期限内擅自离开的天数累计超过此值即立为严重违反案件。", HintEN: "More than this many days away without permission over the whole term opens a serious case."},
+}
+
+func testMonths(key, zh, en string, def int, rule, conf string) *Setting {
+	return &Setting{Key: key, Kind: SettingInt, ZH: zh, EN: en, UnitZH: "个月一次", UnitEN: "months between scheduled tests",
+		Default: IntValue(def), Min: 1, Max: 12, Rule: rule, Confidence: conf,
+		HintZH: "在每个间隔内随机抽取一天安排例行检测。", HintEN: "One scheduled test falls on a random day inside each interval."}
 }
 
 // PolicySettings returns every setting, in display order.
