@@ -124,6 +124,7 @@ func (a *API) appRoutes(rt route) []httpx.Route {
 		a.appRoute("POST", "/api/v1/app/photos", AppDevice, a.appPhoto, "app: upload a check-in selfie (JPEG, at most 200 KB) by its SHA-256"),
 		a.appRoute("POST", "/api/v1/app/checkins", AppSigned, a.appCheckin, "app: a signed check-in, stored once by its client id"),
 		a.appRoute("GET", "/api/v1/app/today", AppDevice, a.appToday, "app: today's duties"),
+		a.appRoute("POST", "/api/v1/app/pin", AppSigned, a.appChangePIN, "app: change the PIN (the old one is checked; wrong tries lock the change)"),
 	}, a.staffAppRoutes(rt)...)
 }
 
@@ -171,6 +172,9 @@ func (a *API) appActivate(w http.ResponseWriter, r *http.Request, q *appReq) err
 	}
 	if !casework.ValidPIN(in.PIN) {
 		return casework.Invalid("pin", "PIN 须为6位数字", "the PIN must be 6 digits")
+	}
+	if casework.WeakPIN(in.PIN) {
+		return casework.Invalid("pin", "密码太简单（如000000、123456），请换一个", "the PIN is too simple (like 000000 or 123456): choose another")
 	}
 	pinHash, err := auth.HashPassword(r.Context(), in.PIN)
 	if err != nil {

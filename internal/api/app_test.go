@@ -146,7 +146,10 @@ func TestAppCheckinHTTP(t *testing.T) {
 		if _, r := s.activate("12a456"); r.Status != 400 || !strings.Contains(r.Raw, `"field":"pin"`) {
 			t.Fatalf("bad PIN: %d %s", r.Status, r.Raw)
 		}
-		p, r := s.activate("123456")
+		if _, r := s.activate("123456"); r.Status != 400 || !strings.Contains(r.Raw, `"field":"pin"`) || !strings.Contains(r.Raw, "太简单") {
+			t.Fatalf("weak PIN: %d %s", r.Status, r.Raw)
+		}
+		p, r := s.activate("246813")
 		if r.Status != 201 || r.Body["person_name"] != "李四" {
 			t.Fatalf("activate: %d %s", r.Status, r.Raw)
 		}
@@ -231,7 +234,7 @@ func TestAppCheckinHTTP(t *testing.T) {
 		}
 
 		t.Run("new activation retires the old device", func(t *testing.T) {
-			p2, r := s.activate("654321")
+			p2, r := s.activate("975318")
 			if r.Status != 201 {
 				t.Fatal(r.Raw)
 			}

@@ -6,3 +6,9 @@ package server_test
 var _ = addRules(map[string]accessRule{
 	"GET /app/": {roles: "public"},
 })
+
+// Settings and records of the app (issue 4 §3): device routes like the
+// other app routes (access_checkins_test.go explains "device").
+var _ = addRules(map[string]accessRule{
+	"POST /api/v1/app/pin": {roles: "device", body: `{}`},
+})

@@ -164,6 +164,7 @@
     if (!/^[A-Z0-9]{8}$/.test(code)) return notice(t('err_code'), true);
     if (!/^[0-9]{6}$/.test(f.pin.value)) return notice(t('err_pin'), true);
     if (f.pin.value !== f.pin2.value) return notice(t('err_pin_same'), true);
+    if (weakPIN(f.pin.value)) return notice(t('err_pin_weak'), true);
     if (!window.crypto || !crypto.subtle) return notice(t('err_crypto'), true);
     notice(t('activating'));
     const btn = $('[data-testid=activate]');
@@ -476,6 +477,39 @@
   async function showSettings() {
     $('[data-testid=device-id]').textContent = dev.id || '';
   }
+  // weakPIN mirrors casework.WeakPIN: one digit six times or a run up or down.
+  function weakPIN(pin) {
+    let same = true, up = true, down = true;
+    for (let i = 1; i < pin.length; i++) {
+      const d = pin.charCodeAt(i) - pin.charCodeAt(i - 1);
+      same = same && d === 0;
+      up = up && d === 1;
+      down = down && d === -1;
+    }
+    return same || up || down;
+  }
+  // changePIN sends the old PIN and the new one twice, signed; the server
+  // checks the old PIN and counts wrong tries.
+  async function changePIN(ev) {
+    ev.preventDefault();
+    const f = ev.target;
+    const old = f.old_pin.value, pin = f.new_pin.value, again = f.new_pin_again.value;
+    if (!/^[0-9]{6}$/.test(old) || !/^[0-9]{6}$/.test(pin)) return notice(t('err_pin'), true);
+    if (pin !== again) return notice(t('err_pin_same'), true);
+    if (weakPIN(pin)) return notice(t('err_pin_weak'), true);
+    if (pin === old) return notice(t('err_pin_old_same'), true);
+    const btn = $('[data-testid=pin-change]');
+    btn.disabled = true;
+    try {
+      await api('POST', 'pin', JSON.stringify({ old_pin: old, new_pin: pin, new_pin_again: again }), { signed: true });
+      f.reset();
+      notice(t('pin_changed'));
+    } catch (e) {
+      notice(e instanceof TypeError ? t('need_online') : t('error', { m: e.message }), true);
+    } finally {
+      btn.disabled = false;
+    }
+  }
   async function forget() {
     if (!confirm(t('forget_confirm'))) return;
     ['kf_token', 'kf_device', 'kf_name', 'kf_today'].forEach((k) => localStorage.removeItem(k));
@@ -500,6 +534,7 @@
     $('#f-leave').kind.addEventListener('change', (e) => { $('.work-away').hidden = e.target.value !== 'work_away'; });
     $('#take').addEventListener('click', takeCheckin);
     $('#forget').addEventListener('click', forget);
+    $('#f-pin').addEventListener('submit', changePIN);
     $('#lang-switch').addEventListener('click', () => {
       lang = lang === 'zh' ? 'en' : 'zh';
       localStorage.setItem('kf_lang', lang);

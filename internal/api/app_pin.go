@@ -1,0 +1,51 @@
+package api
+
+// app_pin.go: the app's settings — changing the PIN (issue 4 §3). The old
+// PIN is checked on the server against the argon2id hash kept since
+// activation; wrong tries are counted per device and lock the change
+// (store.ChangeDevicePIN). The request is signed like every state-changing
+// app request, so a stolen token alone cannot try PINs.
+
+import (
+	"context"
+	"net/http"
+
+	"kangfu/internal/auth"
+	"kangfu/internal/casework"
+	"kangfu/internal/store"
+)
+
+type pinJSON struct {
+	OldPIN      string `json:"old_pin"`
+	NewPIN      string `json:"new_pin"`
+	NewPINAgain string `json:"new_pin_again"`
+}
+
+func (a *API) appChangePIN(w http.ResponseWriter, r *http.Request, q *appReq) error {
+	var in pinJSON
+	if err := decodeApp(r, q, &in); err != nil {
+		return err
+	}
+	if !casework.ValidPIN(in.OldPIN) {
+		return casework.Invalid("old_pin", "请输入原来的6位数字密码", "enter your current 6-digit PIN")
+	}
+	if err := casework.CheckNewPIN("new_pin", in.NewPIN, in.NewPINAgain); err != nil {
+		return err
+	}
+	if in.NewPIN == in.OldPIN {
+		return casework.Invalid("new_pin", "新密码不能与原密码相同", "the new PIN must differ from the current one")
+	}
+	err := a.DB.ChangeDevicePIN(r.Context(), q.Device.ID, storePINChange(in.OldPIN, in.NewPIN))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"device_id": q.Device.ID, "changed": true})
+	return nil
+}
+
+func storePINChange(old, next string) store.PINChange {
+	return store.PINChange{
+		Check:   func(ctx context.Context, hash string) (bool, error) { return auth.CheckPassword(ctx, hash, old) },
+		NewHash: func(ctx context.Context) (string, error) { return auth.HashPassword(ctx, next) },
+	}
+}
