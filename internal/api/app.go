@@ -124,6 +124,7 @@ func (a *API) appRoutes(rt route) []httpx.Route {
 		a.appRoute("POST", "/api/v1/app/photos", AppDevice, a.appPhoto, "app: upload a check-in selfie (JPEG, at most 200 KB) by its SHA-256"),
 		a.appRoute("POST", "/api/v1/app/checkins", AppSigned, a.appCheckin, "app: a signed check-in, stored once by its client id"),
 		a.appRoute("GET", "/api/v1/app/today", AppDevice, a.appToday, "app: today's duties"),
+		a.appRoute("GET", "/api/v1/app/checkins", AppDevice, a.appRecords, "app: my records of a month — check-ins with verdicts, the duty, leave, test outcomes"),
 		a.appRoute("POST", "/api/v1/app/pin", AppSigned, a.appChangePIN, "app: change the PIN (the old one is checked; wrong tries lock the change)"),
 	}, a.staffAppRoutes(rt)...)
 }
