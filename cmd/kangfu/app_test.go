@@ -277,10 +277,34 @@ func TestBrowserAppCheckInOffline(t *testing.T) {
 	if err != nil || len(appIDs) != 2 {
 		t.Fatalf("the app's sent records: %v %v, want 2", appIDs, err)
 	}
+	// My records, back online, come from the server: both check-ins, each
+	// once, with their verdicts, and nothing left waiting.
+	waitJS(t, tctx, "my records from the server", `(() => {
+		const lis = Array.from(document.querySelectorAll('[data-testid=records] li[data-id]'));
+		const ids = lis.map((li) => li.dataset.id);
+		return lis.length === 2 && new Set(ids).size === 2 && lis.every((li) => li.dataset.source === 'server' && li.dataset.state === 'sent' && li.dataset.verdict)
+			&& /[0-9]/.test(document.querySelector('[data-testid=records-duty]').textContent);
+	})()`)
+	shown, err := chromedp.Run(tctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll('[data-testid=records] li[data-id]')).map((li) => li.dataset.id)`))
+	if err != nil || len(shown) != 2 || !((shown[0] == appIDs[0] && shown[1] == appIDs[1]) || (shown[0] == appIDs[1] && shown[1] == appIDs[0])) {
+		t.Fatalf("my records show %v (%v), want the app's two check-ins %v once each", shown, err, appIDs)
+	}
 
 	if n, _ := chromedp.Run(tctx, chromedp.Evaluate[string](`document.querySelector('[data-testid=notice]').hidden ? '' : document.querySelector('[data-testid=notice]').textContent`)); n != "" {
 		t.Errorf("the app shows %q after the queue emptied", n)
 	}
+
+	// Settings: the PIN is changed with the old one (checked by the server).
+	err = chromedp.Do(tctx, chromedp.Click(`.tabs button[data-go=settings]`), chromedp.WaitVisible(`[data-testid=old-pin]`),
+		chromedp.SendKeys(`[data-testid=old-pin]`, "246810"),
+		chromedp.SendKeys(`[data-testid=new-pin]`, "135792"),
+		chromedp.SendKeys(`[data-testid=new-pin2]`, "135792"),
+		tap(`[data-testid=pin-change]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, tctx, "the PIN changed", `document.querySelector('[data-testid=notice]').textContent === '密码已修改。'`)
+	saveScreenshot(t, tctx, "app-pin-changed")
 
 	// English is complete: the switch in settings turns the app's words.
 	if err := chromedp.Do(tctx, chromedp.Click(`.tabs button[data-go=settings]`), tap(`[data-testid=lang-switch]`), chromedp.WaitReady(`html[lang=en]`)); err != nil {

@@ -366,33 +366,87 @@
     return n;
   }
 
+  // My records: the month's check-ins from the server (with verdicts), the
+  // duty, leave and test outcomes, merged with the check-ins still waiting
+  // on this phone (marked "waiting to send"); offline, the last copy fetched.
+  let recMonth = '';
+  function shiftMonth(m, n) {
+    const y = +m.slice(0, 4), mo = +m.slice(5, 7) - 1 + n;
+    const d = new Date(y, mo, 1);
+    return d.getFullYear() + '-' + String(d.getMonth() + 1).padStart(2, '0');
+  }
+  async function fetchMonth(month) {
+    const key = 'kf_records_' + month;
+    try {
+      if (!navigator.onLine) throw new TypeError('offline');
+      const d = await api('GET', 'checkins?month=' + encodeURIComponent(month));
+      localStorage.setItem(key, JSON.stringify(d));
+      return { d, stale: false };
+    } catch (e) {
+      if (!(e instanceof TypeError)) throw e;
+      return { d: JSON.parse(localStorage.getItem(key) || 'null'), stale: true };
+    }
+  }
+  function li(text, cls) {
+    const el = document.createElement('li');
+    el.textContent = text;
+    if (cls) el.className = cls;
+    return el;
+  }
   async function showRecords() {
     await countQueue();
-    const ul = $('[data-testid=records]');
-    const rs = (await idbAll('records')).sort((a, b) => (a.taken_at < b.taken_at ? 1 : -1));
-    ul.textContent = '';
-    if (!rs.length) {
-      const li = document.createElement('li');
-      li.textContent = t('no_records');
-      ul.appendChild(li);
+    if (!recMonth) recMonth = localDate(new Date()).slice(0, 7);
+    $('[data-testid=records-month]').textContent = recMonth;
+    const { d, stale } = await fetchMonth(recMonth);
+    $('[data-testid=records-stale]').hidden = !stale || !d;
+    const duty = $('[data-testid=records-duty]');
+    duty.textContent = d ? t('duty_line', { due: d.duty.due, done: d.duty.done, missed: d.duty.missed }) : t('records_none_fetched');
+    // Server records first (each id once), then local ones the copy lacks.
+    const rows = [];
+    const seen = new Set();
+    for (const c of (d && d.checkins) || []) {
+      seen.add(c.id);
+      rows.push({ id: c.id, taken_at: c.taken_at, state: 'sent', label: c.verdict_label, verdict: c.verdict, source: 'server' });
     }
-    for (const r of rs) {
-      const li = document.createElement('li');
-      li.dataset.state = r.state;
+    for (const r of await idbAll('records')) {
+      if (seen.has(r.id) || (r.taken_at || '').slice(0, 7) !== recMonth) continue;
+      if (r.state === 'sent' && d && !stale) continue; // sent but outside this month's server answer: trust the server
+      rows.push(Object.assign({ source: 'phone' }, r));
+    }
+    rows.sort((a, b) => (a.taken_at < b.taken_at ? 1 : -1));
+    const ul = $('[data-testid=records]');
+    ul.textContent = '';
+    if (!rows.length) ul.appendChild(li(t('no_records')));
+    for (const r of rows) {
+      const el = document.createElement('li');
+      el.dataset.state = r.state;
+      el.dataset.id = r.id;
+      el.dataset.source = r.source;
+      if (r.verdict) el.dataset.verdict = r.verdict;
       const when = document.createElement('span');
       when.textContent = new Date(r.taken_at).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en') + ' ';
       const tag = document.createElement('span');
-      tag.className = 'tag ' + r.state;
-      tag.textContent = t('st_' + r.state) + (r.label ? ' · ' + r.label : '');
-      li.append(when, tag);
+      tag.className = 'tag ' + r.state + (r.verdict && r.verdict !== 'ok' ? ' warn' : '');
+      tag.textContent = r.state === 'sent' ? (r.label || t('st_sent')) : t('st_' + r.state);
+      el.append(when, tag);
       if (r.error) {
-        const s = document.createElement('span');
-        s.className = 'sub';
-        s.textContent = r.error;
-        li.appendChild(s);
+        const sub = document.createElement('span');
+        sub.className = 'sub';
+        sub.textContent = r.error;
+        el.appendChild(sub);
       }
-      ul.appendChild(li);
+      ul.appendChild(el);
     }
+    const lv = $('[data-testid=records-leaves]');
+    lv.textContent = '';
+    for (const l of (d && d.leaves) || []) {
+      lv.appendChild(li(t('ls_' + l.effective_state) + ' · ' + l.from + ' — ' + l.to + ' · ' + (l.province_name || '') + ' ' + (l.destination_city || '')));
+    }
+    if (!lv.children.length) lv.appendChild(li(t('no_leave')));
+    const ts = $('[data-testid=records-tests]');
+    ts.textContent = '';
+    for (const x of (d && d.tests) || []) ts.appendChild(li(x.tested_on + ' · ' + x.sample_label + ' · ' + x.outcome_label, 'test-' + x.outcome));
+    if (!ts.children.length) ts.appendChild(li(t('no_tests')));
   }
 
   // ---- leave ----
@@ -535,6 +589,8 @@
     $('#take').addEventListener('click', takeCheckin);
     $('#forget').addEventListener('click', forget);
     $('#f-pin').addEventListener('submit', changePIN);
+    $('#rec-prev').addEventListener('click', () => { recMonth = shiftMonth(recMonth, -1); showRecords(); });
+    $('#rec-next').addEventListener('click', () => { recMonth = shiftMonth(recMonth, 1); showRecords(); });
     $('#lang-switch').addEventListener('click', () => {
       lang = lang === 'zh' ? 'en' : 'zh';
       localStorage.setItem('kf_lang', lang);
