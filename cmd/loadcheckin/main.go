@@ -393,6 +393,7 @@ func run(clientList string, n int, maxDur time.Duration, persons int, dir string
 	if crash {
 		return crashRun(ctx, dir, srv, devs, n, maxDur)
 	}
+	fmt.Println("each phase's check-ins are built and signed before its timer starts; the server still verifies every signature")
 	fmt.Printf("%-8s %10s %12s %9s %9s %9s %10s %10s %8s %8s  %s\n", "clients", "acked", "check-ins/s", "p50", "p99", "max", "RSS MiB", "peak MiB", "srv CPU", "gen CPU", "errors")
 	for _, f := range strings.Split(clientList, ",") {
 		clients, err := strconv.Atoi(strings.TrimSpace(f))

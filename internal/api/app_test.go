@@ -36,14 +36,15 @@ import (
 )
 
 type appSite struct {
-	t      *testing.T
+	t      testing.TB
+	mux    http.Handler
 	db     *store.DB
 	srv    *httptest.Server
 	person string
 	worker string // staff API token
 }
 
-func newAppSite(t *testing.T, db *store.DB) *appSite {
+func newAppSite(t testing.TB, db *store.DB) *appSite {
 	ctx := context.Background()
 	sys := casework.SystemActor("test")
 	mk := func(parent *casework.Org, kind casework.OrgKind, name, fence string) *casework.Org {
@@ -73,7 +74,7 @@ func newAppSite(t *testing.T, db *store.DB) *appSite {
 	for _, rt := range a.Routes() {
 		mux.Handle(rt.Method+" "+rt.Pattern, rt.Handler)
 	}
-	s := &appSite{t: t, db: db, srv: httptest.NewServer(mux), person: p.ID, worker: tok}
+	s := &appSite{t: t, mux: mux, db: db, srv: httptest.NewServer(mux), person: p.ID, worker: tok}
 	t.Cleanup(s.srv.Close)
 	return s
 }

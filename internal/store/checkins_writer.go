@@ -151,40 +151,24 @@ func (w *checkinWriter) write(batch []*pendingCheckin) {
 }
 
 // storeBatch stores a batch with a few set statements (the parser cost of
-// one statement per record dominated the writer): the ids already stored,
-// the devices still active, then one multi-row INSERT of the new records.
-// Duplicates inside the batch are answered like replays. An insert that
-// does not add every row (a concurrent writer on PostgreSQL) fails the
-// batch, which write then retries record by record.
+// one statement per record dominated the writer): the devices still
+// active, then one multi-row INSERT … ON CONFLICT DO NOTHING RETURNING id
+// of the new records, then — only when some id was already stored (a
+// replay) — one SELECT of those. Duplicates inside the batch are answered
+// like replays of the first. A stored id that cannot be read back (a
+// concurrent writer on PostgreSQL) fails the batch, which write then
+// retries record by record.
 func (tx *Tx) storeBatch(ctx context.Context, batch []*pendingCheckin) ([]checkinResult, error) {
-	ids, devs := make([]any, 0, len(batch)), make([]any, 0, 4)
+	devs := make([]any, 0, 4)
 	seenDev := map[string]bool{}
 	for _, p := range batch {
-		ids = append(ids, p.c.ID)
 		if !seenDev[p.c.DeviceID] {
 			seenDev[p.c.DeviceID] = true
 			devs = append(devs, p.c.DeviceID)
 		}
 	}
-	stored := map[string]*Checkin{}
-	rows, err := tx.Query(ctx, `SELECT `+checkinColumns+` FROM checkins WHERE id IN (?`+strings.Repeat(", ?", len(ids)-1)+`)`, ids...)
-	if err != nil {
-		return nil, err
-	}
-	for rows.Next() {
-		c, err := scanCheckin(rows)
-		if err != nil {
-			rows.Close()
-			return nil, err
-		}
-		stored[c.ID] = c
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
 	active := map[string]bool{}
-	rows, err = tx.Query(ctx, `SELECT id FROM devices WHERE retired_at IS NULL AND id IN (?`+strings.Repeat(", ?", len(devs)-1)+`)`, devs...)
+	rows, err := tx.Query(ctx, `SELECT id FROM devices WHERE retired_at IS NULL AND id IN (?`+strings.Repeat(", ?", len(devs)-1)+`)`, devs...)
 	if err != nil {
 		return nil, err
 	}
@@ -201,38 +185,96 @@ func (tx *Tx) storeBatch(ctx context.Context, batch []*pendingCheckin) ([]checki
 		return nil, err
 	}
 	results := make([]checkinResult, len(batch))
-	var values []string
-	var args []any
+	first := make(map[string]int, len(batch)) // id → index of its first record in the batch
+	var sqlb strings.Builder
+	args := make([]any, 0, 14*len(batch))
 	for i, p := range batch {
 		c := p.c
-		if prev, ok := stored[c.ID]; ok {
-			if prev.BodySHA256 != c.BodySHA256 || prev.PersonID != c.PersonID {
-				results[i] = checkinResult{err: errCheckinConflict}
-			} else {
-				results[i] = checkinResult{c: prev}
-			}
+		if _, dup := first[c.ID]; dup {
 			continue
 		}
+		first[c.ID] = i
 		if !active[c.DeviceID] {
 			results[i] = checkinResult{err: casework.ErrDeviceRetired()}
 			continue
 		}
-		stored[c.ID] = c
-		results[i] = checkinResult{c: c, created: true}
-		values = append(values, "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		if len(args) == 0 {
+			sqlb.WriteString(`INSERT INTO checkins (id, person_id, device_id, org_id, taken_at, received_at, local_date, loc_enc, accuracy_m,
+			photo_sha256, signature, body_sha256, verdict, policy_version_id) VALUES `)
+		} else {
+			sqlb.WriteString(", ")
+		}
+		sqlb.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 		args = append(args, c.ID, c.PersonID, c.DeviceID, c.OrgID, c.TakenAt, c.ReceivedAt, c.LocalDate, p.locEnc, c.AccuracyM, c.PhotoSHA256,
 			c.Signature, c.BodySHA256, string(c.Verdict), c.PolicyRef)
 	}
-	if len(values) == 0 {
-		return results, nil
+	inserted := make(map[string]bool, len(batch))
+	if len(args) > 0 {
+		sqlb.WriteString(` ON CONFLICT (id) DO NOTHING RETURNING id`)
+		rows, err := tx.Query(ctx, sqlb.String(), args...)
+		if err != nil {
+			return nil, fmt.Errorf("insert check-ins: %w", err)
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			inserted[id] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("insert check-ins: %w", err)
+		}
 	}
-	res, err := tx.Exec(ctx, `INSERT INTO checkins (id, person_id, device_id, org_id, taken_at, received_at, local_date, loc_enc, accuracy_m,
-			photo_sha256, signature, body_sha256, verdict, policy_version_id) VALUES `+strings.Join(values, ", ")+` ON CONFLICT (id) DO NOTHING`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("insert check-ins: %w", err)
+	// Ids sent to the INSERT but not added were stored before: replays.
+	var again []any
+	for id, i := range first {
+		if results[i].err == nil && !inserted[id] {
+			again = append(again, id)
+		}
 	}
-	if n, err := res.RowsAffected(); err != nil || n != int64(len(values)) {
-		return nil, fmt.Errorf("insert check-ins: %d of %d rows added (a concurrent writer): %v", n, len(values), err)
+	stored := map[string]*Checkin{}
+	if len(again) > 0 {
+		rows, err := tx.Query(ctx, `SELECT `+checkinColumns+` FROM checkins WHERE id IN (?`+strings.Repeat(", ?", len(again)-1)+`)`, again...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			c, err := scanCheckin(rows)
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			stored[c.ID] = c
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	for i, p := range batch {
+		c := p.c
+		j := first[c.ID]
+		var base *Checkin // what is stored under the id
+		created := false
+		switch {
+		case j != i && results[j].err != nil:
+			results[i] = results[j]
+			continue
+		case inserted[c.ID]:
+			base, created = batch[j].c, j == i
+		default:
+			if base = stored[c.ID]; base == nil {
+				return nil, fmt.Errorf("insert check-ins: %s neither added nor found (a concurrent writer)", c.ID)
+			}
+		}
+		if base.BodySHA256 != c.BodySHA256 || base.PersonID != c.PersonID {
+			results[i] = checkinResult{err: errCheckinConflict}
+		} else {
+			results[i] = checkinResult{c: base, created: created}
+		}
 	}
 	return results, nil
 }

@@ -33,11 +33,17 @@ type pinState struct {
 	orgID       string
 }
 
-func (tx *Tx) devicePIN(ctx context.Context, deviceID string) (*pinState, error) {
+// devicePIN reads the PIN state of a device; lock (in a write
+// transaction) holds the row on PostgreSQL until the change is written.
+func (tx *Tx) devicePIN(ctx context.Context, deviceID string, lock bool) (*pinState, error) {
 	var s pinState
+	forUpdate := ""
+	if lock {
+		forUpdate = tx.forUpdate()
+	}
 	var locked, retired sql.NullTime
 	err := tx.QueryRow(ctx, `SELECT d.pin_hash, d.pin_failures, d.pin_locked_until, d.retired_at, d.person_id, p.org_id
-		FROM devices d JOIN persons p ON p.id = d.person_id WHERE d.id = ?`+tx.forUpdate(), deviceID).
+		FROM devices d JOIN persons p ON p.id = d.person_id WHERE d.id = ?`+forUpdate, deviceID).
 		Scan(&s.hash, &s.failures, &locked, &retired, &s.personID, &s.orgID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, casework.Errorf(casework.EUNAUTHORIZED, "设备令牌无效，请重新激活", "unknown device token: activate the app again")
@@ -61,7 +67,7 @@ func (db *DB) ChangeDevicePIN(ctx context.Context, deviceID string, pc PINChange
 	var st *pinState
 	if err := db.Read(ctx, func(tx *Tx) error {
 		var err error
-		st, err = tx.devicePIN(ctx, deviceID)
+		st, err = tx.devicePIN(ctx, deviceID, false)
 		return err
 	}); err != nil {
 		return err
@@ -85,7 +91,7 @@ func (db *DB) ChangeDevicePIN(ctx context.Context, deviceID string, pc PINChange
 	}
 	app := &casework.Actor{Username: "app:" + deviceID}
 	return db.Write(ctx, func(tx *Tx) error {
-		cur, err := tx.devicePIN(ctx, deviceID)
+		cur, err := tx.devicePIN(ctx, deviceID, true)
 		switch {
 		case err != nil:
 			return err
@@ -112,7 +118,7 @@ func (db *DB) pinFailed(ctx context.Context, deviceID string) error {
 	var answer error
 	app := &casework.Actor{Username: "app:" + deviceID}
 	err := db.Write(ctx, func(tx *Tx) error {
-		cur, err := tx.devicePIN(ctx, deviceID)
+		cur, err := tx.devicePIN(ctx, deviceID, true)
 		if err != nil {
 			return err
 		}
