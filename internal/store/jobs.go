@@ -97,6 +97,18 @@ func (db *DB) JobPool(ctx context.Context) (*sql.DB, func() error, error) {
 	return pool, pool.Close, nil
 }
 
+// jobTablesExist reports whether MigrateJobs has run: a store opened by a
+// test or a tool without the job queue lists no jobs rather than failing.
+func (db *DB) jobTablesExist(ctx context.Context) (bool, error) {
+	q := `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'river_job'`
+	if db.engine == Postgres {
+		q = `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'river_job'`
+	}
+	n := 0
+	err := db.read.QueryRowContext(ctx, q).Scan(&n)
+	return n > 0, err
+}
+
 // jobClient is an insert-only river client over one of the store's pools,
 // for listing and retrying: it runs no workers.
 func (db *DB) jobClient(pool *sql.DB) (*river.Client[*sql.Tx], error) {
@@ -123,9 +135,9 @@ type Job struct {
 
 // JobError is one failed attempt of a job.
 type JobError struct {
-	Attempt int
-	At      time.Time
-	Error   string
+	Attempt int       `json:"attempt"`
+	At      time.Time `json:"at"`
+	Error   string    `json:"error"`
 }
 
 // Failed reports whether the job's last attempt failed (it waits to be
@@ -171,6 +183,9 @@ var jobStates = []string{"available", "scheduled", "pending", "running", "retrya
 func (db *DB) ListJobs(ctx context.Context, actor *casework.Actor, f JobFilter) ([]*Job, error) {
 	if !actor.CanAnywhere(casework.PermViewJobs) {
 		return nil, errJobsForbidden
+	}
+	if ok, err := db.jobTablesExist(ctx); err != nil || !ok {
+		return nil, err
 	}
 	c, err := db.jobClient(db.read)
 	if err != nil {
@@ -221,6 +236,9 @@ func jobFromRow(r *rivertype.JobRow) *Job {
 func (db *DB) JobCounts(ctx context.Context, actor *casework.Actor) ([]JobCount, error) {
 	if !actor.CanAnywhere(casework.PermViewJobs) {
 		return nil, errJobsForbidden
+	}
+	if ok, err := db.jobTablesExist(ctx); err != nil || !ok {
+		return nil, err
 	}
 	var out []JobCount
 	err := db.Read(ctx, func(tx *Tx) error {
