@@ -24,11 +24,10 @@ import (
 
 // MigrateJobs creates or updates the job queue's own tables (river's
 // migrations, versioned in river_migration) and returns the versions it
-// applied. Call it after Migrate. On SQLite it runs in one transaction. On
-// PostgreSQL each version needs a transaction of its own (a new enum value
-// cannot be used in the transaction that adds it), so a session advisory
-// lock, held on a connection of its own, keeps servers that start together
-// from applying a version twice.
+// applied. Call it after Migrate. Each version runs in a transaction of
+// its own (on PostgreSQL a new enum value cannot be used in the transaction
+// that adds it), so there a session advisory lock, held on a connection of
+// its own, keeps servers that start together from applying one twice.
 func (db *DB) MigrateJobs(ctx context.Context) ([]int, error) {
 	var res *rivermigrate.MigrateResult
 	if db.engine == Postgres {
@@ -49,15 +48,13 @@ func (db *DB) MigrateJobs(ctx context.Context) ([]int, error) {
 			return nil, fmt.Errorf("job queue migrations: %w", err)
 		}
 	} else {
-		err := db.Write(ctx, func(tx *Tx) error {
-			m, err := rivermigrate.New(riversqlite.New(db.write), nil)
-			if err != nil {
-				return err
-			}
-			res, err = m.MigrateTx(ctx, tx.tx, rivermigrate.DirectionUp, nil)
-			return err
-		})
+		// The write pool's single connection with BEGIN IMMEDIATE
+		// serialises this with any other writer.
+		m, err := rivermigrate.New(riversqlite.New(db.write), nil)
 		if err != nil {
+			return nil, err
+		}
+		if res, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
 			return nil, fmt.Errorf("job queue migrations: %w", err)
 		}
 	}
