@@ -11,7 +11,6 @@ import (
 	"net"
 	"os"
 	"strings"
-	"time"
 
 	"kangfu/internal/auth"
 	"kangfu/internal/blob"
@@ -74,6 +73,10 @@ func open(ctx context.Context, cfg *Config, stderr io.Writer, createKey, migrate
 		for _, a := range applied {
 			log.Info("migration applied", "name", a)
 		}
+		if err := migrateJobs(ctx, db, log); err != nil {
+			db.Close()
+			return nil, err
+		}
 	}
 	return &env{cfg: cfg, db: db, log: log}, nil
 }
@@ -126,7 +129,11 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	if h, p, _ := net.SplitHostPort(ln.Addr().String()); h == "::" || h == "0.0.0.0" {
 		url = "http://127.0.0.1:" + p
 	}
-	go runJobs(ctx, e, cfg.JobInterval)
+	runner, err := startJobs(ctx, e)
+	if err != nil {
+		return err
+	}
+	defer stopJobs(e, runner)
 	fmt.Fprintf(stdout, "Kangfu 康复 is running at %s  (database: %s %s)\n", url, e.db.Engine(), redact(cfg.DB))
 	if len(accounts) > 0 {
 		fmt.Fprintf(stdout, "Demo accounts (password %q, no second factor):\n", demo.Password)
@@ -152,6 +159,11 @@ func cmdMigrate(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 	fmt.Fprintf(stdout, "%s: %d migration(s) applied %v\n", e.db.Engine(), len(applied), applied)
+	versions, err := e.db.MigrateJobs(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "job queue: %d migration(s) applied %v\n", len(versions), versions)
 	return nil
 }
 
@@ -362,36 +374,4 @@ func cmdUser(ctx context.Context, args []string, getenv func(string) string, std
 		return fmt.Errorf("%s holds no role %q at org %s", username, role, orgID)
 	}
 	return usageError{fmt.Sprintf("unknown user command %q", sub)}
-}
-
-// runJobs runs the periodic jobs until ctx ends: the automatic release of
-// expired measures (R15) and the start of approved leaves on their first
-// local day (R28). Each release is guarded by the
-// measure's state in its own transaction, so several servers may run this
-// at once and a release happens once. (A persisted job queue comes with the
-// supervision work.)
-func runJobs(ctx context.Context, e *env, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		n, err := e.db.ReleaseExpired(ctx)
-		switch {
-		case err != nil && ctx.Err() == nil:
-			e.log.Error("release job", "err", err)
-		case n > 0:
-			e.log.Info("release job: measures released at term end (R15)", "count", n)
-		}
-		n, err = e.db.StartDueLeaves(ctx)
-		switch {
-		case err != nil && ctx.Err() == nil:
-			e.log.Error("leave job", "err", err)
-		case n > 0:
-			e.log.Info("leave job: approved leaves begun (R28)", "count", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }

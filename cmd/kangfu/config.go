@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"kangfu/internal/notify"
 	"kangfu/internal/server"
 	"kangfu/internal/store"
 )
@@ -37,6 +38,7 @@ type Config struct {
 	LockAfter     int
 	LockFor       time.Duration
 	JobInterval   time.Duration
+	SMS           string // SMS driver: log (default; logs the masked number and the text)
 	BlobDir       string
 	MaxUpload     int64
 
@@ -66,7 +68,8 @@ func bindConfig(fs *flag.FlagSet, getenv func(string) string) *Config {
 	fs.DurationVar(&c.LockFor, "lock-for", c.durEnv(getenv, "KANGFU_LOCK_FOR", 15*time.Minute), "how long a locked account stays locked (KANGFU_LOCK_FOR)")
 	fs.StringVar(&c.BlobDir, "blob-dir", env("KANGFU_BLOB_DIR", ""), "folder for uploaded and generated documents (KANGFU_BLOB_DIR; default <data-dir>/blobs)")
 	fs.Int64Var(&c.MaxUpload, "max-upload", int64(c.intEnv(getenv, "KANGFU_MAX_UPLOAD_MB", 20))<<20, "largest document upload in bytes (KANGFU_MAX_UPLOAD_MB in MiB)")
-	fs.DurationVar(&c.JobInterval, "job-interval", c.durEnv(getenv, "KANGFU_JOB_INTERVAL", 10*time.Minute), "how often periodic jobs (automatic release) run (KANGFU_JOB_INTERVAL)")
+	fs.DurationVar(&c.JobInterval, "job-interval", c.durEnv(getenv, "KANGFU_JOB_INTERVAL", 10*time.Minute), "how often the release (R15) and leave-start (R28) jobs run (KANGFU_JOB_INTERVAL)")
+	fs.StringVar(&c.SMS, "sms", env("KANGFU_SMS", "log"), "SMS driver: log (KANGFU_SMS; log only logs the masked number and the text)")
 	c.SecretKey = getenv("KANGFU_SECRET_KEY")
 	return c
 }
@@ -125,6 +128,9 @@ func (c *Config) validate() error {
 	}
 	if c.JobInterval < time.Second {
 		probs = append(probs, "--job-interval/KANGFU_JOB_INTERVAL must be at least 1s")
+	}
+	if _, err := notify.NewSMS(c.SMS, nil); err != nil {
+		probs = append(probs, "--sms/KANGFU_SMS: "+err.Error())
 	}
 	if c.LockAfter < 1 || c.LockFor < time.Second {
 		probs = append(probs, "--lock-after must be at least 1 and --lock-for at least 1s")

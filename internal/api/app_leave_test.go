@@ -155,7 +155,8 @@ func TestAppLeaveAndMessages(t *testing.T) {
 		s.must(http.StatusCreated, "lead", "POST", "/api/v1/persons/"+p.ID+"/messages", `{"body":"请按时签到"}`, &m)
 		var today map[string]any
 		d.call("GET", "/api/v1/app/today", "", false, &today)
-		if today["messages_unread"] != float64(1) || today["leave"] == nil {
+		// Two unread: the system's notice of the approval, and the lead's message.
+		if today["messages_unread"] != float64(2) || today["leave"] == nil {
 			t.Fatalf("today: %v", today)
 		}
 		if status, raw := d.call("POST", "/api/v1/app/messages/"+m.ID+"/read", "{}", false, nil); status != http.StatusUnauthorized {
@@ -169,7 +170,8 @@ func TestAppLeaveAndMessages(t *testing.T) {
 			Unread int                   `json:"unread"`
 		}
 		s.must(http.StatusOK, "worker", "GET", "/api/v1/persons/"+p.ID+"/messages", "", &ml)
-		if len(ml.Items) != 1 || !ml.Items[0].Read || ml.Unread != 0 {
+		// The lead's message, read; the system's notice of the approval, not yet.
+		if len(ml.Items) != 2 || !ml.Items[0].Read || ml.Items[1].Read || ml.Unread != 1 {
 			t.Fatalf("console sees: %+v", ml)
 		}
 		// The leave has not begun: reporting back is refused; after it, accepted once.

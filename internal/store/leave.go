@@ -216,6 +216,9 @@ func (tx *Tx) insertLeave(ctx context.Context, actor *casework.Actor, r *personR
 	if err := tx.event(ctx, actor, r.ID, r.OrgID, "leave.requested", data); err != nil {
 		return err
 	}
+	if err := tx.notifyLeaveRequested(ctx, r, id, state, in.Kind, in.From, in.To); err != nil { // notifications_leave.go
+		return err
+	}
 	return tx.Audit(ctx, actor, AuditEntry{Action: "leave.create", TargetType: "leave", TargetID: id, OrgID: r.OrgID, Detail: data})
 }
 
@@ -472,6 +475,9 @@ func (tx *Tx) stepLeave(ctx context.Context, actor *casework.Actor, r *personRow
 		return err
 	}
 	if err := tx.Audit(ctx, actor, AuditEntry{Action: kind, TargetType: "leave", TargetID: l.ID, OrgID: r.OrgID, Reason: reason, Detail: data}); err != nil {
+		return err
+	}
+	if err := tx.notifyLeaveStep(ctx, r, l, kind, reason); err != nil { // notifications_leave.go
 		return err
 	}
 	if s.Action == casework.LeaveApprove && l.State == casework.LeavePending {

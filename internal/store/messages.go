@@ -18,19 +18,23 @@ type Message struct {
 	SenderID   string
 	SenderName string
 	Body       string
+	Kind       string // "staff" for a worker's message; a notice kind (no sender) for the system's
 	CreatedAt  time.Time
 	ReadAt     time.Time // zero: not read
 }
 
+// System reports whether the system sent it (a notice, no staff sender).
+func (m *Message) System() bool { return m.Kind != "" && m.Kind != "staff" }
+
 // Read reports whether the person has read the message.
 func (m *Message) Read() bool { return !m.ReadAt.IsZero() }
 
-const messageColumns = `m.id, m.person_id, p.name, m.org_id, m.sender_id, m.sender_name, m.body, m.created_at, m.read_at`
+const messageColumns = `m.id, m.person_id, p.name, m.org_id, m.sender_id, m.sender_name, m.body, m.created_at, m.read_at, m.kind`
 
 func scanMessage(sc interface{ Scan(...any) error }) (*Message, error) {
 	var m Message
 	var read *time.Time
-	if err := sc.Scan(&m.ID, &m.PersonID, &m.PersonName, &m.OrgID, &m.SenderID, &m.SenderName, &m.Body, &m.CreatedAt, &read); err != nil {
+	if err := sc.Scan(&m.ID, &m.PersonID, &m.PersonName, &m.OrgID, &m.SenderID, &m.SenderName, &m.Body, &m.CreatedAt, &read, &m.Kind); err != nil {
 		return nil, err
 	}
 	m.CreatedAt = m.CreatedAt.UTC()

@@ -142,7 +142,7 @@ func (c *Console) Routes() []httpx.Route {
 		rt("GET", "/audit", httpx.Access{Perm: casework.PermReadAudit}, c.auditList, "audit log"),
 	}
 	// Each part of the product adds its pages from its own file.
-	for _, part := range []func(route) []httpx.Route{c.personRoutes, c.documentRoutes, c.exchangeRoutes, c.policyRoutes, c.leaveRoutes, c.checkinRoutes, c.drugTestRoutes} {
+	for _, part := range []func(route) []httpx.Route{c.personRoutes, c.documentRoutes, c.exchangeRoutes, c.policyRoutes, c.leaveRoutes, c.checkinRoutes, c.drugTestRoutes, c.inboxRoutes} {
 		routes = append(routes, part(rt)...)
 	}
 	return routes
@@ -251,13 +251,16 @@ type view struct {
 type navItem struct {
 	Href, Key string
 	Active    bool
+	Count     int  // shown beside the item when > 0 (inbox tasks, unread notifications)
+	Alert     bool // some of them are overdue
 }
 
-func (c *Console) nav(q *req, current string) []navItem {
+func (c *Console) nav(q *req, r *http.Request, current string) []navItem {
 	if q.Actor == nil {
 		return nil
 	}
 	items := []navItem{{Href: "/", Key: "nav.dashboard"}}
+	items = c.inboxNav(q, r, items) // inbox.go
 	if q.Actor.CanAnywhere(casework.PermReadPersons) {
 		items = append(items, navItem{Href: "/persons", Key: "nav.persons"})
 	}
@@ -295,7 +298,7 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, q *req, status 
 		http.Error(w, "no page "+page, http.StatusInternalServerError)
 		return
 	}
-	v := view{Lang: q.Lang, Actor: q.Actor, User: q.User, Path: r.URL.Path, D: data, Nav: c.nav(q, r.URL.Path),
+	v := view{Lang: q.Lang, Actor: q.Actor, User: q.User, Path: r.URL.Path, D: data, Nav: c.nav(q, r, r.URL.Path),
 		ReqID: httpx.RequestID(r.Context()), Now: time.Now()}
 	if f := r.URL.Query().Get("flash"); f != "" {
 		if _, ok := i18n.Keys(q.Lang)["flash."+f]; ok {

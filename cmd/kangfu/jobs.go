@@ -1,0 +1,59 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"kangfu/internal/jobs"
+	"kangfu/internal/notify"
+	"kangfu/internal/store"
+)
+
+// migrateJobs creates the job queue's tables (river's migrations) after ours.
+func migrateJobs(ctx context.Context, db *store.DB, log *slog.Logger) error {
+	versions, err := db.MigrateJobs(ctx)
+	if err != nil {
+		return err
+	}
+	if len(versions) > 0 {
+		log.Info("job queue migrations applied", "versions", versions)
+	}
+	return nil
+}
+
+// startJobs starts this server's job client (internal/jobs): releases at
+// term end (R15) and leaves starting (R28) every KANGFU_JOB_INTERVAL, the
+// notification outbox every minute, and the daily jobs at their local
+// times. Several servers may run it against one database: the leader
+// enqueues, each job runs once.
+func startJobs(ctx context.Context, e *env) (*jobs.Runner, error) {
+	sms, err := notify.NewSMS(e.cfg.SMS, e.log)
+	if err != nil {
+		return nil, usageError{"--sms/KANGFU_SMS: " + err.Error()}
+	}
+	r, err := jobs.New(ctx, e.db, jobs.Config{
+		Interval: e.cfg.JobInterval,
+		SMS:      sms,
+		Log:      e.log,
+		// Daily hooks: the test draws (Draws) and the nightly detection
+		// (Detect) plug in here, each func(ctx, today casework.Date) error.
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := r.Start(ctx); err != nil {
+		return nil, fmt.Errorf("start jobs: %w", err)
+	}
+	return r, nil
+}
+
+// stopJobs lets running jobs finish, for at most 30 seconds.
+func stopJobs(e *env, r *jobs.Runner) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := r.Stop(ctx); err != nil {
+		e.log.Error("stop jobs", "err", err)
+	}
+}

@@ -1,0 +1,150 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"kangfu/internal/casework"
+)
+
+// The job kinds. Arguments hold dates and nothing about persons: the admin
+// who watches the queue sees no person data.
+
+// ReleaseArgs releases measures whose term has ended (R15).
+type ReleaseArgs struct{}
+
+// Kind names the job.
+func (ReleaseArgs) Kind() string { return "release_expired" }
+
+// LeaveStartArgs starts approved leaves on their first local day (R28).
+type LeaveStartArgs struct{}
+
+// Kind names the job.
+func (LeaveStartArgs) Kind() string { return "start_due_leaves" }
+
+// DeliverArgs delivers the notification outbox (SMS).
+type DeliverArgs struct{}
+
+// Kind names the job.
+func (DeliverArgs) Kind() string { return "deliver_notifications" }
+
+// DrawsArgs makes the test draws of one local date.
+type DrawsArgs struct {
+	Date casework.Date `json:"date"`
+}
+
+// Kind names the job.
+func (DrawsArgs) Kind() string { return "daily_draws" }
+
+// InsertOpts makes one job per date, however many servers enqueue it.
+func (DrawsArgs) InsertOpts() river.InsertOpts { return dailyOpts() }
+
+// DetectArgs runs the nightly detection for one local date.
+type DetectArgs struct {
+	Date casework.Date `json:"date"`
+}
+
+// Kind names the job.
+func (DetectArgs) Kind() string { return "nightly_detection" }
+
+// InsertOpts makes one job per date, however many servers enqueue it.
+func (DetectArgs) InsertOpts() river.InsertOpts { return dailyOpts() }
+
+// dailyOpts: unique by the date in the arguments, across every state river
+// keeps by default (completed included, for the week the row is kept), so a
+// server restarting the same day does not run the day again.
+func dailyOpts() river.InsertOpts {
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}, MaxAttempts: 10}
+}
+
+func (r *Runner) addWorkers(w *river.Workers) {
+	river.AddWorker(w, river.WorkFunc(func(ctx context.Context, j *river.Job[ReleaseArgs]) error {
+		n, err := r.db.ReleaseExpired(ctx)
+		if n > 0 {
+			r.cfg.Log.InfoContext(ctx, "release job: measures released at term end (R15)", "count", n)
+		}
+		return err
+	}))
+	river.AddWorker(w, river.WorkFunc(func(ctx context.Context, j *river.Job[LeaveStartArgs]) error {
+		n, err := r.db.StartDueLeaves(ctx)
+		if n > 0 {
+			r.cfg.Log.InfoContext(ctx, "leave job: approved leaves begun (R28)", "count", n)
+		}
+		return err
+	}))
+	river.AddWorker(w, river.WorkFunc(func(ctx context.Context, j *river.Job[DeliverArgs]) error {
+		d, err := r.db.DeliverOutbox(ctx, r.send, 500)
+		if d.Sent+d.Failed+d.Skipped > 0 {
+			r.cfg.Log.InfoContext(ctx, "notifications delivered", "sent", d.Sent, "failed", d.Failed, "skipped", d.Skipped)
+		}
+		return err
+	}))
+	river.AddWorker(w, river.WorkFunc(func(ctx context.Context, j *river.Job[DrawsArgs]) error {
+		if r.cfg.Draws == nil {
+			return nil
+		}
+		return r.cfg.Draws(ctx, j.Args.Date)
+	}))
+	river.AddWorker(w, river.WorkFunc(func(ctx context.Context, j *river.Job[DetectArgs]) error {
+		if r.cfg.Detect == nil {
+			return nil
+		}
+		return r.cfg.Detect(ctx, j.Args.Date)
+	}))
+}
+
+// send delivers one outbox row on its channel.
+func (r *Runner) send(ctx context.Context, channel, to, text string) error {
+	switch channel {
+	case "sms":
+		return r.cfg.SMS.Send(ctx, to, text)
+	}
+	return fmt.Errorf("no driver for channel %q", channel)
+}
+
+// periodic lists the periodic jobs. Every one runs on start too: a server
+// started mid-day catches up, and the unique keys keep that to once.
+func (r *Runner) periodic() []*river.PeriodicJob {
+	every := func(d time.Duration, args river.JobArgs) *river.PeriodicJob {
+		return river.NewPeriodicJob(river.PeriodicInterval(d), func() (river.JobArgs, *river.InsertOpts) {
+			// One job per interval slot, whichever server is leader.
+			return args, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: d}, MaxAttempts: 3}
+		}, &river.PeriodicJobOpts{RunOnStart: true, ID: args.Kind()})
+	}
+	jobs := []*river.PeriodicJob{
+		every(r.cfg.Interval, ReleaseArgs{}),
+		every(r.cfg.Interval, LeaveStartArgs{}),
+		every(r.cfg.DeliverEvery, DeliverArgs{}),
+	}
+	daily := func(hour, minute int, args func(casework.Date) river.JobArgs, id string) *river.PeriodicJob {
+		return river.NewPeriodicJob(dailyAt{hour, minute, r.cfg.Zone}, func() (river.JobArgs, *river.InsertOpts) {
+			return args(r.today()), nil
+		}, &river.PeriodicJobOpts{RunOnStart: true, ID: id})
+	}
+	if r.cfg.Draws != nil {
+		jobs = append(jobs, daily(0, 5, func(d casework.Date) river.JobArgs { return DrawsArgs{Date: d} }, "daily_draws"))
+	}
+	if r.cfg.Detect != nil {
+		jobs = append(jobs, daily(0, 30, func(d casework.Date) river.JobArgs { return DetectArgs{Date: d} }, "nightly_detection"))
+	}
+	return jobs
+}
+
+// dailyAt is a schedule at a local time of day.
+type dailyAt struct {
+	hour, minute int
+	loc          *time.Location
+}
+
+// Next returns the first hour:minute in the zone after t.
+func (s dailyAt) Next(t time.Time) time.Time {
+	l := t.In(s.loc)
+	n := time.Date(l.Year(), l.Month(), l.Day(), s.hour, s.minute, 0, 0, s.loc)
+	if !n.After(t) {
+		n = time.Date(l.Year(), l.Month(), l.Day()+1, s.hour, s.minute, 0, 0, s.loc)
+	}
+	return n
+}
