@@ -367,3 +367,18 @@ func BenchmarkDrawPerson(b *testing.B) {
 		s.Draw(DrawSpec{PersonID: id, Purpose: DrawSurprise, IntervalFrom: seg.From, Window: seg})
 	}
 }
+
+func TestTextSetting(t *testing.T) {
+	s, ok := PolicySetting("test.place")
+	if !ok || s.Kind != SettingText {
+		t.Fatal("no text setting test.place")
+	}
+	if v, err := s.Parse(" 椰林派出所 "); err != nil || v.Text() != "椰林派出所" {
+		t.Errorf("parse: %v %v", v, err)
+	}
+	for _, bad := range []string{"", "a\nb", strings.Repeat("字", 101)} {
+		if _, err := s.Parse(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
