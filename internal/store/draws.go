@@ -8,7 +8,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -31,7 +30,7 @@ const (
 	// (only intervals entering the horizon) and lets a lead excuse a known
 	// day in advance; the person still learns only on the day.
 	drawHorizon = 31
-	drawChunk   = 200
+	drawChunk   = 1000
 )
 
 // DrawRun counts what one DailyDraws run did.
@@ -152,7 +151,7 @@ func (db *DB) DailyDraws(ctx context.Context) (DrawRun, error) {
 	if run.SeedsCommitted, run.SeedsRevealed, err = db.commitSeeds(ctx, seedOrgs); err != nil {
 		return run, err
 	}
-	j := &drawJob{db: db, orgs: orgs, seeds: map[string]map[string][]byte{}, policies: map[string]*orgPolicies{}}
+	j := &drawJob{db: db, orgs: orgs, seeds: map[string]map[string][]byte{}, policies: map[string]*orgPolicies{}, state: state}
 	var todo []*activeMeasure
 	for _, m := range measures {
 		org := orgs[m.placeOrgID]
@@ -306,12 +305,18 @@ type drawJob struct {
 	orgs     map[string]*casework.Org
 	seeds    map[string]map[string][]byte // seed org → period → seed
 	policies map[string]*orgPolicies
+	state    map[string][2]string // measure → input key, through
+	inserts  []any                // rows for one multi-row INSERT per chunk
+	states   []any
 }
 
 type orgPolicies struct {
 	chain    []*casework.Org
 	versions []*casework.PolicyVersion
-	byDate   map[casework.Date]*casework.EffectivePolicy
+	// byCount caches resolutions by the number of versions in effect: a
+	// resolution depends on the date only through which versions are
+	// effective on it (withdrawn ones are not loaded).
+	byCount map[int]*casework.EffectivePolicy
 }
 
 func (j *drawJob) policyAt(ctx context.Context, tx *Tx, org *casework.Org) (casework.PolicyAt, error) {
@@ -326,14 +331,20 @@ func (j *drawJob) policyAt(ctx context.Context, tx *Tx, org *casework.Org) (case
 		if err != nil {
 			return nil, err
 		}
-		op = &orgPolicies{chain: chain, versions: vs, byDate: map[casework.Date]*casework.EffectivePolicy{}}
+		op = &orgPolicies{chain: chain, versions: vs, byCount: map[int]*casework.EffectivePolicy{}}
 		j.policies[org.ID] = op
 	}
 	return func(d casework.Date) *casework.EffectivePolicy {
-		p, ok := op.byDate[d]
+		n := 0
+		for _, v := range op.versions {
+			if !v.EffectiveFrom.After(d) {
+				n++
+			}
+		}
+		p, ok := op.byCount[n]
 		if !ok {
 			p = casework.ResolvePolicy(op.chain, op.versions, d)
-			op.byDate[d] = p
+			op.byCount[n] = p
 		}
 		return p
 	}, nil
@@ -397,12 +408,27 @@ type storedDraw struct {
 func (j *drawJob) materialise(ctx context.Context, tx *Tx, ms []*activeMeasure, run *DrawRun) error {
 	before := *run
 	sys := casework.SystemActor("draw-job")
+	ids := make([]string, len(ms))
+	for i, m := range ms {
+		ids[i] = m.id
+	}
+	existing, err := tx.drawsOfMeasures(ctx, ids)
+	if err != nil {
+		return err
+	}
+	j.inserts, j.states = j.inserts[:0], j.states[:0]
 	for _, m := range ms {
 		org := j.orgs[m.placeOrgID]
-		if err := j.materialiseOne(ctx, tx, m, org, run); err != nil {
+		if existing[m.id] == nil {
+			existing[m.id] = map[string]*storedDraw{}
+		}
+		if err := j.materialiseOne(ctx, tx, m, org, existing[m.id], run); err != nil {
 			return fmt.Errorf("draws of measure %s: %w", m.id, err)
 		}
 		run.Measures++
+	}
+	if err := j.flush(ctx, tx, run); err != nil {
+		return err
 	}
 	if run.Added == before.Added && run.Moved == before.Moved && run.Removed == before.Removed {
 		return nil
@@ -412,7 +438,7 @@ func (j *drawJob) materialise(ctx context.Context, tx *Tx, ms []*activeMeasure, 
 			"moved": run.Moved - before.Moved, "removed": run.Removed - before.Removed}})
 }
 
-func (j *drawJob) materialiseOne(ctx context.Context, tx *Tx, m *activeMeasure, org *casework.Org, run *DrawRun) error {
+func (j *drawJob) materialiseOne(ctx context.Context, tx *Tx, m *activeMeasure, org *casework.Org, existing map[string]*storedDraw, run *DrawRun) error {
 	today := casework.DateOf(tx.now, org.Location())
 	horizon := today.AddDays(drawHorizon)
 	seedOrg := SeedOrg(j.orgs, org)
@@ -431,14 +457,7 @@ func (j *drawJob) materialiseOne(ctx context.Context, tx *Tx, m *activeMeasure, 
 		return nil // an impossible term draws nothing; the file shows the term problem
 	}
 	segs, _ := casework.SurpriseSegments(in, policyAt(m.start).Value("test.surprise_min").Int())
-	existing, err := tx.drawsOfMeasure(ctx, m.id)
-	if err != nil {
-		return err
-	}
-	var oldKey string
-	if err := tx.QueryRow(ctx, `SELECT input_key FROM draw_state WHERE measure_id = ?`, m.id).Scan(&oldKey); err != nil && !isNoRows(err) {
-		return err
-	}
+	oldKey := j.state[m.id][0]
 	key := j.inputKey(m)
 	changed := oldKey != "" && oldKey != key
 	taken := map[casework.Date]bool{}
@@ -500,15 +519,8 @@ func (j *drawJob) materialiseOne(ctx context.Context, tx *Tx, m *activeMeasure, 
 			}
 			run.Moved++
 		} else {
-			res, err := tx.Exec(ctx, `INSERT INTO test_draws (id, person_id, measure_id, kind, seed_org_id, interval_from, interval_to, win_from, win_to,
-				excluded, day, period, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (measure_id, kind, interval_from) DO NOTHING`,
-				NewID(), m.personID, m.id, s.kind, seedOrg.ID, s.From, s.To, win.From, win.To, casework.FormatSpans(excl), day, casework.PeriodOf(day), tx.now)
-			if err != nil {
-				return err
-			}
-			if n, _ := res.RowsAffected(); n > 0 {
-				run.Added++
-			}
+			j.inserts = append(j.inserts, NewID(), m.personID, m.id, s.kind, seedOrg.ID, s.From, s.To, win.From, win.To,
+				casework.FormatSpans(excl), day, casework.PeriodOf(day), tx.now)
 		}
 		taken[day] = true
 	}
@@ -521,13 +533,44 @@ func (j *drawJob) materialiseOne(ctx context.Context, tx *Tx, m *activeMeasure, 
 		}
 		run.Removed++
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO draw_state (measure_id, input_key, through, updated_at) VALUES (?, ?, ?, ?)
-		ON CONFLICT (measure_id) DO UPDATE SET input_key = excluded.input_key, through = excluded.through, updated_at = excluded.updated_at`,
-		m.id, key, horizon, tx.now)
-	return err
+	j.states = append(j.states, m.id, key, horizon, tx.now)
+	return nil
 }
 
-func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
+// flush writes the chunk's new draws and states in multi-row statements
+// (a row at a time made inserting the draws of 100k persons the slowest
+// part of the job). A draw another server inserted meanwhile is skipped
+// by its unique key.
+func (j *drawJob) flush(ctx context.Context, tx *Tx, run *DrawRun) error {
+	const drawCols, stateCols, perStmt = 13, 4, 400
+	for vals := j.inserts; len(vals) > 0; {
+		k := min(perStmt, len(vals)/drawCols)
+		res, err := tx.Exec(ctx, `INSERT INTO test_draws (id, person_id, measure_id, kind, seed_org_id, interval_from, interval_to, win_from, win_to,
+			excluded, day, period, created_at) VALUES `+placeholders(k, drawCols)+` ON CONFLICT (measure_id, kind, interval_from) DO NOTHING`, vals[:k*drawCols]...)
+		if err != nil {
+			return fmt.Errorf("insert draws: %w", err)
+		}
+		n, _ := res.RowsAffected()
+		run.Added += int(n)
+		vals = vals[k*drawCols:]
+	}
+	for vals := j.states; len(vals) > 0; {
+		k := min(perStmt, len(vals)/stateCols)
+		if _, err := tx.Exec(ctx, `INSERT INTO draw_state (measure_id, input_key, through, updated_at) VALUES `+placeholders(k, stateCols)+`
+			ON CONFLICT (measure_id) DO UPDATE SET input_key = excluded.input_key, through = excluded.through, updated_at = excluded.updated_at`,
+			vals[:k*stateCols]...); err != nil {
+			return fmt.Errorf("draw state: %w", err)
+		}
+		vals = vals[k*stateCols:]
+	}
+	return nil
+}
+
+// placeholders returns "(?, …), (?, …)" for rows of cols values.
+func placeholders(rows, cols int) string {
+	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", cols), ", ") + ")"
+	return strings.TrimSuffix(strings.Repeat(row+", ", rows), ", ")
+}
 
 // clipSpans keeps the parts of spans inside win.
 func clipSpans(spans []casework.DateSpan, win casework.DateSpan) []casework.DateSpan {
@@ -547,19 +590,30 @@ func clipSpans(spans []casework.DateSpan, win casework.DateSpan) []casework.Date
 	return out
 }
 
-func (tx *Tx) drawsOfMeasure(ctx context.Context, measureID string) (map[string]*storedDraw, error) {
-	rows, err := tx.Query(ctx, `SELECT id, kind, interval_from, interval_to, day, excused_reason <> '' FROM test_draws WHERE measure_id = ?`, measureID)
+// drawsOfMeasures loads the stored days of the measures, by measure and
+// kind|interval start.
+func (tx *Tx) drawsOfMeasures(ctx context.Context, ids []string) (map[string]map[string]*storedDraw, error) {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	rows, err := tx.Query(ctx, `SELECT measure_id, id, kind, interval_from, interval_to, day, excused_reason <> '' FROM test_draws
+		WHERE measure_id IN (`+strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")+`)`, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := map[string]*storedDraw{}
+	out := map[string]map[string]*storedDraw{}
 	for rows.Next() {
+		var mid string
 		d := &storedDraw{}
-		if err := rows.Scan(&d.id, &d.kind, &d.from, &d.to, &d.day, &d.excused); err != nil {
+		if err := rows.Scan(&mid, &d.id, &d.kind, &d.from, &d.to, &d.day, &d.excused); err != nil {
 			return nil, err
 		}
-		out[d.kind+"|"+d.from.String()] = d
+		if out[mid] == nil {
+			out[mid] = map[string]*storedDraw{}
+		}
+		out[mid][d.kind+"|"+d.from.String()] = d
 	}
 	return out, rows.Err()
 }
