@@ -55,7 +55,13 @@ func loadDraws(ctx context.Context, db *store.DB) error {
 		return fmt.Errorf("demo draws: %d executing persons, want 2", len(persons))
 	}
 	today := casework.DateOf(db.Now(), factory.Location())
-	if _, err := db.ForceTestDay(ctx, lead, persons[0].ID, today, "社区民警反映近期行为异常，安排加测（示例）"); err != nil {
+	// Today, or tomorrow once today's test hours are over.
+	if _, err := db.ForceTestDay(ctx, lead, persons[0].ID, today, "社区民警反映近期行为异常，安排加测（示例）"); casework.ErrorField(err) == "day" {
+		_, err = db.ForceTestDay(ctx, lead, persons[0].ID, today.AddDays(1), "社区民警反映近期行为异常，安排加测（示例）")
+		if err != nil {
+			return fmt.Errorf("demo forced test: %w", err)
+		}
+	} else if err != nil {
 		return fmt.Errorf("demo forced test: %w", err)
 	}
 	s, err := db.PersonSchedule(ctx, lead, persons[1].ID)

@@ -261,6 +261,9 @@ func (tx *Tx) schedule(ctx context.Context, actor *casework.Actor, r *personRow,
 		d.Status = casework.DayState(d.Day, d.Excused, slices.Contains(tested, d.Day), tx.now, d.Deadline, today)
 		if d.Day.After(today) && !s.CanAdjust {
 			d.Hidden, d.Day, d.Period, d.Deadline = true, casework.Date{}, "", time.Time{}
+			if d.Kind == casework.DrawForced { // its "interval" is the day itself
+				d.IntervalFrom, d.IntervalTo = casework.Date{}, casework.Date{}
+			}
 		}
 		switch d.Kind {
 		case casework.DrawScheduled:
@@ -335,6 +338,17 @@ func (db *DB) ForceTestDay(ctx context.Context, actor *casework.Actor, personID 
 		case m.Status != casework.StatusExecuting && m.Status != casework.StatusOnLeave:
 			return casework.Errorf(casework.ECONFLICT, "措施当前状态不能安排检测", "no test can be set in the measure's current status")
 		}
+		if day == today {
+			// A day whose reporting hours are over could only be missed.
+			policyAt, err := tx.policyFunc(ctx, org)
+			if err != nil {
+				return err
+			}
+			if dl := dayDeadline(policyAt, day, org.Location()); !tx.now.Before(dl) {
+				return casework.Invalid("day", "今天的检测时段已结束（截止 %s），请选择明天或以后", "today's test hours are over (deadline %s); choose tomorrow or later",
+					dl.In(org.Location()).Format("15:04"))
+			}
+		}
 		id = NewID()
 		res, err := tx.Exec(ctx, `INSERT INTO test_draws (id, person_id, measure_id, kind, interval_from, interval_to, win_from, win_to, day, period,
 			reason, created_by, created_at) VALUES (?, ?, ?, 'forced', ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (measure_id, kind, interval_from) DO NOTHING`,
@@ -383,7 +397,7 @@ func (db *DB) ExcuseTestDay(ctx context.Context, actor *casework.Actor, personID
 			return err
 		}
 		if len(days) == 0 {
-			return casework.NotFound("检测日", "test day")
+			return casework.Invalid("draw_id", "该人员没有这个检测日", "the person has no such test day")
 		}
 		d := days[0]
 		org, err := tx.orgByID(ctx, r.OrgID)
