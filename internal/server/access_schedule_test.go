@@ -16,6 +16,12 @@ import (
 var scheduleViewers = "office lead worker police"
 
 var _ = addRules(map[string]accessRule{
+	"GET /persons/{id}/schedule":                {roles: scheduleViewers},
+	"POST /persons/{id}/schedule/force":         {roles: "lead", body: "day=" + casework.MustParseDate(todayText).AddDays(1).String() + "&reason=群众举报"},
+	"POST /persons/{id}/schedule/excuse":        {roles: "lead", body: "draw_id=x&reason=住院"},
+	"GET /tests":                                {roles: scheduleViewers},
+	"GET /orgs/{id}/tests":                      {roles: scheduleViewers},
+	"GET /orgs/{id}/draw-seeds":                 {roles: scheduleViewers},
 	"GET /api/v1/persons/{id}/schedule":         {roles: scheduleViewers},
 	"POST /api/v1/persons/{id}/schedule/force":  {roles: "lead", body: `{"day":"` + todayText + `","reason":"群众举报"}`},
 	"POST /api/v1/persons/{id}/schedule/excuse": {roles: "lead", body: `{"draw_id":"x","reason":"住院"}`},
@@ -71,6 +77,10 @@ func TestScheduleRoutes(t *testing.T) {
 		{"excuse without a reason", "POST", "/api/v1/persons/" + in + "/schedule/excuse", `{"draw_id":"x","reason":""}`, "lead", http.StatusBadRequest, `"field":"reason"`},
 		{"police of street A, file in street B", "GET", "/api/v1/persons/" + out + "/schedule", "", "police", http.StatusNotFound, ""},
 		{"counsellor sees no schedule", "GET", "/api/v1/persons/" + in + "/schedule", "", "counsellor", http.StatusForbidden, ""},
+		{"console: the lead sees the forced day and its reason", "GET", "/persons/" + in + "/schedule", "", "lead", http.StatusOK, "社区民警反映异常"},
+		{"console: force without a reason", "POST", "/persons/" + in + "/schedule/force", "day=" + tomorrow + "&reason=", "lead", http.StatusBadRequest, `data-field="reason"`},
+		{"console: the street's lists", "GET", "/orgs/" + m.streetA.ID + "/tests", "", "worker", http.StatusOK, `data-testid="due-list"`},
+		{"console: my tests", "GET", "/tests", "", "police", http.StatusOK, `data-testid="missed-list"`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			status, body := call(c.method, c.path, c.body, c.role)
