@@ -80,10 +80,10 @@ type intervalJSON struct {
 }
 
 type coverageJSON struct {
-	Should  int     `json:"should"`
-	Done    int     `json:"done"`
-	Missing int     `json:"missing"`
-	Rate    float64 `json:"rate"`
+	Should  int        `json:"should"`
+	Done    int        `json:"done"`
+	Missing int        `json:"missing"`
+	Rate    float64    `json:"rate"`
 	Years   []yearJSON `json:"years"`
 }
 
