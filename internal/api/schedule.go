@@ -210,14 +210,15 @@ func (a *API) testsMissed(w http.ResponseWriter, r *http.Request, q *req) error 
 }
 
 func (a *API) testCoverage(w http.ResponseWriter, r *http.Request, q *req) error {
-	var asOf casework.Date
-	if s := r.URL.Query().Get("as_of"); s != "" {
-		var err error
-		if asOf, err = casework.ParseDateField("as_of", s); err != nil {
-			return err
-		}
+	var from, to casework.Date
+	var err error
+	if from, err = casework.ParseDateField("from", r.URL.Query().Get("from")); err != nil {
+		return err
 	}
-	c, err := a.DB.OrgTestCoverage(r.Context(), q.Actor, r.PathValue("id"), asOf)
+	if to, err = casework.ParseDateField("to", r.URL.Query().Get("to")); err != nil {
+		return err
+	}
+	c, err := a.DB.OrgTestCoverage(r.Context(), q.Actor, r.PathValue("id"), from, to)
 	if err != nil {
 		return err
 	}

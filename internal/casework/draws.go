@@ -250,9 +250,16 @@ func (c Coverage) Missing() int { return max(c.Should-c.Done, 0) }
 // at least one test recorded in them. An interval wholly suspended (R13) is
 // not owed.
 func TestCoverage(intervals []TestInterval, testDays []Date, suspended []DateSpan, asOf Date) Coverage {
+	return TestCoverageIn(intervals, testDays, suspended, Date{}, asOf)
+}
+
+// TestCoverageIn is TestCoverage over a period: only the intervals that
+// ended on or after from (and before asOf) are counted, so a month's or a
+// quarter's rate counts the intervals that fell due in it.
+func TestCoverageIn(intervals []TestInterval, testDays []Date, suspended []DateSpan, from, asOf Date) Coverage {
 	var c Coverage
 	for _, iv := range intervals {
-		if !iv.To.Before(asOf) || SuspendedWhole(iv.Span(), suspended) {
+		if !iv.To.Before(asOf) || iv.To.Before(from) || SuspendedWhole(iv.Span(), suspended) {
 			continue
 		}
 		if len(c.Years) == 0 || c.Years[len(c.Years)-1].Year != iv.Year {

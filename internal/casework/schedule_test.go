@@ -311,6 +311,10 @@ func TestTestCoverageR25(t *testing.T) {
 	if len(c.Years) != 2 || c.Years[0].Should != 12 || c.Years[1].Should != 1 || c.Missing() != 10 {
 		t.Errorf("per year: %+v missing %d", c.Years, c.Missing())
 	}
+	// A period: February and March 2025 only.
+	if c := TestCoverageIn(ivs, tests, nil, MustParseDate("2025-02-01"), MustParseDate("2025-04-01")); c.Should != 2 || c.Done != 1 {
+		t.Errorf("period Feb–Mar: %+v", c)
+	}
 	// A month spent wholly suspended (R13) is not owed.
 	susp := []DateSpan{{MustParseDate("2025-02-01"), MustParseDate("2025-02-28")}}
 	if c := TestCoverage(ivs, tests, susp, MustParseDate("2025-03-01")); c.Should != 1 || c.Rate() != 1 {

@@ -690,18 +690,24 @@ func (c OrgCoverage) Rate() float64 {
 	return float64(c.Done) / float64(c.Should)
 }
 
-// OrgTestCoverage sums the R25 coverage, as of asOf (at most today), of
-// the measures in force of persons placed in the org's subtree whom the
-// actor may see.
-func (db *DB) OrgTestCoverage(ctx context.Context, actor *casework.Actor, orgID string, asOf casework.Date) (OrgCoverage, error) {
+// OrgTestCoverage sums the R25 coverage of the measures in force of
+// persons placed in the org's subtree whom the actor may see, over the
+// intervals that ended in [from, to] (to at most yesterday: an interval
+// ending today is not over). A zero from counts from the terms' starts; a
+// zero to means up to yesterday.
+func (db *DB) OrgTestCoverage(ctx context.Context, actor *casework.Actor, orgID string, from, to casework.Date) (OrgCoverage, error) {
 	var out OrgCoverage
 	err := db.Read(ctx, func(tx *Tx) error {
 		org, err := tx.orgFor(ctx, actor, casework.PermViewSchedule, orgID)
 		if err != nil {
 			return err
 		}
-		if today := tx.today(org); asOf.IsZero() || asOf.After(today) {
+		asOf := to.AddDays(1)
+		if today := tx.today(org); to.IsZero() || asOf.After(today) {
 			asOf = today
+		}
+		if !from.IsZero() && asOf.Before(from) {
+			return casework.Invalid("from", "统计期间无效：起始日期晚于截止日期", "the period is empty: from is after to")
 		}
 		scope, args := scopeClause("o.path", actor.Scope(casework.PermViewSchedule))
 		rows, err := tx.Query(ctx, `SELECT m.id, m.person_id, m.kind, m.report_date, m.term_end, m.term_months, m.place_org_id FROM measures m
@@ -751,7 +757,7 @@ func (db *DB) OrgTestCoverage(ctx context.Context, actor *casework.Actor, orgID 
 			if err != nil {
 				continue
 			}
-			c := casework.TestCoverage(ivs, tested, susp, asOf)
+			c := casework.TestCoverageIn(ivs, tested, susp, from, asOf)
 			out.Persons++
 			out.Should += c.Should
 			out.Done += c.Done

@@ -317,11 +317,16 @@ func TestTestCoverageStore(t *testing.T) {
 		if s.Coverage.Should != 2 || s.Coverage.Done != 1 || s.Intervals[0].Status != "done" || s.Intervals[1].Status != "lapsed" || s.Intervals[2].Status != "open" {
 			t.Fatalf("person coverage %+v; %s %s %s", s.Coverage, s.Intervals[0].Status, s.Intervals[1].Status, s.Intervals[2].Status)
 		}
-		c := storetest.Must(db.OrgTestCoverage(ctx, w.lead, w.street.ID, casework.Date{}))
+		c := storetest.Must(db.OrgTestCoverage(ctx, w.lead, w.street.ID, casework.Date{}, casework.Date{}))
 		if c.Persons != 2 || c.Should != 4 || c.Done != 1 {
 			t.Errorf("org coverage %+v", c)
 		}
-		_, err := db.OrgTestCoverage(ctx, w.workerB, w.commA.ID, casework.Date{})
+		// February only: the interval 2026-02-06..03-05 of each person, untested.
+		c = storetest.Must(db.OrgTestCoverage(ctx, w.lead, w.street.ID, pfD("2026-02-10"), pfD("2026-03-31")))
+		if c.Should != 2 || c.Done != 0 {
+			t.Errorf("org coverage in a period %+v", c)
+		}
+		_, err := db.OrgTestCoverage(ctx, w.workerB, w.commA.ID, casework.Date{}, casework.Date{})
 		pfCode(t, "other community", err, casework.ENOTFOUND)
 	})
 }
