@@ -330,3 +330,33 @@ func TestTestCoverageStore(t *testing.T) {
 		pfCode(t, "other community", err, casework.ENOTFOUND)
 	})
 }
+
+// A policy version effective tomorrow (the earliest allowed) changing the
+// year-1 interval: today's interval and its drawn day stay; the intervals
+// starting after it follow the new length (R22, policy as configuration).
+func TestPolicyChangeKeepsDrawnDays(t *testing.T) {
+	storetest.EachWithClock(t, leaveStart, func(t *testing.T, db *store.DB, clock *storetest.Clock) {
+		w := newLeaveWorld(t, db)
+		mustRun(t, db)
+		before := storetest.Must(db.PersonSchedule(ctx, w.lead, w.person.ID))
+		if _, err := db.CreatePolicyVersion(ctx, w.lead, w.street.ID, casework.PolicyVersionInput{EffectiveFrom: pfD("2026-03-11"),
+			Settings: map[string]string{"test.treatment.y1_months": "2"}, Note: "街道通知〔2026〕3号"}); err != nil {
+			t.Fatal(err)
+		}
+		clock.Add(24 * time.Hour)
+		mustRun(t, db)
+		after := storetest.Must(db.PersonSchedule(ctx, w.lead, w.person.ID))
+		// Reported 2026-01-06: the interval 03-06..04-05 began before the change.
+		cur := func(s *store.Schedule) store.ScheduleInterval {
+			return s.Intervals[slices.IndexFunc(s.Intervals, func(iv store.ScheduleInterval) bool { return iv.From == pfD("2026-03-06") })]
+		}
+		b, a := cur(before), cur(after)
+		if a.To != b.To || a.Draw == nil || b.Draw == nil || a.Draw.Day != b.Draw.Day || a.Draw.ID != b.Draw.ID {
+			t.Fatalf("the current interval or its day changed: %+v → %+v", b.TestInterval, a.TestInterval)
+		}
+		next := after.Intervals[slices.IndexFunc(after.Intervals, func(iv store.ScheduleInterval) bool { return iv.From == pfD("2026-04-06") })]
+		if next.Months != 2 || next.To != pfD("2026-06-05") {
+			t.Errorf("the next interval ignores the new policy: %+v", next.TestInterval)
+		}
+	})
+}
