@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"kangfu/internal/casework"
 	"log/slog"
 	"time"
 
@@ -37,8 +38,18 @@ func startJobs(ctx context.Context, e *env) (*jobs.Runner, error) {
 		Interval: e.cfg.JobInterval,
 		SMS:      sms,
 		Log:      e.log,
-		// Daily hooks: the test draws (Draws) and the nightly detection
-		// (Detect) plug in here, each func(ctx, today casework.Date) error.
+		// The daily draws (issue 5 §2): commit seeds ahead, reveal ended
+		// periods, draw the coming month's test days. Idempotent; "today" is
+		// the store's clock per org zone, the job's date only keeps it unique.
+		Draws: func(ctx context.Context, _ casework.Date) error {
+			run, err := e.db.DailyDraws(ctx)
+			if err == nil {
+				e.log.Info("daily draws", "seeds_committed", run.SeedsCommitted, "seeds_revealed", run.SeedsRevealed,
+					"measures", run.Measures, "added", run.Added, "moved", run.Moved, "removed", run.Removed)
+			}
+			return err
+		},
+		// Detect: the nightly detection of violations (issue 5 §4).
 	})
 	if err != nil {
 		return nil, err

@@ -45,6 +45,7 @@ Usage:
   kangfu user disable|enable --username U --reason R
   kangfu user grant|revoke --username U --role R --org ORG_ID
   kangfu verify-audit [flags]     check the audit log's hash chain
+  kangfu verify-draws [--export F.json | --file F.json]  recompute the test draws from revealed seeds
   kangfu rotate-key [flags]       re-encrypt sensitive fields under a new field key
   kangfu import --file F.xlsx [--dry-run] --as USER   import persons and measures
   kangfu export --out F.xlsx --as USER                export the person list
@@ -74,6 +75,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdOrg(ctx, rest, getenv, stdout, stderr)
 	case "verify-audit":
 		return cmdVerifyAudit(ctx, rest, getenv, stdout, stderr)
+	case "verify-draws":
+		return cmdVerifyDraws(ctx, rest, getenv, stdout, stderr)
 	case "keygen":
 		return cmdKeygen(stdout)
 	case "rotate-key":

@@ -38,6 +38,7 @@ const (
 	SettingWindow SettingKind = "window" // a local time-of-day range "HH:MM-HH:MM", start inclusive, end exclusive
 	SettingEnum   SettingKind = "enum"   // one of Options
 	SettingBool   SettingKind = "bool"   // true or false
+	SettingText   SettingKind = "text"   // a short text, 1–100 characters on one line (e.g. a place)
 )
 
 // InheritValue, as the text of a setting in a version, restores
@@ -96,6 +97,7 @@ func WindowValue(from, to string) Value {
 	return Value{kind: SettingWindow, w: Window{f, t}}
 }
 func EnumValue(s string) Value { return Value{kind: SettingEnum, s: s} }
+func TextValue(s string) Value { return Value{kind: SettingText, s: s} }
 func BoolValue(b bool) Value {
 	v := Value{kind: SettingBool}
 	if b {
@@ -109,6 +111,7 @@ func (v Value) Kind() SettingKind { return v.kind }
 func (v Value) Int() int          { return v.n }
 func (v Value) Bool() bool        { return v.n == 1 }
 func (v Value) Enum() string      { return v.s }
+func (v Value) Text() string      { return v.s }
 func (v Value) Window() Window    { return v.w }
 
 // String is the value's text form, the one versions are written and
@@ -119,7 +122,7 @@ func (v Value) String() string {
 		return strconv.Itoa(v.n)
 	case SettingWindow:
 		return v.w.String()
-	case SettingEnum:
+	case SettingEnum, SettingText:
 		return v.s
 	case SettingBool:
 		return strconv.FormatBool(v.n == 1)
@@ -213,6 +216,11 @@ var policySettings = []*Setting{
 	{Key: "test.hours", Kind: SettingWindow, ZH: "检测报到时段", EN: "Test reporting hours", UnitZH: "当地时间", UnitEN: "local time",
 		Default: WindowValue("08:30", "18:00"), Rule: "R22", Confidence: "UNCONFIRMED",
 		HintZH: "抽中当天，人员须在此时段内到检测点报到；结束时刻即当天的截止时间。", HintEN: "On a drawn day the person must report to the test place within these hours; the end is that day's deadline."},
+	// Where a person drawn for a test reports (issue 5 §2: "今天请到…检测").
+	// Local practice: the police station of the place of execution.
+	{Key: "test.place", Kind: SettingText, ZH: "检测地点", EN: "Test place", Default: TextValue("所属派出所"),
+		Rule: "R22", Confidence: "UNCONFIRMED",
+		HintZH: "抽中当天在应用中告诉人员去哪里检测，如“椰林派出所（迎宾路12号）”。", HintEN: "Shown in the app on a drawn day: where to go for the test, e.g. the police station and its address."},
 	// R9 (《戒毒条例》第20条, HIGH): a serious violation is ≥3 refusals or
 	// evasions of tests, ≥3 unauthorised departures from the county, or more
 	// than 30 days of unauthorised absence in total, over the whole term. A
@@ -342,6 +350,11 @@ func (s *Setting) parse(text string, bounds bool) (Value, error) {
 			return BoolValue(false), nil
 		}
 		return bad(fmt.Sprintf("须为 true 或 false，收到 %q", text), fmt.Sprintf("must be true or false, got %q", text))
+	case SettingText:
+		if n := len([]rune(text)); n == 0 || n > 100 || strings.ContainsAny(text, "\r\n") {
+			return bad("须为1到100字的一行文字", "must be one line of 1 to 100 characters")
+		}
+		return TextValue(text), nil
 	}
 	return Value{}, fmt.Errorf("setting %s: unknown kind %q", s.Key, s.Kind)
 }

@@ -142,7 +142,17 @@ func (c *Console) Routes() []httpx.Route {
 		rt("GET", "/audit", httpx.Access{Perm: casework.PermReadAudit}, c.auditList, "audit log"),
 	}
 	// Each part of the product adds its pages from its own file.
-	for _, part := range []func(route) []httpx.Route{c.personRoutes, c.documentRoutes, c.exchangeRoutes, c.policyRoutes, c.leaveRoutes, c.checkinRoutes, c.drugTestRoutes, c.inboxRoutes} {
+	for _, part := range []func(route) []httpx.Route{
+		c.personRoutes,
+		c.documentRoutes,
+		c.exchangeRoutes,
+		c.policyRoutes,
+		c.leaveRoutes,
+		c.checkinRoutes,
+		c.drugTestRoutes,
+		c.scheduleRoutes,
+		c.inboxRoutes,
+	} {
 		routes = append(routes, part(rt)...)
 	}
 	return routes
@@ -269,6 +279,9 @@ func (c *Console) nav(q *req, r *http.Request, current string) []navItem {
 	}
 	if q.Actor.CanAnywhere(casework.PermViewLeave) {
 		items = append(items, navItem{Href: "/leave", Key: "leave.queue_title"})
+	}
+	if q.Actor.CanAnywhere(casework.PermViewSchedule) {
+		items = append(items, navItem{Href: "/tests", Key: "nav.tests"})
 	}
 	if q.Actor.CanAnywhere(casework.PermViewPolicy) {
 		items = append(items, navItem{Href: "/policies", Key: "nav.policies"})

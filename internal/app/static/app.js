@@ -206,6 +206,11 @@
     const c = d.checkin || {};
     st.textContent = c.done ? t('today_done', { v: c.verdict_label || '' }) : c.due ? t('today_due') : t('today_not_due');
     st.className = 'state ' + (c.done ? 'done' : c.due ? 'todo' : '');
+    const tt = $('[data-testid=today-tests]');
+    const tests = d.tests || [];
+    tt.hidden = !tests.length;
+    tt.textContent = tests.map((x) => x.text).join(' ');
+    tt.className = 'card state ' + (tests.length && !tests[0].done ? 'todo' : 'done');
     const lv = $('[data-testid=today-leave]');
     lv.hidden = !d.leave;
     if (d.leave) lv.textContent = t('leave_title') + '：' + (d.leave.state_label || t('ls_' + d.leave.state)) + ' · ' + d.leave.from + ' — ' + d.leave.to + ' · ' + (d.leave.destination_province || '') + ' ' + (d.leave.destination_city || '');
