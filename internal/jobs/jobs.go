@@ -43,6 +43,9 @@ type Config struct {
 	// DeliverEvery is how often the notification outbox is delivered;
 	// default 1m.
 	DeliverEvery time.Duration
+	// NotifyEvery is how often test-day notices are looked for (each place
+	// is notified from the start of its test.hours); default 5m.
+	NotifyEvery time.Duration
 	// Zone gives "today" for the daily jobs; default Asia/Shanghai. Each
 	// store operation still judges a person by the zone of their org.
 	Zone *time.Location
@@ -82,6 +85,9 @@ func New(ctx context.Context, db *store.DB, cfg Config) (*Runner, error) {
 	}
 	if cfg.DeliverEvery <= 0 {
 		cfg.DeliverEvery = time.Minute
+	}
+	if cfg.NotifyEvery <= 0 {
+		cfg.NotifyEvery = 5 * time.Minute
 	}
 	if cfg.Zone == nil {
 		cfg.Zone = casework.LoadLocation(casework.DefaultTimeZone)

@@ -31,6 +31,13 @@ type DeliverArgs struct{}
 // Kind names the job.
 func (DeliverArgs) Kind() string { return "deliver_notifications" }
 
+// TestNoticeArgs tells the persons with a test day today where to go and
+// by when, once their test hours have begun (store.NotifyTestsToday).
+type TestNoticeArgs struct{}
+
+// Kind names the job.
+func (TestNoticeArgs) Kind() string { return "notify_tests_today" }
+
 // DrawsArgs makes the test draws of one local date.
 type DrawsArgs struct {
 	Date casework.Date `json:"date"`
@@ -82,6 +89,13 @@ func (r *Runner) addWorkers(w *river.Workers) {
 		}
 		return err
 	}))
+	river.AddWorker(w, river.WorkFunc(func(ctx context.Context, j *river.Job[TestNoticeArgs]) error {
+		run, err := r.db.NotifyTestsToday(ctx)
+		if run.Notified > 0 {
+			r.cfg.Log.InfoContext(ctx, "test-day notices sent", "notified", run.Notified, "waiting", run.Waiting, "late", run.Late)
+		}
+		return err
+	}))
 	river.AddWorker(w, river.WorkFunc(func(ctx context.Context, j *river.Job[DrawsArgs]) error {
 		if r.cfg.Draws == nil {
 			return nil
@@ -118,6 +132,9 @@ func (r *Runner) periodic() []*river.PeriodicJob {
 		every(r.cfg.Interval, ReleaseArgs{}),
 		every(r.cfg.Interval, LeaveStartArgs{}),
 		every(r.cfg.DeliverEvery, DeliverArgs{}),
+		// Each place's notice time is its own test.hours start, so the job
+		// looks often; the notice keys keep it to one notice per test day.
+		every(r.cfg.NotifyEvery, TestNoticeArgs{}),
 	}
 	daily := func(hour, minute int, args func(casework.Date) river.JobArgs, id string) *river.PeriodicJob {
 		return river.NewPeriodicJob(dailyAt{hour, minute, r.cfg.Zone}, func() (river.JobArgs, *river.InsertOpts) {

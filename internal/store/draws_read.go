@@ -359,8 +359,14 @@ func (db *DB) ForceTestDay(ctx context.Context, actor *casework.Actor, personID 
 		if n, _ := res.RowsAffected(); n == 0 {
 			return casework.Errorf(casework.ECONFLICT, "该日已安排加测", "a test is already forced on that day")
 		}
-		return tx.Audit(ctx, actor, AuditEntry{Action: "schedule.force", TargetType: "person", TargetID: personID, OrgID: r.OrgID, Reason: reason,
-			Detail: map[string]any{"draw_id": id, "day": day.String()}})
+		if err := tx.Audit(ctx, actor, AuditEntry{Action: "schedule.force", TargetType: "person", TargetID: personID, OrgID: r.OrgID, Reason: reason,
+			Detail: map[string]any{"draw_id": id, "day": day.String()}}); err != nil {
+			return err
+		}
+		if day == today { // the person learns at once (test_notify.go)
+			return tx.notifyForcedToday(ctx, actor, id, personID, org, day)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
