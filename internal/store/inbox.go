@@ -53,6 +53,9 @@ var taskSources = []TaskSource{
 	leaveReturnTasks,
 	releaseTasks,
 	transferTasks,
+	testDueTasks,       // inbox_tests.go
+	missedTestTasks,    // inbox_tests.go
+	missedCheckinTasks, // inbox_tests.go
 }
 
 // ReleaseHorizonDays is how far ahead the inbox shows term ends (R15): the
