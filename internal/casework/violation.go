@@ -59,7 +59,9 @@ var violationKindLabels = map[ViolationKind][2]string{
 func (k ViolationKind) Valid() bool { _, ok := violationKindLabels[k]; return ok }
 
 // Label returns the kind's name in the language.
-func (k ViolationKind) Label(lang string) string { return label(violationKindLabels[k], string(k), lang) }
+func (k ViolationKind) Label(lang string) string {
+	return label(violationKindLabels[k], string(k), lang)
+}
 
 // CountsAsRefusal reports whether the kind counts toward the R9 threshold
 // of evading or refusing tests.
@@ -101,7 +103,9 @@ var violationStateLabels = map[ViolationState][2]string{
 func (s ViolationState) Valid() bool { _, ok := violationStateLabels[s]; return ok }
 
 // Label returns the state's name in the language.
-func (s ViolationState) Label(lang string) string { return label(violationStateLabels[s], string(s), lang) }
+func (s ViolationState) Label(lang string) string {
+	return label(violationStateLabels[s], string(s), lang)
+}
 
 // Counted reports whether a violation in the state counts toward R9:
 // everything but an excused one.
@@ -127,7 +131,9 @@ var violationActionLabels = map[ViolationAction][2]string{
 }
 
 // Label returns the action's name in the language.
-func (a ViolationAction) Label(lang string) string { return label(violationActionLabels[a], string(a), lang) }
+func (a ViolationAction) Label(lang string) string {
+	return label(violationActionLabels[a], string(a), lang)
+}
 
 // Perm is the permission the action needs: excusing is a lead's decision.
 func (a ViolationAction) Perm() Perm {

@@ -38,8 +38,8 @@ type Violation struct {
 	PolicyRef      string
 	CreatedBy      string // "" for the nightly detection
 	CreatedAt      time.Time
-	Steps          []ViolationStep       // filled by GetViolation
-	Highest        casework.LadderStep   // the person's highest ladder step in this measure (GetViolation)
+	Steps          []ViolationStep            // filled by GetViolation
+	Highest        casework.LadderStep        // the person's highest ladder step in this measure (GetViolation)
 	Actions        []casework.ViolationAction // what the actor may do now (GetViolation)
 	LadderSteps    []casework.LadderStep      // steps the actor may take now (GetViolation)
 	PoliceReported bool                       // a 通报 step exists for it

@@ -308,12 +308,22 @@ func (r *detectRun) judgeChunk(ctx context.Context, chunk []*detectPerson) error
 		var todo []*detectPerson
 		from, to := casework.Date{}, casework.Date{}
 		var rows []violationRow
+		var marks []*detectPerson
 		for _, p := range chunk {
-			if p.reportDate.IsZero() && p.status == casework.StatusPendingReport && !p.reportDeadline.IsZero() &&
-				p.reportDeadline.Before(casework.DateOf(r.now, p.org.Location())) {
-				// R1, R2: the 15 days passed without a report: deemed refusal.
-				rows = append(rows, violationRow{personID: p.id, measureID: p.measureID, orgID: p.orgID, kind: casework.ViolationOverdueReport,
-					sourceKey: p.measureID, day: p.reportDeadline.AddDays(1), lastDay: p.reportDeadline.AddDays(1), police: true})
+			if p.reportDate.IsZero() {
+				// R1, R2: the 15 days passed without a report: deemed refusal
+				// (found once: the watermark then passes the deadline).
+				late := p.reportDeadline.AddDays(1)
+				if p.status == casework.StatusPendingReport && !p.reportDeadline.IsZero() && !late.After(p.end) &&
+					(p.through.IsZero() || p.through.Before(late)) {
+					rows = append(rows, violationRow{personID: p.id, measureID: p.measureID, orgID: p.orgID, kind: casework.ViolationOverdueReport,
+						sourceKey: p.measureID, day: late, lastDay: late, police: true})
+				}
+				if p.through.Before(p.end) {
+					p.through = p.end
+					marks = append(marks, p)
+				}
+				continue
 			}
 			if p.start.After(p.end) {
 				continue
@@ -326,7 +336,6 @@ func (r *detectRun) judgeChunk(ctx context.Context, chunk []*detectPerson) error
 				to = p.end
 			}
 		}
-		var marks []*detectPerson
 		if len(todo) > 0 {
 			obs, leaves, err := r.loadDays(ctx, tx, todo, from, to)
 			if err != nil {
