@@ -142,7 +142,8 @@ func (c *Console) Routes() []httpx.Route {
 		rt("GET", "/audit", httpx.Access{Perm: casework.PermReadAudit}, c.auditList, "audit log"),
 	}
 	// Each part of the product adds its pages from its own file.
-	for _, part := range []func(route) []httpx.Route{c.personRoutes, c.documentRoutes, c.exchangeRoutes, c.policyRoutes, c.leaveRoutes, c.checkinRoutes, c.drugTestRoutes} {
+	for _, part := range []func(route) []httpx.Route{c.personRoutes, c.documentRoutes, c.exchangeRoutes, c.policyRoutes, c.leaveRoutes, c.checkinRoutes, c.drugTestRoutes,
+		c.violationRoutes} {
 		routes = append(routes, part(rt)...)
 	}
 	return routes
@@ -266,6 +267,9 @@ func (c *Console) nav(q *req, current string) []navItem {
 	}
 	if q.Actor.CanAnywhere(casework.PermViewLeave) {
 		items = append(items, navItem{Href: "/leave", Key: "leave.queue_title"})
+	}
+	if q.Actor.CanAnywhere(casework.PermViewViolations) {
+		items = append(items, navItem{Href: "/violations", Key: "nav.violations"}, navItem{Href: "/cases", Key: "nav.cases"})
 	}
 	if q.Actor.CanAnywhere(casework.PermViewPolicy) {
 		items = append(items, navItem{Href: "/policies", Key: "nav.policies"})
