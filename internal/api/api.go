@@ -80,7 +80,8 @@ func (a *API) Routes() []httpx.Route {
 		rt("GET", "/api/v1/audit", httpx.Access{Perm: casework.PermReadAudit}, a.listAudit, "audit log rows in scope"),
 	}
 	// Each part of the product adds its routes from its own file.
-	for _, part := range []func(route) []httpx.Route{a.personRoutes, a.documentRoutes, a.exchangeRoutes, a.policyRoutes, a.leaveRoutes, a.appRoutes, a.drugTestRoutes} {
+	for _, part := range []func(route) []httpx.Route{a.personRoutes, a.documentRoutes, a.exchangeRoutes, a.policyRoutes, a.leaveRoutes, a.appRoutes, a.drugTestRoutes,
+		a.violationRoutes} {
 		routes = append(routes, part(rt)...)
 	}
 	return routes

@@ -109,6 +109,11 @@ func (db *DB) ListSeriousCases(ctx context.Context, actor *casework.Actor, f Cas
 			}
 			where, args = where+` AND o.path LIKE ? ESCAPE '\'`, append(args, likePrefix(org.Path))
 		}
+		if f.PersonID != "" {
+			if _, err := tx.personFor(ctx, actor, f.PersonID, nil); err != nil {
+				return err
+			}
+		}
 		if err := tx.QueryRow(ctx, `SELECT COUNT(*)`+caseFrom+` WHERE `+where, args...).Scan(&total); err != nil {
 			return err
 		}

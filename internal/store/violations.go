@@ -124,6 +124,12 @@ func (db *DB) ListViolations(ctx context.Context, actor *casework.Actor, f Viola
 			}
 			where, args = where+` AND o.path LIKE ? ESCAPE '\'`, append(args, likePrefix(org.Path))
 		}
+		if f.PersonID != "" {
+			// A file the actor cannot open is not found, not an empty list.
+			if _, err := tx.personFor(ctx, actor, f.PersonID, nil); err != nil {
+				return err
+			}
+		}
 		if err := tx.QueryRow(ctx, `SELECT COUNT(*)`+violationFrom+` WHERE `+where, args...).Scan(&total); err != nil {
 			return err
 		}
