@@ -54,6 +54,9 @@ func Load(ctx context.Context, db *store.DB) (*Result, error) {
 	if err := loadLeave(ctx, db); err != nil {
 		return nil, err
 	}
+	if err := loadViolations(ctx, db); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
