@@ -345,3 +345,40 @@ func TestSeriousCaseSteps(t *testing.T) {
 		}
 	})
 }
+
+// Two servers running the night at once create every violation and case
+// once (unique source keys, ON CONFLICT DO NOTHING, forward-only
+// watermarks). On PostgreSQL the two runs use separate connections.
+func TestDetectTwiceAtOnce(t *testing.T) {
+	storetest.EachWithClock(t, vClock(), func(t *testing.T, db *store.DB, clock *storetest.Clock) {
+		w := vBuild(t, db, clock)
+		w.days(0, 3, false)
+		w.days(4, 33, true) // day 3 missed; 33 days away: one departure, an absence case
+		today := vStart.AddDays(40)
+		clock.T = today.In(casework.LoadLocation("Asia/Shanghai")).Add(2 * time.Hour)
+		errs := make(chan error, 2)
+		for range 2 {
+			go func() {
+				_, err := db.DetectViolations(ctx, today)
+				errs <- err
+			}()
+		}
+		for range 2 {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		all := w.violations("")
+		counts := map[casework.ViolationKind]int{}
+		for _, v := range all {
+			counts[v.Kind]++
+		}
+		// Missed: day 3 and days 37–39 (no check-ins after the trip).
+		if counts[casework.ViolationDeparture] != 1 || counts[casework.ViolationMissedCheckin] != 4 || len(all) != 5 {
+			t.Fatalf("violations %v", counts)
+		}
+		if cs := w.cases(); len(cs) != 1 || cs[0].Trigger != casework.TriggerAbsence {
+			t.Fatalf("cases %+v", cs)
+		}
+	})
+}
