@@ -288,7 +288,6 @@ type dayObs struct {
 // leaveSpan is an approved leave as detection sees it.
 type leaveSpan struct {
 	from, to   casework.Date // covered days (approved, or extension asked)
-	overdueTo  casework.Date // last overdue day; zero: open-ended (not reported back)
 	reportedOn casework.Date // zero while not reported back
 }
 
