@@ -314,3 +314,29 @@ func (db *DB) StepSeriousCase(ctx context.Context, actor *casework.Actor, id str
 	}
 	return db.GetSeriousCase(ctx, actor, id)
 }
+
+// ViolationCounts are the numbers behind the task inbox's badges.
+type ViolationCounts struct {
+	ToReview       int // open or explained violations the actor may review
+	CasesToReport  int // open cases the actor may report (worker, lead)
+	CasesForPolice int // reported or acknowledged cases awaiting the police (police)
+}
+
+// CountViolationTasks counts the actor's violation and case tasks. Counts
+// only, no person data: not audited (the lists behind them are).
+func (db *DB) CountViolationTasks(ctx context.Context, actor *casework.Actor) (ViolationCounts, error) {
+	var c ViolationCounts
+	err := db.Read(ctx, func(tx *Tx) error {
+		where, args := scopeClause("o.path", actor.Scope(casework.PermReviewViolations))
+		if err := tx.QueryRow(ctx, `SELECT COUNT(*)`+violationFrom+` WHERE `+where+` AND v.state IN ('open', 'explained')`, args...).Scan(&c.ToReview); err != nil {
+			return err
+		}
+		where, args = scopeClause("o.path", actor.Scope(casework.PermReportCase))
+		if err := tx.QueryRow(ctx, `SELECT COUNT(*)`+caseFrom+` WHERE `+where+` AND c.state = 'open'`, args...).Scan(&c.CasesToReport); err != nil {
+			return err
+		}
+		where, args = scopeClause("o.path", actor.Scope(casework.PermPoliceCase))
+		return tx.QueryRow(ctx, `SELECT COUNT(*)`+caseFrom+` WHERE `+where+` AND c.state IN ('reported', 'acknowledged')`, args...).Scan(&c.CasesForPolice)
+	})
+	return c, err
+}

@@ -318,6 +318,9 @@ func (r *detectRun) judgeChunk(ctx context.Context, chunk []*detectPerson) error
 					rows = append(rows, violationRow{personID: p.id, measureID: p.measureID, orgID: p.orgID, kind: casework.ViolationOverdueReport,
 						sourceKey: p.measureID, day: late, lastDay: late, police: true})
 				}
+				// The watermark moves on while the person has not reported:
+				// those days owe no check-in (no app before report-in), so a
+				// report date entered later does not reopen them.
 				if p.through.Before(p.end) {
 					p.through = p.end
 					marks = append(marks, p)

@@ -330,6 +330,12 @@ func TestSeriousCaseSteps(t *testing.T) {
 		if len(todo) != 1 {
 			t.Fatalf("police inbox: %d", len(todo))
 		}
+		if n := storetest.Must(db.CountViolationTasks(ctx, w.police)); n.CasesForPolice != 1 || n.CasesToReport != 0 {
+			t.Fatalf("police counts %+v", n)
+		}
+		if n := storetest.Must(db.CountViolationTasks(ctx, w.worker)); n.CasesToReport != 0 || n.CasesForPolice != 0 {
+			t.Fatalf("worker counts after reporting %+v", n)
+		}
 		storetest.Must(db.StepSeriousCase(ctx, w.police, id, casework.CaseStep{Action: casework.CaseAcknowledge}, nil))
 		_, err = db.StepSeriousCase(ctx, w.worker, id, casework.CaseStep{Action: casework.CaseDecide, Decision: casework.DecisionCompulsory,
 			DecisionDate: vStart.AddDays(3), Text: "x"}, nil)
