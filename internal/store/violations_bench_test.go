@@ -13,6 +13,12 @@ package store
 //	  go test ./internal/store -run '^$' -bench Detect -benchtime 1x -timeout 3h
 //
 // Without the variables it runs 300 persons × 40 days, so it stays quick.
+//
+// Measured on the shared 2-core machine (other work running; 2026-11):
+// 100,000 persons × 364 days of history, one night (98,000 person-days):
+// SQLite 5.6 s, PostgreSQL 8.7 s, peak Go heap 92 MB; a rerun of the same
+// night creates nothing (1.8 s / 0.8 s). 10,000 × 364 on SQLite: night
+// 0.85 s, first run (backfill of the whole year) 48 s, heap 41 MB.
 // Rows are bulk-inserted (multi-row INSERT on SQLite, COPY on PostgreSQL).
 // Locations are sealed only where detection may open them (check-ins not
 // judged "ok"); an "ok" check-in's sealed point is never opened by
