@@ -49,7 +49,16 @@ func startJobs(ctx context.Context, e *env) (*jobs.Runner, error) {
 			}
 			return err
 		},
-		// Detect: the nightly detection of violations (issue 5 §4).
+		// The nightly detection of violations (issue 5 §4; R9, R10):
+		// incremental and idempotent, safe on several servers.
+		Detect: func(ctx context.Context, today casework.Date) error {
+			res, err := e.db.DetectViolations(ctx, today)
+			if err == nil {
+				e.log.Info("nightly detection", "persons", res.Persons, "days", res.Days, "violations", res.Total(),
+					"cases", res.Cases, "explained", res.Explained, "took", res.Duration)
+			}
+			return err
+		},
 	})
 	if err != nil {
 		return nil, err

@@ -46,6 +46,7 @@ Usage:
   kangfu user grant|revoke --username U --role R --org ORG_ID
   kangfu verify-audit [flags]     check the audit log's hash chain
   kangfu verify-draws [--export F.json | --file F.json]  recompute the test draws from revealed seeds
+  kangfu detect-start --from YYYY-MM-DD  going live: judge check-ins and departures from that day on
   kangfu rotate-key [flags]       re-encrypt sensitive fields under a new field key
   kangfu import --file F.xlsx [--dry-run] --as USER   import persons and measures
   kangfu export --out F.xlsx --as USER                export the person list
@@ -77,6 +78,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdVerifyAudit(ctx, rest, getenv, stdout, stderr)
 	case "verify-draws":
 		return cmdVerifyDraws(ctx, rest, getenv, stdout, stderr)
+	case "detect-start":
+		return cmdDetectStart(ctx, rest, getenv, stdout, stderr)
 	case "keygen":
 		return cmdKeygen(stdout)
 	case "rotate-key":

@@ -90,6 +90,7 @@ func (a *API) Routes() []httpx.Route {
 		a.drugTestRoutes,
 		a.scheduleRoutes,
 		a.inboxRoutes,
+		a.violationRoutes,
 	} {
 		routes = append(routes, part(rt)...)
 	}

@@ -57,6 +57,16 @@ func Load(ctx context.Context, db *store.DB) (*Result, error) {
 	if err := loadDraws(ctx, db); err != nil {
 		return nil, err
 	}
+	if err := loadViolations(ctx, db); err != nil {
+		return nil, err
+	}
+	// The demo goes live today: the nightly detection judges check-ins from
+	// today on, not every day since the demo persons reported (they had no
+	// app then).
+	today := casework.DateOf(db.Now(), casework.LoadLocation(casework.DefaultTimeZone))
+	if _, err := db.StartDetectionFrom(ctx, casework.SystemActor("demo"), today); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 

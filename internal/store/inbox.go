@@ -53,9 +53,12 @@ var taskSources = []TaskSource{
 	leaveReturnTasks,
 	releaseTasks,
 	transferTasks,
-	testDueTasks,       // inbox_tests.go
-	missedTestTasks,    // inbox_tests.go
-	missedCheckinTasks, // inbox_tests.go
+	testDueTasks,         // inbox_tests.go
+	missedTestTasks,      // inbox_tests.go
+	missedCheckinTasks,   // inbox_tests.go
+	violationReviewTasks, // inbox_violations.go
+	caseReportTasks,      // inbox_violations.go
+	casePoliceTasks,      // inbox_violations.go
 }
 
 // ReleaseHorizonDays is how far ahead the inbox shows term ends (R15): the

@@ -152,6 +152,7 @@ func (c *Console) Routes() []httpx.Route {
 		c.drugTestRoutes,
 		c.scheduleRoutes,
 		c.inboxRoutes,
+		c.violationRoutes,
 	} {
 		routes = append(routes, part(rt)...)
 	}
@@ -282,6 +283,9 @@ func (c *Console) nav(q *req, r *http.Request, current string) []navItem {
 	}
 	if q.Actor.CanAnywhere(casework.PermViewSchedule) {
 		items = append(items, navItem{Href: "/tests", Key: "nav.tests"})
+	}
+	if q.Actor.CanAnywhere(casework.PermViewViolations) {
+		items = append(items, navItem{Href: "/violations", Key: "nav.violations"}, navItem{Href: "/cases", Key: "nav.cases"})
 	}
 	if q.Actor.CanAnywhere(casework.PermViewPolicy) {
 		items = append(items, navItem{Href: "/policies", Key: "nav.policies"})
