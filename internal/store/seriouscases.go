@@ -289,6 +289,12 @@ func (db *DB) StepSeriousCase(ctx context.Context, actor *casework.Actor, id str
 			}
 			_, err = tx.Exec(ctx, `UPDATE serious_cases SET state = ?, recipient = ?, sent_at = ?, reported_by = ?, report_document_id = ?, updated_at = ? WHERE id = ?`,
 				string(to), in.Recipient, sent, actor.UserID, docID, tx.now, id)
+			if err == nil {
+				// The police in the subtree learn of it in the console (R10).
+				_, err = tx.NotifyStaff(ctx, StaffNotice{PersonID: c.PersonID, Perm: casework.PermPoliceCase, Kind: "case.reported",
+					TitleZH: "严重违规案件已报送，请签收并作出决定", TitleEN: "A serious case was reported to you: acknowledge and decide",
+					Link: "/cases/" + id, Key: "case.reported:" + id})
+			}
 		case casework.CaseAcknowledge:
 			_, err = tx.Exec(ctx, `UPDATE serious_cases SET state = ?, ack_by = ?, ack_at = ?, ack_note = ?, updated_at = ? WHERE id = ?`,
 				string(to), actor.UserID, tx.now, in.Text, tx.now, id)

@@ -346,6 +346,16 @@ func (db *DB) AddLadderStep(ctx context.Context, actor *casework.Actor, id strin
 		if err := tx.event(ctx, actor, v.PersonID, v.OrgID, "violation.step", map[string]any{"violation_id": id, "step": string(in.Step)}); err != nil {
 			return err
 		}
+		// 劝诫 and 告诫 are told to the person in the app and by SMS (issue 5
+		// §7: warnings); 通报公安 is a report to the police, not a notice.
+		if in.Step == casework.StepExhort || in.Step == casework.StepWarn {
+			body := fmt.Sprintf("【%s】您于%s的%s已被确认。%s 请遵守社区戒毒（康复）协议，如有疑问请联系您的社区工作人员。",
+				in.Step.Label("zh"), v.Day, v.Kind.Label("zh"), in.Reason)
+			if _, err := tx.NotifyPerson(ctx, PersonNotice{PersonID: v.PersonID, Kind: "violation." + string(in.Step), Body: body, SMS: true,
+				Key: "violation.step:" + sid}); err != nil {
+				return err
+			}
+		}
 		return tx.Audit(ctx, actor, AuditEntry{Action: "violation.step", TargetType: "violation", TargetID: id, OrgID: v.OrgID, Reason: in.Reason,
 			Detail: map[string]any{"person_id": v.PersonID, "step": string(in.Step), "recipient": in.Recipient, "document_id": docID}})
 	})

@@ -108,6 +108,12 @@ func (tx *Tx) openCase(ctx context.Context, actor *casework.Actor, personID, mea
 	if err := tx.event(ctx, actor, personID, orgID, "case.opened", map[string]any{"case_id": id, "trigger": string(trig)}); err != nil {
 		return 0, err
 	}
+	// The worker and lead who must report it learn of it at once (R10).
+	if _, err := tx.NotifyStaff(ctx, StaffNotice{PersonID: personID, Perm: casework.PermReportCase, Kind: "case.opened",
+		TitleZH: "新的严重违规案件，须报告公安机关（" + trig.Label("zh") + "）", TitleEN: "New serious case to report to the police (" + trig.Label("en") + ")",
+		Link: "/cases/" + id, Key: "case.opened:" + id}); err != nil {
+		return 0, err
+	}
 	return 1, tx.Audit(ctx, actor, AuditEntry{Action: "case.open", TargetType: "serious_case", TargetID: id, OrgID: orgID,
 		Detail: map[string]any{"person_id": personID, "trigger": string(trig), "key": key, "counts": detail, "policy": policyRef}})
 }

@@ -94,6 +94,63 @@ func TestDetectEvasionsCountTowardR9(t *testing.T) {
 	})
 }
 
+// Issue 5 §7: a confirmed violation's 劝诫 reaches the person (app message
+// and SMS, once); a new serious case reaches the lead at once, and the
+// police when it is reported to them.
+func TestViolationNotices(t *testing.T) {
+	storetest.EachWithClock(t, leaveStart, func(t *testing.T, db *store.DB, clock *storetest.Clock) {
+		w := newDTWorld(t, db)
+		for _, d := range []string{"2026-03-10", "2026-03-11", "2026-03-12"} {
+			storetest.Must(db.ForceTestDay(ctx, w.lead, w.woman.ID, pfD(d), "专项行动"))
+		}
+		clock.T = time.Date(2026, 3, 13, 1, 0, 0, 0, time.UTC)
+		storetest.Must(db.DetectViolations(ctx, pfD("2026-03-13")))
+		kinds := func(a *casework.Actor) map[string]int {
+			ns, err := db.ListNotifications(ctx, a, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := map[string]int{}
+			for _, n := range ns {
+				m[n.Kind]++
+			}
+			return m
+		}
+		if k := kinds(w.lead); k["case.opened"] != 1 {
+			t.Fatalf("lead's notifications after the case opened: %v", k)
+		}
+		if k := kinds(w.police); k["case.reported"] != 0 {
+			t.Fatalf("police told before the report: %v", k)
+		}
+		cs, _, err := db.ListSeriousCases(ctx, w.lead, store.CaseFilter{PersonID: w.woman.ID})
+		if err != nil || len(cs) != 1 {
+			t.Fatalf("cases: %d %v", len(cs), err)
+		}
+		storetest.Must(db.StepSeriousCase(ctx, w.lead, cs[0].ID, casework.CaseStep{Action: casework.CaseReport, Recipient: "天涯派出所 张警官"}, nil))
+		if k := kinds(w.police); k["case.reported"] != 1 {
+			t.Fatalf("police after the report: %v", k)
+		}
+		// 劝诫 on a confirmed evasion: one system message for the person.
+		vs, _, err := db.ListViolations(ctx, w.lead, store.ViolationFilter{PersonID: w.woman.ID, Kind: casework.ViolationMissedTest})
+		if err != nil || len(vs) != 3 {
+			t.Fatalf("evasions: %d %v", len(vs), err)
+		}
+		storetest.Must(db.ReviewViolation(ctx, w.lead, vs[0].ID, casework.ViolationReview{Action: casework.ActConfirm, Reason: "无正当理由未到检测点"}))
+		before, _, err := db.ListPersonMessages(ctx, w.woman.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		storetest.Must(db.AddLadderStep(ctx, w.lead, vs[0].ID, casework.LadderInput{Step: casework.StepExhort, Reason: "当面劝诫"}, nil))
+		after, _, err := db.ListPersonMessages(ctx, w.woman.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(after) != len(before)+1 {
+			t.Fatalf("messages: %d before, %d after the 劝诫", len(before), len(after))
+		}
+	})
+}
+
 // Going live with a caseload kept on paper: days before the start are never
 // judged, so no missed check-in is recorded for them; days after are.
 func TestStartDetectionFrom(t *testing.T) {
