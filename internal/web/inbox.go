@@ -3,6 +3,8 @@ package web
 import (
 	"net/http"
 	"strconv"
+	"sync"
+	"time"
 
 	"kangfu/internal/casework"
 	"kangfu/internal/httpx"
@@ -91,7 +93,7 @@ func (c *Console) jobRetry(w http.ResponseWriter, r *http.Request, q *req) error
 // console's navigation.
 func (c *Console) inboxNav(q *req, r *http.Request, items []navItem) []navItem {
 	if q.Actor.CanAnywhere(casework.PermReadPersons) {
-		n, overdue, err := c.DB.InboxCounts(r.Context(), q.Actor)
+		n, overdue, err := c.navCache.get(q.Actor.UserID, func() (int, int, error) { return c.DB.InboxCounts(r.Context(), q.Actor) })
 		if err != nil {
 			c.Log.ErrorContext(r.Context(), "inbox count", "err", err)
 		}
@@ -106,4 +108,47 @@ func (c *Console) inboxNav(q *req, r *http.Request, items []navItem) []navItem {
 		items = append(items, navItem{Href: "/jobs", Key: "nav.jobs"})
 	}
 	return items
+}
+
+// navTTL is how long the navigation's inbox counts are reused for a user.
+// Counting runs every inbox source; the inbox page itself always counts
+// afresh, and any change the user makes (a POST) drops the user's entry, so
+// only changes made by others or by the clock show up to navTTL late.
+const navTTL = 30 * time.Second
+
+// navCounts caches the inbox counts per user for navTTL.
+type navCounts struct {
+	mu sync.Mutex
+	m  map[string]navCount
+}
+
+type navCount struct {
+	at         time.Time
+	n, overdue int
+}
+
+func (nc *navCounts) get(userID string, count func() (int, int, error)) (int, int, error) {
+	nc.mu.Lock()
+	e, ok := nc.m[userID]
+	nc.mu.Unlock()
+	if ok && time.Since(e.at) < navTTL {
+		return e.n, e.overdue, nil
+	}
+	n, overdue, err := count()
+	if err != nil {
+		return n, overdue, err
+	}
+	nc.mu.Lock()
+	if nc.m == nil || len(nc.m) > 10000 {
+		nc.m = map[string]navCount{}
+	}
+	nc.m[userID] = navCount{at: time.Now(), n: n, overdue: overdue}
+	nc.mu.Unlock()
+	return n, overdue, nil
+}
+
+func (nc *navCounts) forget(userID string) {
+	nc.mu.Lock()
+	delete(nc.m, userID)
+	nc.mu.Unlock()
 }

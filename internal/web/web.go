@@ -47,8 +47,9 @@ type Console struct {
 	Blobs     blob.Storage
 	MaxUpload int64
 
-	pages  map[string]*template.Template
-	assets map[string]string // file name → content hash
+	pages    map[string]*template.Template
+	assets   map[string]string // file name → content hash
+	navCache navCounts         // the inbox counts in the navigation (inbox.go)
 }
 
 // New parses every template (a broken template fails at start, not on
@@ -175,6 +176,9 @@ func (c *Console) wrap(a httpx.Access, h handlerFunc) http.Handler {
 			switch {
 			case err == nil:
 				q.Actor, q.User = actor, u
+				if r.Method != http.MethodGet && r.Method != http.MethodHead {
+					c.navCache.forget(actor.UserID) // the user may have just done a task
+				}
 				httpx.SetActor(r.Context(), actor.Username)
 				if ck, err := r.Cookie(i18n.CookieName); (err != nil || ck.Value == "") && u.Lang != "" {
 					q.Lang = u.Lang
