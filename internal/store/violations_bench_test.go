@@ -19,6 +19,9 @@ package store
 // SQLite 5.6 s, PostgreSQL 8.7 s, peak Go heap 92 MB; a rerun of the same
 // night creates nothing (1.8 s / 0.8 s). 10,000 × 364 on SQLite: night
 // 0.85 s, first run (backfill of the whole year) 48 s, heap 41 MB.
+// History does not change a night's cost (quiet machine, 10,000 persons,
+// watermarks as of yesterday): 99 vs 364 days, SQLite 0.45 vs 0.52 s,
+// PostgreSQL 0.79 vs 0.65 s, peak heap 10–13 MB.
 // Rows are bulk-inserted (multi-row INSERT on SQLite, COPY on PostgreSQL).
 // Locations are sealed only where detection may open them (check-ins not
 // judged "ok"); an "ok" check-in's sealed point is never opened by
