@@ -514,34 +514,6 @@ func (tx *Tx) settle(ctx context.Context, days []*TestDay) error {
 	return nil
 }
 
-// TestsDueToday lists, for the task inbox (H4), every test day of today
-// in the actor's PermViewSchedule scope that is still due or was missed
-// today (done and excused days are left out), each with its deadline.
-// Not audited: the inbox counts and links; opening a file is audited.
-func (db *DB) TestsDueToday(ctx context.Context, actor *casework.Actor) ([]*TestDay, error) {
-	var out []*TestDay
-	err := db.Read(ctx, func(tx *Tx) error {
-		// Zones differ by at most a day from UTC: take three UTC dates and
-		// keep each row whose day is today in its own place's zone.
-		u := casework.DateOf(tx.now, time.UTC)
-		all, err := tx.daysInScope(ctx, actor, "/", u.AddDays(-1), u.AddDays(1))
-		if err != nil {
-			return err
-		}
-		for _, d := range all {
-			if sameLocalDay(d, tx.now) && (d.Status == casework.DayDueToday || d.Status == casework.DayMissed) {
-				out = append(out, d)
-			}
-		}
-		return nil
-	})
-	return out, err
-}
-
-func sameLocalDay(d *TestDay, now time.Time) bool {
-	return casework.DateOf(now, d.Deadline.Location()) == d.Day
-}
-
 // MissedTest is a drawn or forced test day whose deadline passed with no
 // test recorded and no excuse: an evasion (逃避检测) for R9.
 type MissedTest struct {

@@ -195,11 +195,13 @@ func TestMissedAndDueToday(t *testing.T) {
 		if err != nil || today != pfD("2026-03-10") || len(due) != 2 || due[0].Status != casework.DayDueToday {
 			t.Fatalf("due list: %v %v %+v", today, err, due)
 		}
-		if n := len(storetest.Must(db.TestsDueToday(ctx, w.workerA))); n != 2 {
-			t.Errorf("inbox: %d due", n)
-		}
-		if n := len(storetest.Must(db.TestsDueToday(ctx, w.workerB))); n != 0 {
-			t.Errorf("worker B sees %d", n)
+		for _, p := range []string{w.person.ID, w.woman.ID} {
+			if k := personTaskKinds(t, db, w.workerA, p); k["test_due"] != 1 {
+				t.Errorf("worker A's inbox for %s: %v", p, k)
+			}
+			if k := personTaskKinds(t, db, w.workerB, p); k["test_due"] != 0 {
+				t.Errorf("worker B sees %v", k)
+			}
 		}
 		app := storetest.Must(db.AppTestsToday(ctx, w.person.ID))
 		if len(app) != 1 || app[0].Place != "所属派出所" || app[0].Deadline.In(time.UTC).Format("15:04") != "10:00" || app[0].Done {

@@ -159,3 +159,19 @@ func TestLeaveNotifications(t *testing.T) {
 		}
 	})
 }
+
+// personTaskKinds counts the actor's inbox tasks about one person by kind.
+func personTaskKinds(t *testing.T, db *store.DB, a *casework.Actor, personID string) map[string]int {
+	t.Helper()
+	ts, err := db.Inbox(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]int{}
+	for _, tk := range ts {
+		if tk.PersonID == personID {
+			m[tk.Kind]++
+		}
+	}
+	return m
+}

@@ -153,19 +153,6 @@ func repeatComma(n int) string {
 	return s
 }
 
-// CasesToReport lists the open cases the actor must report to the police
-// (worker, lead: H4's task inbox).
-func (db *DB) CasesToReport(ctx context.Context, actor *casework.Actor) ([]*SeriousCase, int, error) {
-	return db.ListSeriousCases(ctx, actor, CaseFilter{State: casework.CaseOpen, Perm: casework.PermReportCase, Limit: 200})
-}
-
-// CasesToAcknowledge lists the cases reported and waiting for the police's
-// acknowledgement or decision (police: H4's task inbox).
-func (db *DB) CasesToAcknowledge(ctx context.Context, actor *casework.Actor) ([]*SeriousCase, int, error) {
-	return db.ListSeriousCases(ctx, actor, CaseFilter{States: []casework.CaseState{casework.CaseReported, casework.CaseAcknowledged},
-		Perm: casework.PermPoliceCase, Limit: 200})
-}
-
 func (tx *Tx) caseFor(ctx context.Context, actor *casework.Actor, id string, lock bool) (*SeriousCase, string, error) {
 	var path string
 	if err := tx.QueryRow(ctx, `SELECT o.path`+caseFrom+` WHERE c.id = ?`, id).Scan(&path); err != nil {
@@ -319,30 +306,4 @@ func (db *DB) StepSeriousCase(ctx context.Context, actor *casework.Actor, id str
 		return nil, err
 	}
 	return db.GetSeriousCase(ctx, actor, id)
-}
-
-// ViolationCounts are the numbers behind the task inbox's badges.
-type ViolationCounts struct {
-	ToReview       int // open or explained violations the actor may review
-	CasesToReport  int // open cases the actor may report (worker, lead)
-	CasesForPolice int // reported or acknowledged cases awaiting the police (police)
-}
-
-// CountViolationTasks counts the actor's violation and case tasks. Counts
-// only, no person data: not audited (the lists behind them are).
-func (db *DB) CountViolationTasks(ctx context.Context, actor *casework.Actor) (ViolationCounts, error) {
-	var c ViolationCounts
-	err := db.Read(ctx, func(tx *Tx) error {
-		where, args := scopeClause("o.path", actor.Scope(casework.PermReviewViolations))
-		if err := tx.QueryRow(ctx, `SELECT COUNT(*)`+violationFrom+` WHERE `+where+` AND v.state IN ('open', 'explained')`, args...).Scan(&c.ToReview); err != nil {
-			return err
-		}
-		where, args = scopeClause("o.path", actor.Scope(casework.PermReportCase))
-		if err := tx.QueryRow(ctx, `SELECT COUNT(*)`+caseFrom+` WHERE `+where+` AND c.state = 'open'`, args...).Scan(&c.CasesToReport); err != nil {
-			return err
-		}
-		where, args = scopeClause("o.path", actor.Scope(casework.PermPoliceCase))
-		return tx.QueryRow(ctx, `SELECT COUNT(*)`+caseFrom+` WHERE `+where+` AND c.state IN ('reported', 'acknowledged')`, args...).Scan(&c.CasesForPolice)
-	})
-	return c, err
 }

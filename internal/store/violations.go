@@ -160,12 +160,6 @@ func (db *DB) ListViolations(ctx context.Context, actor *casework.Actor, f Viola
 	return out, total, err
 }
 
-// ViolationsToReview lists the open and explained violations the actor may
-// review (H4's task inbox).
-func (db *DB) ViolationsToReview(ctx context.Context, actor *casework.Actor) ([]*Violation, int, error) {
-	return db.ListViolations(ctx, actor, ViolationFilter{Pending: true, Perm: casework.PermReviewViolations, Limit: 200})
-}
-
 // GetViolation returns a violation with its ladder steps and what the actor
 // may do now. The read is audited.
 func (db *DB) GetViolation(ctx context.Context, actor *casework.Actor, id string) (*Violation, error) {

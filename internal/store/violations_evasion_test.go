@@ -69,19 +69,7 @@ func TestDetectEvasionsCountTowardR9(t *testing.T) {
 		// The inbox: the lead has the case to report (due the day it opened)
 		// and the violations to review; another street's lead has neither;
 		// the police have nothing until the case is reported to them.
-		kinds := func(a *casework.Actor) map[string]int {
-			ts, err := db.Inbox(ctx, a)
-			if err != nil {
-				t.Fatal(err)
-			}
-			m := map[string]int{}
-			for _, tk := range ts {
-				if tk.PersonID == w.woman.ID {
-					m[tk.Kind]++
-				}
-			}
-			return m
-		}
+		kinds := func(a *casework.Actor) map[string]int { return personTaskKinds(t, db, a, w.woman.ID) }
 		if k := kinds(w.lead); k["case_report"] != 1 || k["violation_review"] < 3 || k["case_police"] != 0 {
 			t.Errorf("lead's inbox: %v", k)
 		}
