@@ -544,16 +544,21 @@ func (db *DB) MissedTests(ctx context.Context, actor *casework.Actor, personID s
 }
 
 // MissedTestsBetween lists every missed test day in [from, to] across all
-// orgs, for the nightly detection job only (no actor: the job acts for the
-// system). Cost is linear in the draws of the period.
+// orgs (no actor: it acts for the system; the nightly detection reads the
+// same through missedBetween inside its own transaction). Cost is linear in
+// the draws of the period.
 func (db *DB) MissedTestsBetween(ctx context.Context, from, to casework.Date) ([]MissedTest, error) {
 	var out []MissedTest
 	err := db.Read(ctx, func(tx *Tx) error {
 		var err error
-		out, err = tx.missed(ctx, `d.day >= ? AND d.day <= ?`, from, to)
+		out, err = tx.missedBetween(ctx, from, to)
 		return err
 	})
 	return out, err
+}
+
+func (tx *Tx) missedBetween(ctx context.Context, from, to casework.Date) ([]MissedTest, error) {
+	return tx.missed(ctx, `d.day >= ? AND d.day <= ?`, from, to)
 }
 
 func (tx *Tx) missed(ctx context.Context, where string, args ...any) ([]MissedTest, error) {

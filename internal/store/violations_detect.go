@@ -786,17 +786,17 @@ const missedTestOverlap = 7
 
 // missedTestViolations records evasions (逃避检测, R9): a drawn or forced
 // test day whose deadline passed with no test of any kind recorded that
-// day and no excuse (see MissedTestsBetween). They count with refusals
+// day and no excuse (see missedBetween). They count with refusals
 // toward violation.refusals_max. A refusal is a test record and is counted
 // by testViolations instead, so a day is never counted twice. An evasion is
 // not flagged for a police report on its own (R10 names refusal, positive
 // tests and drug use); reaching the R9 threshold opens a serious case.
-func missedTestViolations(ctx context.Context, r *detectRun, _ *Tx, byID map[string]*detectPerson, since time.Time) ([]violationRow, error) {
+func missedTestViolations(ctx context.Context, r *detectRun, tx *Tx, byID map[string]*detectPerson, since time.Time) ([]violationRow, error) {
 	from := casework.Date{Year: 2000, Month: time.January, Day: 1} // the first run: every draw there is
 	if !since.IsZero() {
 		from = casework.DateOf(since, casework.LoadLocation(casework.DefaultTimeZone)).AddDays(-missedTestOverlap)
 	}
-	missed, err := r.db.MissedTestsBetween(ctx, from, r.today)
+	missed, err := tx.missedBetween(ctx, from, r.today)
 	if err != nil {
 		return nil, err
 	}
