@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -277,6 +278,12 @@ func TestBrowserAppCheckInOffline(t *testing.T) {
 	if err != nil || len(appIDs) != 2 {
 		t.Fatalf("the app's sent records: %v %v, want 2", appIDs, err)
 	}
+	// Ids are UUIDv7 (time first): the server's id index grows at its end.
+	for _, id := range appIDs {
+		if !uuidV7.MatchString(id) {
+			t.Errorf("the app's check-in id %q is not a UUIDv7", id)
+		}
+	}
 	// My records, back online, come from the server: both check-ins, each
 	// once, with their verdicts, and nothing left waiting.
 	waitJS(t, tctx, "my records from the server", `(() => {
@@ -333,3 +340,5 @@ func TestBrowserAppCheckInOffline(t *testing.T) {
 		}
 	}
 }
+
+var uuidV7 = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)

@@ -107,7 +107,8 @@ func runServer(dir string) error {
 	if a := os.Getenv("LOADCHECKIN_PPROF"); a != "" {
 		http.HandleFunc("/writer", func(w http.ResponseWriter, r *http.Request) {
 			b, n := db.CheckinWriterStats()
-			fmt.Fprintf(w, "%d batches, %d records\n", b, n)
+			busy, st := db.CheckinWriterTimes()
+			fmt.Fprintf(w, "%d batches, %d records, busy %v, before commit %v\n", b, n, busy, st)
 		})
 		go http.ListenAndServe(a, nil) // net/http/pprof on the default mux, for profiling the server
 	}
@@ -253,6 +254,8 @@ func cpuSeconds(pid int) float64 {
 	return (u + k) / 100 // USER_HZ
 }
 
+var randomIDs = flag.Bool("random-ids", false, "random (v4) check-in ids, as the app sent before it used UUIDv7")
+
 type signed struct {
 	id   string
 	body []byte
@@ -269,7 +272,10 @@ func prepare(devs []device, count int) []signed {
 		wg.Go(func() {
 			for i := w; i < count; i += 2 {
 				d := i % len(devs)
-				id := uuid.NewString()
+				id := uuid.Must(uuid.NewV7()).String() // as the app makes them
+				if *randomIDs {
+					id = uuid.NewString()
+				}
 				body, _ := json.Marshal(map[string]any{"id": id, "taken_at": time.Now().Add(-time.Second).Format(time.RFC3339Nano),
 					"lat": 18.25 + float64(i%100)/10000, "lng": 109.5, "accuracy_m": 15, "photo_sha256": fmt.Sprintf("%064x", i)})
 				h := sha256.Sum256(body)

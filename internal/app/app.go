@@ -41,6 +41,7 @@ var ctypes = map[string]string{
 	".webmanifest": "application/manifest+json",
 	".json":        "application/json",
 	".png":         "image/png",
+	".txt":         "text/plain; charset=utf-8",
 }
 
 func load() map[string]file {

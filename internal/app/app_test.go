@@ -39,6 +39,8 @@ func TestFilesServed(t *testing.T) {
 		{"/app/icon-192.png", "image/png", 200},
 		{"/app/icon-512.png", "image/png", 200},
 		{"/app/provinces.json", "application/json", 200},
+		{"/app/vendor/uuid/v7.js", "text/javascript; charset=utf-8", 200},
+		{"/app/vendor/uuid/LICENSE.txt", "text/plain; charset=utf-8", 200},
 		{"/app/nothing.js", "", 404},
 	}
 	for _, tt := range tests {

@@ -237,20 +237,38 @@ func areaOf(chain []*casework.Org, kind string) *casework.Geofence {
 // replay of the same body (the stored record); a different body under a
 // stored id is ECONFLICT.
 func (db *DB) IngestCheckin(ctx context.Context, dev *AppDevice, in casework.CheckinInput, body []byte, sig string) (*Checkin, bool, error) {
-	received := db.Now().Truncate(time.Microsecond)
-	taken, err := in.Validate(received)
+	p, err := db.pendingCheckin(ctx, dev, in, body, sig)
 	if err != nil {
 		return nil, false, err
 	}
+	if err := db.app().writer.submit(ctx, p); err != nil {
+		return nil, false, err
+	}
+	select {
+	case r := <-p.done:
+		return r.c, r.created, r.err
+	case <-ctx.Done():
+		return nil, false, ctx.Err()
+	}
+}
+
+// pendingCheckin builds the record the writer stores: the local date, the
+// verdict against the policy in force that day, the sealed location.
+func (db *DB) pendingCheckin(ctx context.Context, dev *AppDevice, in casework.CheckinInput, body []byte, sig string) (*pendingCheckin, error) {
+	received := db.Now().Truncate(time.Microsecond)
+	taken, err := in.Validate(received)
+	if err != nil {
+		return nil, err
+	}
 	pc, err := db.personContext(ctx, dev.PersonID)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	loc := pc.org.Location()
 	day := casework.DateOf(taken, loc)
 	pol, err := db.checkinPolicy(ctx, pc.org, day)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	area := areaOf(pc.chain, pol.Value("checkin.area").Enum())
 	// Approved leave keeps the duty with the destination as the area (issue
@@ -258,7 +276,7 @@ func (db *DB) IngestCheckin(ctx context.Context, dev *AppDevice, in casework.Che
 	// known only by city cannot be checked, and says so (unverifiable).
 	la, err := db.leaveAreaOn(ctx, dev.PersonID, day)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	if la.onLeave {
 		area = la.area
@@ -273,18 +291,9 @@ func (db *DB) IngestCheckin(ctx context.Context, dev *AppDevice, in casework.Che
 	point := strconv.FormatFloat(in.Lat, 'f', -1, 64) + "," + strconv.FormatFloat(in.Lng, 'f', -1, 64)
 	sealed, err := db.vault.Seal(point, "checkin.loc:"+c.ID)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
-	p := &pendingCheckin{c: c, locEnc: sealed, done: make(chan checkinResult, 1)}
-	if err := db.app().writer.submit(ctx, p); err != nil {
-		return nil, false, err
-	}
-	select {
-	case r := <-p.done:
-		return r.c, r.created, r.err
-	case <-ctx.Done():
-		return nil, false, ctx.Err()
-	}
+	return &pendingCheckin{c: c, locEnc: sealed, done: make(chan checkinResult, 1)}, nil
 }
 
 // leaveAreaOn returns the area of an approved leave on the day, cached for

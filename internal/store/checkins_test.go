@@ -78,14 +78,9 @@ func ciActivate(t testing.TB, db *store.DB, actor *casework.Actor, personID stri
 }
 
 func (p ciPhone) checkin(db *store.DB, in casework.CheckinInput) (*store.Checkin, bool, []byte, error) {
-	body, _ := json.Marshal(in)
-	h := sha256.Sum256(body)
-	r, s, _ := ecdsa.Sign(rand.Reader, p.key, h[:])
-	sig := make([]byte, 64)
-	r.FillBytes(sig[:32])
-	s.FillBytes(sig[32:])
-	c, created, err := db.IngestCheckin(ctx, p.dev, in, body, base64.StdEncoding.EncodeToString(sig))
-	return c, created, body, err
+	req := p.send(in)
+	c, created, err := db.IngestCheckin(ctx, p.dev, in, req.Body, req.Sig)
+	return c, created, req.Body, err
 }
 
 func ciIn(at time.Time, lat, lng float64) casework.CheckinInput {
@@ -351,6 +346,70 @@ func TestCheckinGroupCommit(t *testing.T) {
 			}
 		}
 	})
+}
+
+// The writer's answers inside one batch (issue 4 §4): a new record is
+// created; the same id and body again in the batch answers the first
+// (not created); another body under it is a conflict; an id stored by an
+// earlier batch is a replay, or a conflict with another body; a device
+// retired after its request was verified is refused at commit — and none
+// of these stops the rest of the batch.
+func TestCheckinBatchAnswers(t *testing.T) {
+	start := time.Date(2026, 3, 10, 4, 0, 0, 0, time.UTC)
+	storetest.EachWithClock(t, start, func(t *testing.T, db *store.DB, clock *storetest.Clock) {
+		w := ciBuild(t, db, pfD("2026-03-01"))
+		m := pfReported(pfD("2026-02-25"), pfD("2026-03-01"))
+		m.WorkerID = w.worker.UserID
+		other := storetest.Must(db.CreatePerson(ctx, pfSys, pfPerson(w.comm, "测试乙", pfID("19900101", 41, true)), m))
+		phone, lost := ciActivate(t, db, w.worker, w.person.ID), ciActivate(t, db, w.worker, other.ID)
+		at := clock.T.Add(-time.Minute)
+		stored := ciIn(at, 18.25, 109.5)
+		if _, created, _, err := phone.checkin(db, stored); err != nil || !created {
+			t.Fatalf("earlier check-in: created %v, %v", created, err)
+		}
+		if err := db.RetireDevice(ctx, w.worker, lost.dev.ID, "手机丢失"); err != nil {
+			t.Fatal(err)
+		}
+		a, d, c := ciIn(at, 18.25, 109.5), ciIn(at, 18.25, 109.5), ciIn(at, 18.25, 109.5)
+		aOther, storedOther := a, stored
+		aOther.AccuracyM, storedOther.AccuracyM = 99, 99
+		answers := storetest.Must(store.WriteCheckinBatch(ctx, db, []store.CheckinSend{
+			phone.send(a), phone.send(a), phone.send(aOther), phone.send(stored), phone.send(storedOther), lost.send(c), phone.send(d),
+		}))
+		want := []struct {
+			id      string
+			created bool
+			err     string
+		}{{a.ID, true, ""}, {a.ID, false, ""}, {"", false, "conflict"}, {stored.ID, false, ""}, {"", false, "conflict"},
+			{"", false, "device_retired"}, {d.ID, true, ""}}
+		for i, w := range want {
+			got := answers[i]
+			switch {
+			case w.err == "conflict" && !casework.IsCode(got.Err, casework.ECONFLICT),
+				w.err == "device_retired" && casework.ErrorField(got.Err) != "device_retired",
+				w.err == "" && (got.Err != nil || got.C == nil || got.C.ID != w.id || got.Created != w.created):
+				t.Errorf("request %d: got %+v, want id %s created %v error %q", i, got, w.id, w.created, w.err)
+			}
+		}
+		if answers[1].C != nil && answers[1].C.BodySHA256 != answers[0].C.BodySHA256 {
+			t.Error("the repeat in the batch did not answer the first record")
+		}
+		counts := storetest.Must(db.CountCheckins(ctx, []string{a.ID, stored.ID, c.ID, d.ID}))
+		if counts[a.ID] != 1 || counts[stored.ID] != 1 || counts[c.ID] != 0 || counts[d.ID] != 1 {
+			t.Fatalf("stored %v, want a, the earlier one and d once each, c never", counts)
+		}
+	})
+}
+
+// send signs a check-in as the app does and returns the request.
+func (p ciPhone) send(in casework.CheckinInput) store.CheckinSend {
+	body, _ := json.Marshal(in)
+	h := sha256.Sum256(body)
+	r, s, _ := ecdsa.Sign(rand.Reader, p.key, h[:])
+	sig := make([]byte, 64)
+	r.FillBytes(sig[:32])
+	s.FillBytes(sig[32:])
+	return store.CheckinSend{Dev: p.dev, In: in, Body: body, Sig: base64.StdEncoding.EncodeToString(sig)}
 }
 
 func ciMust2[A, B any](a A, b B, err error) (A, B) {

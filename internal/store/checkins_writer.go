@@ -5,7 +5,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -46,6 +45,9 @@ type checkinWriter struct {
 	running bool
 	batches atomic.Int64
 	records atomic.Int64
+	ins     *sql.Stmt    // insertCheckinSQL, prepared on the write pool by the loop
+	busyNs  atomic.Int64 // time spent writing batches
+	storeNs atomic.Int64 // of which: statements before the commit
 }
 
 // CheckinWriterStats returns how many transactions the group-commit
@@ -53,6 +55,13 @@ type checkinWriter struct {
 func (db *DB) CheckinWriterStats() (batches, records int64) {
 	w := db.app().writer
 	return w.batches.Load(), w.records.Load()
+}
+
+// CheckinWriterTimes returns the writer's time spent on batches in all,
+// and the part of it before the commits (the load generator's report).
+func (db *DB) CheckinWriterTimes() (busy, store time.Duration) {
+	w := db.app().writer
+	return time.Duration(w.busyNs.Load()), time.Duration(w.storeNs.Load())
 }
 
 func (w *checkinWriter) submit(ctx context.Context, p *pendingCheckin) error {
@@ -122,20 +131,36 @@ func (w *checkinWriter) write(batch []*pendingCheckin) {
 	ctx := context.Background()
 	w.batches.Add(1)
 	w.records.Add(int64(len(batch)))
+	start := time.Now()
+	defer func() { w.busyNs.Add(int64(time.Since(start))) }()
+	if w.ins == nil {
+		// Prepared outside the transaction: on SQLite the write pool is
+		// the one connection the transaction would hold.
+		ins, err := w.db.write.PrepareContext(ctx, w.db.rebind(insertCheckinSQL))
+		if err != nil {
+			for _, p := range batch {
+				p.done <- checkinResult{err: fmt.Errorf("prepare check-in insert: %w", normalize(err))}
+			}
+			return
+		}
+		w.ins = ins
+	}
 	var results []checkinResult
 	err := w.db.Write(ctx, func(tx *Tx) error {
 		var err error
-		results, err = tx.storeBatch(ctx, batch)
+		results, err = tx.storeBatch(ctx, w.ins, batch)
+		w.storeNs.Add(int64(time.Since(start)))
 		return err
 	})
 	if err != nil {
 		for _, p := range batch {
 			var r checkinResult
 			err := w.db.Write(ctx, func(tx *Tx) error {
-				r = tx.storeCheckin(ctx, p, map[string]*Checkin{})
-				if r.err != nil && !isDomain(r.err) {
-					return r.err
+				rs, err := tx.storeBatch(ctx, w.ins, []*pendingCheckin{p})
+				if err != nil {
+					return err
 				}
+				r = rs[0]
 				return nil
 			})
 			if err != nil {
@@ -150,89 +175,44 @@ func (w *checkinWriter) write(batch []*pendingCheckin) {
 	}
 }
 
-// storeBatch stores a batch with a few set statements (the parser cost of
-// one statement per record dominated the writer): the devices still
-// active, then one multi-row INSERT … ON CONFLICT DO NOTHING RETURNING id
-// of the new records, then — only when some id was already stored (a
-// replay) — one SELECT of those. Duplicates inside the batch are answered
-// like replays of the first. A stored id that cannot be read back (a
-// concurrent writer on PostgreSQL) fails the batch, which write then
-// retries record by record.
-func (tx *Tx) storeBatch(ctx context.Context, batch []*pendingCheckin) ([]checkinResult, error) {
-	devs := make([]any, 0, 4)
-	seenDev := map[string]bool{}
-	for _, p := range batch {
-		if !seenDev[p.c.DeviceID] {
-			seenDev[p.c.DeviceID] = true
-			devs = append(devs, p.c.DeviceID)
-		}
-	}
-	active := map[string]bool{}
-	rows, err := tx.Query(ctx, `SELECT id FROM devices WHERE retired_at IS NULL AND id IN (?`+strings.Repeat(", ?", len(devs)-1)+`)`, devs...)
-	if err != nil {
-		return nil, err
-	}
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		active[id] = true
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
+// insertCheckinSQL adds one check-in unless its id is stored or its device
+// is retired, in one statement prepared once per connection (parsing a
+// statement per batch cost the single writer more than running it).
+const insertCheckinSQL = `INSERT INTO checkins (id, person_id, device_id, org_id, taken_at, received_at, local_date, loc_enc, accuracy_m,
+		photo_sha256, signature, body_sha256, verdict, policy_version_id)
+	SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM devices WHERE id = ? AND retired_at IS NULL)
+	ON CONFLICT (id) DO NOTHING`
+
+// storeBatch stores a batch: each new id by ins (insertCheckinSQL),
+// then — only when some record was not added (a replay, or a device retired
+// since the request was verified) — one SELECT of the stored ones. A record
+// neither added nor stored had a retired device. Duplicates inside the
+// batch are answered like replays of the first.
+func (tx *Tx) storeBatch(ctx context.Context, insert *sql.Stmt, batch []*pendingCheckin) ([]checkinResult, error) {
+	ins := tx.tx.StmtContext(ctx, insert)
 	results := make([]checkinResult, len(batch))
 	first := make(map[string]int, len(batch)) // id → index of its first record in the batch
-	var sqlb strings.Builder
-	args := make([]any, 0, 14*len(batch))
+	inserted := make(map[string]bool, len(batch))
+	var again []any
 	for i, p := range batch {
 		c := p.c
 		if _, dup := first[c.ID]; dup {
 			continue
 		}
 		first[c.ID] = i
-		if !active[c.DeviceID] {
-			results[i] = checkinResult{err: casework.ErrDeviceRetired()}
-			continue
-		}
-		if len(args) == 0 {
-			sqlb.WriteString(`INSERT INTO checkins (id, person_id, device_id, org_id, taken_at, received_at, local_date, loc_enc, accuracy_m,
-			photo_sha256, signature, body_sha256, verdict, policy_version_id) VALUES `)
-		} else {
-			sqlb.WriteString(", ")
-		}
-		sqlb.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-		args = append(args, c.ID, c.PersonID, c.DeviceID, c.OrgID, c.TakenAt, c.ReceivedAt, c.LocalDate, p.locEnc, c.AccuracyM, c.PhotoSHA256,
-			c.Signature, c.BodySHA256, string(c.Verdict), c.PolicyRef)
-	}
-	inserted := make(map[string]bool, len(batch))
-	if len(args) > 0 {
-		sqlb.WriteString(` ON CONFLICT (id) DO NOTHING RETURNING id`)
-		rows, err := tx.Query(ctx, sqlb.String(), args...)
+		res, err := ins.ExecContext(ctx, c.ID, c.PersonID, c.DeviceID, c.OrgID, c.TakenAt, c.ReceivedAt, c.LocalDate, p.locEnc, c.AccuracyM,
+			c.PhotoSHA256, c.Signature, c.BodySHA256, string(c.Verdict), c.PolicyRef, c.DeviceID)
 		if err != nil {
-			return nil, fmt.Errorf("insert check-ins: %w", err)
+			return nil, fmt.Errorf("insert check-in: %w", normalize(err))
 		}
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			inserted[id] = true
+		n, err := res.RowsAffected()
+		if err != nil {
+			return nil, err
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("insert check-ins: %w", err)
-		}
-	}
-	// Ids sent to the INSERT but not added were stored before: replays.
-	var again []any
-	for id, i := range first {
-		if results[i].err == nil && !inserted[id] {
-			again = append(again, id)
+		if n == 1 {
+			inserted[c.ID] = true
+		} else {
+			again = append(again, c.ID)
 		}
 	}
 	stored := map[string]*Checkin{}
@@ -260,15 +240,13 @@ func (tx *Tx) storeBatch(ctx context.Context, batch []*pendingCheckin) ([]checki
 		var base *Checkin // what is stored under the id
 		created := false
 		switch {
-		case j != i && results[j].err != nil:
-			results[i] = results[j]
-			continue
 		case inserted[c.ID]:
 			base, created = batch[j].c, j == i
+		case stored[c.ID] != nil:
+			base = stored[c.ID]
 		default:
-			if base = stored[c.ID]; base == nil {
-				return nil, fmt.Errorf("insert check-ins: %s neither added nor found (a concurrent writer)", c.ID)
-			}
+			results[i] = checkinResult{err: casework.ErrDeviceRetired()}
+			continue
 		}
 		if base.BodySHA256 != c.BodySHA256 || base.PersonID != c.PersonID {
 			results[i] = checkinResult{err: errCheckinConflict}
@@ -279,51 +257,7 @@ func (tx *Tx) storeBatch(ctx context.Context, batch []*pendingCheckin) ([]checki
 	return results, nil
 }
 
-func isDomain(err error) bool {
-	var e *casework.Error
-	return errors.As(err, &e)
-}
-
 var errCheckinConflict = casework.Errorf(casework.ECONFLICT, "该签到编号已用于另一条不同的签到记录", "this check-in id is already used by a different check-in")
-
-// storeCheckin inserts one record unless its id is stored (or earlier in
-// the batch): the same body answers the stored record, another body
-// ECONFLICT. The device must still be active at commit.
-func (tx *Tx) storeCheckin(ctx context.Context, p *pendingCheckin, seen map[string]*Checkin) checkinResult {
-	c := p.c
-	if prev, ok := seen[c.ID]; ok {
-		if prev.BodySHA256 != c.BodySHA256 {
-			return checkinResult{err: errCheckinConflict}
-		}
-		return checkinResult{c: prev}
-	}
-	res, err := tx.Exec(ctx, `INSERT INTO checkins (id, person_id, device_id, org_id, taken_at, received_at, local_date, loc_enc, accuracy_m,
-			photo_sha256, signature, body_sha256, verdict, policy_version_id)
-		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM devices WHERE id = ? AND retired_at IS NULL)
-		ON CONFLICT (id) DO NOTHING`,
-		c.ID, c.PersonID, c.DeviceID, c.OrgID, c.TakenAt, c.ReceivedAt, c.LocalDate, p.locEnc, c.AccuracyM, c.PhotoSHA256, c.Signature,
-		c.BodySHA256, string(c.Verdict), c.PolicyRef, c.DeviceID)
-	if err != nil {
-		return checkinResult{err: fmt.Errorf("insert check-in: %w", err)}
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return checkinResult{err: err}
-	} else if n == 1 {
-		seen[c.ID] = c
-		return checkinResult{c: c, created: true}
-	}
-	stored, err := scanCheckin(tx.QueryRow(ctx, `SELECT `+checkinColumns+` FROM checkins WHERE id = ?`, c.ID))
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return checkinResult{err: casework.ErrDeviceRetired()}
-	case err != nil:
-		return checkinResult{err: err}
-	case stored.BodySHA256 != c.BodySHA256 || stored.PersonID != c.PersonID:
-		return checkinResult{err: errCheckinConflict}
-	}
-	seen[c.ID] = stored
-	return checkinResult{c: stored}
-}
 
 // CountCheckins counts stored check-ins with the ids (tests and the load
 // generator's crash check).

@@ -11,6 +11,15 @@
   const $ = (sel) => document.querySelector(sel);
   const $$ = (sel) => Array.from(document.querySelectorAll(sel));
   const MAX_PHOTO = 200 * 1024;
+  // Record ids are UUIDv7 (npm uuid, vendored under /app/vendor/uuid/):
+  // they start with the time, so the server's id index grows at its end
+  // instead of at a random place for every check-in. The server takes any
+  // UUID; an older app's random ones still work.
+  let uuidv7 = null;
+  async function newID() {
+    if (!uuidv7) uuidv7 = (await import('/app/vendor/uuid/v7.js')).default;
+    return uuidv7();
+  }
 
   // ---- words ----
   let lang = localStorage.getItem('kf_lang') || 'zh';
@@ -316,7 +325,7 @@
       const photo = await selfie();
       const sha = hex(await crypto.subtle.digest('SHA-256', photo));
       const rec = {
-        id: crypto.randomUUID(), taken_at: rfc3339(new Date()), lat: pos.coords.latitude, lng: pos.coords.longitude,
+        id: await newID(), taken_at: rfc3339(new Date()), lat: pos.coords.latitude, lng: pos.coords.longitude,
         accuracy_m: Math.max(0.1, Math.round(pos.coords.accuracy * 10) / 10), photo_sha256: sha,
       };
       const body = JSON.stringify(rec);
@@ -515,7 +524,7 @@
     ev.preventDefault();
     const f = ev.target;
     const body = {
-      id: crypto.randomUUID(), kind: f.kind.value, destination_province: f.destination_province.value,
+      id: await newID(), kind: f.kind.value, destination_province: f.destination_province.value,
       destination_city: f.destination_city.value.trim(), from: f.from.value, to: f.to.value, reason: f.reason.value.trim(),
     };
     if (body.kind === 'work_away') {

@@ -1,8 +1,10 @@
 // The service worker keeps the app shell so the app opens offline after
 // the first visit. It never touches /api/: records wait in IndexedDB (app.js).
-const CACHE = 'kangfu-app-v1';
+const CACHE = 'kangfu-app-v2';
 const SHELL = ['/app/', '/app/app.css', '/app/i18n.js', '/app/app.js', '/app/manifest.webmanifest',
-  '/app/icon-192.png', '/app/icon-512.png', '/app/provinces.json'];
+  '/app/icon-192.png', '/app/icon-512.png', '/app/provinces.json',
+  '/app/vendor/uuid/v7.js', '/app/vendor/uuid/rng.js', '/app/vendor/uuid/stringify.js', '/app/vendor/uuid/validate.js',
+  '/app/vendor/uuid/regex.js'];
 
 self.addEventListener('install', (e) => {
   e.waitUntil(caches.open(CACHE).then((c) => c.addAll(SHELL)).then(() => self.skipWaiting()));
