@@ -20,6 +20,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
+	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -60,6 +61,7 @@ func main() {
 	persons := flag.Int("persons", 256, "persons with a device")
 	dir := flag.String("dir", "", "data folder (default: a new temporary folder, removed at the end)")
 	crash := flag.Bool("crash", false, "kill -9 the server during a 64-client run, restart, verify")
+	history := flag.Int("history-days", 0, "check-ins already stored: one per person per day for this many past days")
 	flag.Parse()
 	if *serve != "" {
 		if err := runServer(*serve); err != nil {
@@ -67,7 +69,7 @@ func main() {
 		}
 		return
 	}
-	if err := run(*clients, *n, *maxDur, *persons, *dir, *crash); err != nil {
+	if err := run(*clients, *n, *maxDur, *persons, *history, *dir, *crash); err != nil {
 		log.Fatal(err)
 	}
 }
@@ -188,6 +190,29 @@ func seed(ctx context.Context, dir string, count int) ([]device, error) {
 		out = append(out, device{key: k, token: tok})
 	}
 	return out, nil
+}
+
+// seedHistory stores a past check-in per person and day, so a run can
+// measure ingest against tables and indexes of a realistic size rather
+// than empty ones. The rows are written straight into the SQLite file
+// (their sealed location is a placeholder the load never reads).
+func seedHistory(ctx context.Context, dir string, days int) (int64, error) {
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "kangfu.db")+"?_pragma=journal_mode(WAL)&_pragma=synchronous(OFF)")
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	res, err := db.ExecContext(ctx, `WITH RECURSIVE days(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM days WHERE n < ?)
+		INSERT INTO checkins (id, person_id, device_id, org_id, taken_at, received_at, local_date, loc_enc, accuracy_m,
+			photo_sha256, signature, body_sha256, verdict, policy_version_id)
+		SELECT lower(hex(randomblob(16))), p.id, d.id, p.org_id, datetime('now', '-' || n || ' days'), datetime('now', '-' || n || ' days'),
+			date('now', '-' || n || ' days'), 'history', 15, '', '', '', 'ok', ''
+		FROM persons p JOIN devices d ON d.person_id = p.id AND d.retired_at IS NULL CROSS JOIN days
+		ORDER BY p.id, n DESC`, days)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }
 
 type child struct {
@@ -375,7 +400,7 @@ func quantile(d []time.Duration, q float64) time.Duration {
 	return d[min(len(d)-1, int(float64(len(d))*q))]
 }
 
-func run(clientList string, n int, maxDur time.Duration, persons int, dir string, crash bool) error {
+func run(clientList string, n int, maxDur time.Duration, persons, history int, dir string, crash bool) error {
 	ctx := context.Background()
 	if dir == "" {
 		d, err := os.MkdirTemp("", "loadcheckin-")
@@ -384,6 +409,8 @@ func run(clientList string, n int, maxDur time.Duration, persons int, dir string
 		}
 		defer os.RemoveAll(d)
 		dir = d
+	} else if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
 	}
 	t0 := time.Now()
 	devs, err := seed(ctx, dir, persons)
@@ -391,6 +418,14 @@ func run(clientList string, n int, maxDur time.Duration, persons int, dir string
 		return fmt.Errorf("seed: %w", err)
 	}
 	fmt.Printf("seeded %d persons with devices in %s (data in %s)\n", len(devs), time.Since(t0).Round(time.Millisecond), dir)
+	if history > 0 {
+		t0 := time.Now()
+		rows, err := seedHistory(ctx, dir, history)
+		if err != nil {
+			return fmt.Errorf("seed history: %w", err)
+		}
+		fmt.Printf("stored %d past check-ins (%d days × %d persons) in %s\n", rows, history, len(devs), time.Since(t0).Round(time.Millisecond))
+	}
 	srv, err := startServer(dir)
 	if err != nil {
 		return err

@@ -13,7 +13,9 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -66,6 +68,7 @@ type appState struct {
 	mu      sync.Mutex
 	tokens  map[string]cached[*AppDevice]        // token hash → device
 	persons map[string]cached[*personCtx]        // person id → place of execution
+	orgs    map[string]cached[*orgCtx]           // org id → the org and its chain
 	policy  map[string]*casework.EffectivePolicy // org id + date → policy (a begun day's policy never changes)
 	leaves  map[string]cached[leaveArea]         // person id + date → approved leave area
 	writer  *checkinWriter
@@ -85,7 +88,7 @@ type cached[T any] struct {
 const appCacheTTL = 10 * time.Second
 
 func newAppState(db *DB) *appState {
-	return &appState{tokens: map[string]cached[*AppDevice]{}, persons: map[string]cached[*personCtx]{},
+	return &appState{tokens: map[string]cached[*AppDevice]{}, persons: map[string]cached[*personCtx]{}, orgs: map[string]cached[*orgCtx]{},
 		policy: map[string]*casework.EffectivePolicy{}, leaves: map[string]cached[leaveArea]{}, writer: &checkinWriter{db: db, in: make(chan *pendingCheckin, 8192)}}
 }
 
@@ -160,23 +163,21 @@ func (db *DB) personContext(ctx context.Context, personID string) (*personCtx, e
 	if ok && now.Before(e.exp) {
 		return e.v, nil
 	}
-	var pc personCtx
-	err := db.Read(ctx, func(tx *Tx) error {
-		var orgID, status string
-		if err := tx.QueryRow(ctx, `SELECT name, org_id, status FROM persons WHERE id = ?`, personID).Scan(&pc.name, &orgID, &status); err != nil {
-			return notFound(err, "人员档案", "person")
-		}
-		pc.status = casework.Status(status)
-		var err error
-		if pc.org, err = tx.orgByID(ctx, orgID); err != nil {
-			return err
-		}
-		pc.chain, err = tx.orgChain(ctx, pc.org)
-		return err
-	})
+	q, err := db.hot(ctx, `SELECT name, org_id, status FROM persons WHERE id = ?`)
 	if err != nil {
 		return nil, err
 	}
+	var pc personCtx
+	var orgID, status string
+	if err := q.QueryRowContext(ctx, personID).Scan(&pc.name, &orgID, &status); err != nil {
+		return nil, notFound(err, "人员档案", "person")
+	}
+	pc.status = casework.Status(status)
+	oc, err := db.orgContext(ctx, orgID)
+	if err != nil {
+		return nil, err
+	}
+	pc.org, pc.chain = oc.org, oc.chain
 	st.mu.Lock()
 	if len(st.persons) > 100000 {
 		clear(st.persons)
@@ -184,6 +185,44 @@ func (db *DB) personContext(ctx context.Context, personID string) (*personCtx, e
 	st.persons[personID] = cached[*personCtx]{&pc, now.Add(appCacheTTL)}
 	st.mu.Unlock()
 	return &pc, nil
+}
+
+// orgCtx is an org and its chain (root first), shared by everyone placed there.
+type orgCtx struct {
+	org   *casework.Org
+	chain []*casework.Org
+}
+
+// orgContext returns the org and its chain, cached for appCacheTTL: a
+// burst of persons new to the cache shares a few places.
+func (db *DB) orgContext(ctx context.Context, orgID string) (*orgCtx, error) {
+	st := db.app()
+	now := time.Now()
+	st.mu.Lock()
+	e, ok := st.orgs[orgID]
+	st.mu.Unlock()
+	if ok && now.Before(e.exp) {
+		return e.v, nil
+	}
+	var oc orgCtx
+	err := db.Read(ctx, func(tx *Tx) error {
+		var err error
+		if oc.org, err = tx.orgByID(ctx, orgID); err != nil {
+			return err
+		}
+		oc.chain, err = tx.orgChain(ctx, oc.org)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	st.mu.Lock()
+	if len(st.orgs) > 10000 {
+		clear(st.orgs)
+	}
+	st.orgs[orgID] = cached[*orgCtx]{&oc, now.Add(appCacheTTL)}
+	st.mu.Unlock()
+	return &oc, nil
 }
 
 // checkinPolicy is the policy in force for the org on a local date
@@ -307,15 +346,22 @@ func (db *DB) leaveAreaOn(ctx context.Context, personID string, day casework.Dat
 	if ok && now.Before(e.exp) {
 		return e.v, nil
 	}
-	leave, err := db.ActiveLeaveOn(ctx, personID, day)
+	// The leave ActiveLeaveOn finds, reading only the destination point.
+	q, err := db.hot(ctx, `SELECT l.lat, l.lng, l.radius_m FROM leaves l WHERE `+activeLeaveOn+` LIMIT 1`)
 	if err != nil {
 		return leaveArea{}, err
 	}
+	var lat, lng sql.NullFloat64
+	var radius sql.NullInt64
 	var la leaveArea
-	if leave != nil {
+	switch err := q.QueryRowContext(ctx, personID, day, day).Scan(&lat, &lng, &radius); {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return leaveArea{}, fmt.Errorf("leave on %s: %w", day, normalize(err))
+	default:
 		la.onLeave = true
-		if leave.Lat != nil && leave.Lng != nil && leave.RadiusM != nil {
-			la.area = &casework.Geofence{Type: "circle", Lat: *leave.Lat, Lng: *leave.Lng, RadiusM: float64(*leave.RadiusM)}
+		if lat.Valid && lng.Valid && radius.Valid {
+			la.area = &casework.Geofence{Type: "circle", Lat: lat.Float64, Lng: lng.Float64, RadiusM: float64(radius.Int64)}
 		}
 	}
 	st.mu.Lock()

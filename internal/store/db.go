@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -44,6 +45,9 @@ type DB struct {
 	now    func() time.Time
 
 	appState *appState // device and policy caches, the check-in writer
+
+	hotMu sync.Mutex
+	hots  map[string]*sql.Stmt // reads prepared on the read pool (hot)
 }
 
 // Options configure Open.
@@ -143,9 +147,36 @@ func (db *DB) Vault() *vault.Keyring { return db.vault }
 // Keys returns the keys the store was opened with.
 func (db *DB) Keys() *Keys { return db.keys }
 
+// hot returns q (written with ? placeholders) prepared once on the read
+// pool, for the few single-statement reads the check-in path runs for
+// every device, person and day it has not seen in the last seconds: their
+// parse cost more than their run. Use it outside transactions.
+func (db *DB) hot(ctx context.Context, q string) (*sql.Stmt, error) {
+	db.hotMu.Lock()
+	defer db.hotMu.Unlock()
+	if s, ok := db.hots[q]; ok {
+		return s, nil
+	}
+	s, err := db.read.PrepareContext(ctx, db.rebind(q))
+	if err != nil {
+		return nil, fmt.Errorf("prepare: %w", normalize(err))
+	}
+	if db.hots == nil {
+		db.hots = map[string]*sql.Stmt{}
+	}
+	db.hots[q] = s
+	return s, nil
+}
+
 // Close closes both pools.
 func (db *DB) Close() error {
 	var err error
+	db.hotMu.Lock()
+	for _, s := range db.hots {
+		s.Close()
+	}
+	db.hots = nil
+	db.hotMu.Unlock()
 	if db.read != nil && db.read != db.write {
 		err = db.read.Close()
 	}

@@ -252,12 +252,11 @@ func (db *DB) Activate(ctx context.Context, in Activation) (*Device, string, err
 // caller answers device_retired); ENOTFOUND-free: a token that matches
 // nothing is EUNAUTHORIZED.
 func (db *DB) DeviceByToken(ctx context.Context, tokenHash string) (*Device, error) {
-	var d *Device
-	err := db.Read(ctx, func(tx *Tx) error {
-		var err error
-		d, err = scanDevice(tx.QueryRow(ctx, `SELECT `+deviceColumns+` FROM devices WHERE token_hash = ?`, tokenHash))
-		return err
-	})
+	st, err := db.hot(ctx, `SELECT `+deviceColumns+` FROM devices WHERE token_hash = ?`)
+	if err != nil {
+		return nil, err
+	}
+	d, err := scanDevice(st.QueryRowContext(ctx, tokenHash))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, casework.Errorf(casework.EUNAUTHORIZED, "设备令牌无效，请重新激活", "unknown device token: activate the app again")
 	}

@@ -764,6 +764,11 @@ func (db *DB) ListPersonLeaves(ctx context.Context, personID string) ([]*Leave, 
 	return out, err
 }
 
+// activeLeaveOn selects the approved leave l of a person (?) covering a
+// date (?, ?), latest first; the check-in path reads the same leave.
+const activeLeaveOn = `l.person_id = ? AND l.state IN ('approved', 'extension_requested') AND l.from_date <= ? AND l.to_date >= ?
+	ORDER BY l.from_date DESC`
+
 // ActiveLeaveOn returns the person's approved leave covering the local date
 // (approved or extension requested, not yet reported back, from ≤ date ≤
 // to), or nil: what the check-in duty uses to take the destination as the
@@ -771,8 +776,7 @@ func (db *DB) ListPersonLeaves(ctx context.Context, personID string) ([]*Leave, 
 func (db *DB) ActiveLeaveOn(ctx context.Context, personID string, date casework.Date) (*Leave, error) {
 	var out *Leave
 	err := db.Read(ctx, func(tx *Tx) error {
-		l, err := scanLeave(tx.QueryRow(ctx, `SELECT `+leaveColumns+leaveFrom+` WHERE l.person_id = ? AND l.state IN ('approved', 'extension_requested')
-			AND l.from_date <= ? AND l.to_date >= ? ORDER BY l.from_date DESC LIMIT 1`, personID, date, date))
+		l, err := scanLeave(tx.QueryRow(ctx, `SELECT `+leaveColumns+leaveFrom+` WHERE `+activeLeaveOn+` LIMIT 1`, personID, date, date))
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		}
