@@ -421,9 +421,37 @@ func (db *DB) ExcuseTestDay(ctx context.Context, actor *casework.Actor, personID
 			reason, actor.UserID, tx.now, drawID); err != nil {
 			return err
 		}
-		return tx.Audit(ctx, actor, AuditEntry{Action: "schedule.excuse", TargetType: "person", TargetID: personID, OrgID: r.OrgID, Reason: reason,
-			Detail: map[string]any{"draw_id": drawID, "day": d.Day.String(), "kind": d.Kind}})
+		if err := tx.Audit(ctx, actor, AuditEntry{Action: "schedule.excuse", TargetType: "person", TargetID: personID, OrgID: r.OrgID, Reason: reason,
+			Detail: map[string]any{"draw_id": drawID, "day": d.Day.String(), "kind": d.Kind}}); err != nil {
+			return err
+		}
+		return tx.callOffTest(ctx, personID, d.Day)
 	})
+}
+
+// callOffTest tells the person that today's test is off when the day was
+// already announced (a test.today notice of any of the person's draws that
+// day) and none of those draws stands any more: an app message and an
+// SMS, once per person and day. The reason stays with the staff.
+func (tx *Tx) callOffTest(ctx context.Context, personID string, day casework.Date) error {
+	var told, standing int
+	if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM test_draws WHERE person_id = ? AND day = ? AND excused_reason = ''`,
+		personID, day).Scan(&standing); err != nil {
+		return err
+	}
+	if standing > 0 {
+		return nil // another drawn or forced day still stands
+	}
+	if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM messages m JOIN test_draws d ON m.notice_key = 'test.today:' || d.id
+		WHERE d.person_id = ? AND d.day = ?`, personID, day).Scan(&told); err != nil {
+		return err
+	}
+	if told == 0 {
+		return nil // not told yet: the morning notice skips an excused day
+	}
+	_, err := tx.NotifyPerson(ctx, PersonNotice{PersonID: personID, Kind: "test.cancelled", Body: TestCalledOffText("zh"), SMS: true,
+		Key: "test.cancelled:" + personID + ":" + day.String()})
+	return err
 }
 
 // DueList returns the test days of today (in the org's zone) of the

@@ -36,6 +36,15 @@ func TestTodayText(lang, place, by string) string {
 	return fmt.Sprintf("今天请到%s检测，截止时间%s", place, by)
 }
 
+// TestCalledOffText is the notice that today's test, already announced,
+// is off (a lead excused the day).
+func TestCalledOffText(lang string) string {
+	if lang == "en" {
+		return "Today's drug test is called off: you need not go."
+	}
+	return "今天的检测已取消，无需前往。"
+}
+
 // testNoticeBatch is how many notices one write transaction makes: the
 // SQLite writer is not held for the whole run.
 const testNoticeBatch = 200

@@ -118,6 +118,77 @@ func TestNotifyTestsToday(t *testing.T) {
 	})
 }
 
+// A lead excuses a day the person was already told of (issue 5 §2): the
+// person is told it is off, once, by app message and SMS; not while
+// another test day of theirs stands that day; never for a day not yet
+// announced.
+func TestExcusedAnnouncedDayCalledOff(t *testing.T) {
+	storetest.EachWithClock(t, time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC), func(t *testing.T, db *store.DB, clock *storetest.Clock) {
+		w := newDTWorld(t, db)
+		calledOff := func(personID string) (bodies []string, sms int) {
+			t.Helper()
+			ms, _, err := db.ListPersonMessages(ctx, personID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range ms {
+				if m.Kind == "test.cancelled" {
+					bodies = append(bodies, m.Body)
+				}
+			}
+			for _, r := range storetest.Must(db.ListOutbox(ctx, w.workerA, personID)) {
+				if r.Kind == "test.cancelled" && r.Channel == "sms" {
+					sms++
+				}
+			}
+			return bodies, sms
+		}
+		// The man: his next drawn day, on which a lead also forces a test
+		// in the morning; one notice announces the day.
+		mustRun(t, db)
+		var drawn *store.TestDay
+		for _, iv := range storetest.Must(db.PersonSchedule(ctx, w.lead, w.person.ID)).Intervals {
+			if d := iv.Draw; d != nil && d.Kind == casework.DrawScheduled && !d.Day.Before(pfD("2026-03-10")) && (drawn == nil || d.Day.Before(drawn.Day)) {
+				drawn = d
+			}
+		}
+		if drawn == nil {
+			t.Fatal("no drawn day ahead")
+		}
+		clock.T = drawn.Day.In(time.UTC).Add(-time.Hour) // 07:00 in Beijing
+		forced := storetest.Must(db.ForceTestDay(ctx, w.lead, w.person.ID, drawn.Day, "专项行动"))
+		if b, _ := testNotices(t, db, w.workerA, w.person.ID); len(b) != 1 {
+			t.Fatalf("the forced day's notice: %q", b)
+		}
+		if err := db.ExcuseTestDay(ctx, w.lead, w.person.ID, forced.ID, "重复安排"); err != nil {
+			t.Fatal(err)
+		}
+		if b, n := calledOff(w.person.ID); len(b) != 0 || n != 0 {
+			t.Fatalf("called off while the drawn day stands: %q, %d sms", b, n)
+		}
+		if err := db.ExcuseTestDay(ctx, w.lead, w.person.ID, drawn.ID, "住院治疗，有医院证明"); err != nil {
+			t.Fatal(err)
+		}
+		if b, n := calledOff(w.person.ID); len(b) != 1 || b[0] != "今天的检测已取消，无需前往。" || n != 1 {
+			t.Fatalf("the man after both days excused: %q, %d sms, want one notice and one SMS", b, n)
+		}
+		clock.T = time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)
+		// The woman: tomorrow's day is excused before its notice: nothing.
+		wd := storetest.Must(db.ForceTestDay(ctx, w.lead, w.woman.ID, pfD("2026-03-11"), "专项行动"))
+		if err := db.ExcuseTestDay(ctx, w.lead, w.woman.ID, wd.ID, "住院"); err != nil {
+			t.Fatal(err)
+		}
+		clock.T = time.Date(2026, 3, 11, 1, 0, 0, 0, time.UTC)
+		mustNotify(t, db)
+		if b, n := calledOff(w.woman.ID); len(b) != 0 || n != 0 {
+			t.Errorf("a day excused before it was announced: %q, %d sms", b, n)
+		}
+		if b, _ := testNotices(t, db, w.workerA, w.woman.ID); len(b) != 0 {
+			t.Errorf("the excused woman was told to test: %q", b)
+		}
+	})
+}
+
 func countAuditAction(t *testing.T, db *store.DB, w dtWorld, action string) int {
 	t.Helper()
 	_, n, err := db.ListAudit(ctx, w.auditor, store.AuditFilter{Action: action, Limit: 1})
