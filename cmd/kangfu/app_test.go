@@ -17,6 +17,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"kangfu/internal/browsertest"
+	"kangfu/internal/casework"
+	"kangfu/internal/store"
 )
 
 // staffCall calls the staff API with a bearer token and decodes the answer.
@@ -65,18 +67,125 @@ func waitJS(t *testing.T, ctx context.Context, what, expr string) {
 	}
 }
 
+// leadStore is the running server's database opened beside it (as a CLI
+// command would) for the street lead, on a clock standing at the first
+// instant of the real today in the place's zone. The server's clock is the
+// wall clock, and a lead cannot force today once today's test hours are
+// over (R22: the end of test.hours is the day's deadline): on this clock the
+// day can be forced whatever the hour the test runs, and the app (on the
+// real clock) then has a test day today.
+type leadStore struct {
+	db   *store.DB
+	lead *casework.Actor
+	loc  *time.Location // the person's place's zone; nil is Asia/Shanghai
+}
+
+func openLeadStore(t *testing.T, dataDir string) *leadStore {
+	t.Helper()
+	ctx := context.Background()
+	cfg, _, err := parse("serve", []string{"--data-dir", dataDir}, envFrom(map[string]string{}), io.Discard, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, err := cfg.loadSecret(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := store.DeriveKeys(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ls := &leadStore{}
+	ls.db, err = store.Open(ctx, cfg.DB, store.Options{Keys: keys, Now: func() time.Time {
+		return casework.DateOf(time.Now(), ls.loc).In(ls.loc)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ls.db.Close() })
+	uid, err := ls.db.UserIDByName(ctx, "lead")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := ls.db.GetUser(ctx, casework.SystemActor("test"), uid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ls.lead = &casework.Actor{UserID: u.ID, Username: u.Username, Name: u.DisplayName, Grants: u.Grants}
+	return ls
+}
+
+// testsToday counts the person's test days today (drawn, surprise or
+// forced; excused ones left out), as the app's today reads them.
+func (ls *leadStore) testsToday(t *testing.T, personID, orgID string) int {
+	t.Helper()
+	org, err := ls.db.GetOrg(context.Background(), ls.lead, orgID)
+	if err != nil {
+		t.Fatalf("the lead's view of the person's org: %v", err)
+	}
+	ls.loc = org.Location()
+	days, err := ls.db.AppTestsToday(context.Background(), personID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(days)
+}
+
+// testCard is what the app's test-day card must say: the place and the
+// hours of today's policy at the person's place of execution.
+type testCard struct{ place, from, by string }
+
+// forceTestToday has the street lead force a test day (加测, issue 5 §2)
+// for the person today in the place's zone, and tomorrow too: tomorrow's
+// day keeps the card if the test crosses midnight there. A day the demo
+// already forced tomorrow (for the factory's first resident, when the demo
+// loaded after today's test hours) is left as it is.
+func (ls *leadStore) forceTestToday(t *testing.T, personID, orgID string) testCard {
+	t.Helper()
+	ctx := context.Background()
+	org, err := ls.db.GetOrg(ctx, ls.lead, orgID)
+	if err != nil {
+		t.Fatalf("the lead's view of the person's org: %v", err)
+	}
+	ls.loc = org.Location()
+	today := casework.DateOf(time.Now(), ls.loc)
+	for i, day := range []casework.Date{today, today.AddDays(1)} {
+		d, err := ls.db.ForceTestDay(ctx, ls.lead, personID, day, "社区民警反映近期行为异常，安排加测（测试）")
+		if i > 0 && casework.ErrorCode(err) == casework.ECONFLICT && strings.Contains(err.Error(), "already forced") {
+			continue
+		}
+		if err != nil || d.Day != day || d.Kind != "forced" {
+			t.Fatalf("force a test on %s: %+v %v", day, d, err)
+		}
+	}
+	pol, err := ls.db.EffectivePolicy(ctx, ls.lead, orgID, today)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hours := pol.Value("test.hours").Window()
+	card := testCard{place: pol.Value("test.place").Text(), from: hours.From.String(), by: hours.To.String()}
+	if card.place == "" || card.by == "" {
+		t.Fatalf("today's test policy: %+v", card)
+	}
+	return card
+}
+
 // TestBrowserAppCheckInOffline (issue 4 §3, §4): a worker makes an
 // activation code; the person's app, in headless Chromium at phone size
 // with a fake camera and a fake location, activates the phone, checks in
 // online, checks in again offline (the record waits in IndexedDB), and
 // sends it when back online. The staff API then has both check-ins, each
-// exactly once.
+// exactly once. The street lead forces a test for the person today (issue 5
+// §2, R22): the today screen shows the test card, "今天请到…检测，截止时间
+// 18:00", with the place and the deadline of the policy, in Chinese and
+// after the switch in English.
 func TestBrowserAppCheckInOffline(t *testing.T) {
 	ctx := browsertest.New(t,
 		chromedp.Flag("use-fake-device-for-media-stream", true),
 		chromedp.Flag("use-fake-ui-for-media-stream", true),
 	)
-	base := startServer(t, t.TempDir())
+	dataDir := t.TempDir()
+	base := startServer(t, dataDir)
 
 	// The worker (安椰厂区) signs in to the staff API and makes an
 	// activation code for a person of the compound who is executing a
@@ -90,20 +199,25 @@ func TestBrowserAppCheckInOffline(t *testing.T) {
 	var persons struct {
 		Items []struct {
 			ID, Name, OrgName string
+			OrgID             string `json:"org_id"`
 			Status            string `json:"status"`
 		} `json:"items"`
 	}
 	if st := staffCall(t, base, login.Token, "GET", "/api/v1/persons?status=executing&limit=50", "", &persons); st != 200 {
 		t.Fatalf("list persons: %d", st)
 	}
-	var personID, code string
+	ls := openLeadStore(t, dataDir)
+	var personID, orgID, code string
 	for _, p := range persons.Items {
+		if ls.testsToday(t, p.ID, p.OrgID) > 0 {
+			continue // the app's test card must come from the lead's forced day below alone
+		}
 		var ac struct {
 			Code          string `json:"code"`
 			ActivationURL string `json:"activation_url"`
 		}
 		if st := staffCall(t, base, login.Token, "POST", "/api/v1/persons/"+p.ID+"/activation-codes", "", &ac); st == 201 {
-			personID, code = p.ID, ac.Code
+			personID, orgID, code = p.ID, p.OrgID, ac.Code
 			if ac.ActivationURL != "/app/#activate="+ac.Code {
 				t.Fatalf("activation URL %q", ac.ActivationURL)
 			}
@@ -111,8 +225,11 @@ func TestBrowserAppCheckInOffline(t *testing.T) {
 		}
 	}
 	if personID == "" {
-		t.Fatalf("no executing person of the worker's compound could get an activation code (%d listed)", len(persons.Items))
+		t.Fatalf("no executing person of the worker's compound without a test day today could get an activation code (%d listed)", len(persons.Items))
 	}
+	// The street lead forces a test for the person today: the app's today
+	// shows where to go and by when (issue 5 §2, R22).
+	card := ls.forceTestToday(t, personID, orgID)
 
 	tctx, cancel := context.WithTimeout(ctx, 120*time.Second)
 	defer cancel()
@@ -170,6 +287,17 @@ func TestBrowserAppCheckInOffline(t *testing.T) {
 	if lang, _ := chromedp.Run(tctx, chromedp.Evaluate[string](`document.documentElement.lang`)); lang != "zh-CN" {
 		t.Errorf("the app opens in %q, want zh-CN", lang)
 	}
+	// The test-day card shows, still to do, with the place and the deadline
+	// (the end of test.hours), within 20 s.
+	testCardSays := func(what string, want ...string) {
+		t.Helper()
+		w, _ := json.Marshal(want)
+		cctx, cancel := context.WithTimeout(tctx, 20*time.Second)
+		defer cancel()
+		waitJS(t, cctx, what, fmt.Sprintf(`(() => { const c = document.querySelector('[data-testid=today-tests]');
+			return !c.hidden && c.offsetHeight > 0 && c.classList.contains('todo') && %s.every((w) => c.textContent.includes(w)); })()`, w))
+	}
+	testCardSays("today's test card", "今天请到"+card.place+"检测", "截止时间 "+card.by, card.from+"起")
 	saveScreenshot(t, tctx, "app-today")
 
 	// The device key cannot be read out of the browser (extractable: false).
@@ -321,6 +449,12 @@ func TestBrowserAppCheckInOffline(t *testing.T) {
 		t.Errorf("in English the records tab reads %q", tab)
 	}
 	saveScreenshot(t, tctx, "app-settings-en")
+	// Today in English: the card comes from the server in the app's language.
+	if err := chromedp.Do(tctx, chromedp.Click(`.tabs button[data-go=today]`)); err != nil {
+		t.Fatal(err)
+	}
+	testCardSays("today's test card in English", "Today, please go to "+card.place+" for a drug test", "by "+card.by, "from "+card.from)
+	saveScreenshot(t, tctx, "app-today-en")
 
 	// The staff API: both check-ins, each exactly once, with the app's ids.
 	l := staffCheckins()
