@@ -27,13 +27,14 @@ type apiSite struct {
 	commA  *casework.Org
 	commB  *casework.Org
 	tokens map[string]string
+	users  map[string]string // username → user id
 	today  casework.Date
 }
 
 func newAPISite(t *testing.T, db *store.DB) *apiSite {
 	ctx := context.Background()
 	sys := casework.SystemActor("test")
-	s := &apiSite{t: t, db: db, tokens: map[string]string{}, today: casework.DateOf(db.Now(), nil)}
+	s := &apiSite{t: t, db: db, tokens: map[string]string{}, users: map[string]string{}, today: casework.DateOf(db.Now(), nil)}
 	mk := func(parent *casework.Org, kind casework.OrgKind, name string) *casework.Org {
 		in := casework.OrgInput{Kind: kind, Name: name}
 		if parent != nil {
@@ -55,7 +56,7 @@ func newAPISite(t *testing.T, db *store.DB) *apiSite {
 		if err := db.CreateSession(ctx, store.Session{TokenHash: hash, UserID: user.ID, Kind: "api", ExpiresAt: time.Now().Add(time.Hour)}, "127.0.0.1", "test", "test"); err != nil {
 			t.Fatal(err)
 		}
-		s.tokens[u.name] = tok
+		s.tokens[u.name], s.users[u.name] = tok, user.ID
 	}
 	a := &api.API{DB: db, Auth: auth.NewService(db, auth.DefaultPolicy()), Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	mux := http.NewServeMux()

@@ -245,6 +245,23 @@ func OwesDuty(s Status) bool {
 	return s == StatusExecuting || (s == StatusOnLeave && LeaveKeepsDuty)
 }
 
+// OwesDutyOn reports whether the person owed the measure's duties on day
+// (OwesDuty of the status that day): current is the measure's status now,
+// in force since since; when it began on or before the day it decides,
+// else the status history does (spans, as DutyDays takes them). Callers
+// read the history only when since is after the day (NeedsHistory): a
+// status rarely changes, so most days need none.
+func OwesDutyOn(current Status, since Date, spans []StatusSpan, day Date) bool {
+	if !NeedsHistory(since, day) {
+		return OwesDuty(current)
+	}
+	return len(DutyDays(spans, day, day)) == 1
+}
+
+// NeedsHistory reports whether the status of day must be read from the
+// history: the current status began after it.
+func NeedsHistory(since, day Date) bool { return since.After(day) }
+
 // LeaveKeepsDuty: a person on approved leave still checks in, at the
 // destination (issue 4 §5, §6).
 const LeaveKeepsDuty = true

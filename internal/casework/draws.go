@@ -189,16 +189,21 @@ const (
 	DayDone     DrawStatus = "done"      // a test was recorded on the day (any outcome, a refusal included)
 	DayMissed   DrawStatus = "missed"    // the deadline passed with no test recorded: evaded
 	DayExcused  DrawStatus = "excused"   // a lead excused the day, with a reason
+	DayNotOwed  DrawStatus = "not_owed"  // the person owed no duties that day (suspended, R13; awaiting report-in at a new place, R11): never missed
 )
 
 // DayState decides a test day's status. A day is missed when its deadline
 // (the end of test.hours on the day, in the org's zone) has passed and no
 // test of any kind — a refusal included, which is counted as a refusal of
 // its own (R9) rather than as an evasion — was recorded with that date. An
-// excused day is never missed. Missed days are evasions for R9 (逃避检测).
-// A test recorded on another day of the interval covers the interval for
-// R25 but does not undo an evaded drawn day.
-func DayState(day Date, excused, tested bool, now time.Time, deadline time.Time, today Date) DrawStatus {
+// excused day is never missed, and neither is a day on which the person
+// owed no duties (owed false: see OwesDutyOn) — a day a lead forced before
+// a suspension (R13) or a transfer (R11) survives the redraw and falls in
+// it; that day is not owed, whatever the hour. Missed days are evasions
+// for R9 (逃避检测). A test recorded on another day of the interval covers
+// the interval for R25 but does not undo an evaded drawn day. A day still
+// to come is upcoming: the status it will have on the day is not known yet.
+func DayState(day Date, excused, tested, owed bool, now time.Time, deadline time.Time, today Date) DrawStatus {
 	switch {
 	case excused:
 		return DayExcused
@@ -206,6 +211,8 @@ func DayState(day Date, excused, tested bool, now time.Time, deadline time.Time,
 		return DayDone
 	case day.After(today):
 		return DayUpcoming
+	case !owed:
+		return DayNotOwed
 	case day == today && now.Before(deadline):
 		return DayDueToday
 	}

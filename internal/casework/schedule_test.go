@@ -328,21 +328,53 @@ func TestDayState(t *testing.T) {
 	dl := Deadline(day, Window{From: 8*60 + 30, To: 18 * 60}, loc)
 	at := func(s string) time.Time { t, _ := time.ParseInLocation("2006-01-02 15:04", s, loc); return t }
 	for _, tc := range []struct {
-		name            string
-		excused, tested bool
-		now             string
-		want            DrawStatus
+		name                  string
+		excused, tested, owed bool
+		now                   string
+		want                  DrawStatus
 	}{
-		{"before", false, false, "2025-06-09 12:00", DayUpcoming},
-		{"today before deadline", false, false, "2025-06-10 17:59", DayDueToday},
-		{"today at deadline", false, false, "2025-06-10 18:00", DayMissed},
-		{"tested", false, true, "2025-06-11 09:00", DayDone},
-		{"excused", true, false, "2025-06-12 09:00", DayExcused},
-		{"next day", false, false, "2025-06-11 00:01", DayMissed},
+		{"before", false, false, true, "2025-06-09 12:00", DayUpcoming},
+		{"today before deadline", false, false, true, "2025-06-10 17:59", DayDueToday},
+		{"today at deadline", false, false, true, "2025-06-10 18:00", DayMissed},
+		{"tested", false, true, true, "2025-06-11 09:00", DayDone},
+		{"excused", true, false, true, "2025-06-12 09:00", DayExcused},
+		{"next day", false, false, true, "2025-06-11 00:01", DayMissed},
+		// R13: a day the person owed nothing (suspended) is never missed
+		// nor due; a test recorded anyway is done, an excuse stays one.
+		{"not owed, before", false, false, false, "2025-06-09 12:00", DayUpcoming},
+		{"not owed, today before deadline", false, false, false, "2025-06-10 09:00", DayNotOwed},
+		{"not owed, next day", false, false, false, "2025-06-11 00:01", DayNotOwed},
+		{"not owed, tested", false, true, false, "2025-06-11 09:00", DayDone},
+		{"not owed, excused", true, false, false, "2025-06-11 09:00", DayExcused},
 	} {
 		now := at(tc.now)
-		if got := DayState(day, tc.excused, tc.tested, now, dl, DateOf(now, loc)); got != tc.want {
+		if got := DayState(day, tc.excused, tc.tested, tc.owed, now, dl, DateOf(now, loc)); got != tc.want {
 			t.Errorf("%s: %s, want %s", tc.name, got, tc.want)
+		}
+	}
+}
+
+// R13 with R30: the status on a day decides whether it owed duties — the
+// current status when it began by then, else the history.
+func TestOwesDutyOn(t *testing.T) {
+	d := MustParseDate
+	spans := []StatusSpan{{d("2026-01-06"), StatusExecuting}, {d("2026-03-12"), StatusSuspended}, {d("2026-03-15"), StatusExecuting}}
+	for _, tc := range []struct {
+		current Status
+		since   string
+		day     string
+		want    bool
+	}{
+		{StatusSuspended, "2026-03-12", "2026-03-12", false}, // the day it began: the current status
+		{StatusSuspended, "2026-03-12", "2026-03-14", false},
+		{StatusSuspended, "2026-03-12", "2026-03-11", true},  // before: the history (executing)
+		{StatusExecuting, "2026-03-15", "2026-03-14", false}, // resumed since: the history (suspended)
+		{StatusExecuting, "2026-03-15", "2026-03-16", true},
+		{StatusOnLeave, "2026-03-15", "2026-03-15", true},
+		{StatusPendingReport, "2026-03-15", "2026-03-15", false}, // awaiting report-in at a new place (R11)
+	} {
+		if got := OwesDutyOn(tc.current, d(tc.since), spans, d(tc.day)); got != tc.want {
+			t.Errorf("%s since %s, day %s: owed %v, want %v", tc.current, tc.since, tc.day, got, tc.want)
 		}
 	}
 }

@@ -15,48 +15,75 @@ import (
 	"kangfu/internal/casework"
 )
 
+// personSpans returns the person's status history as spans in date order:
+// pending from the decision's receipt, executing from the report date,
 // then every status event (R30) from its effective date.
 func (tx *Tx) personSpans(ctx context.Context, personID string) ([]casework.StatusSpan, error) {
-	var spans []casework.StatusSpan
-	rows, err := tx.Query(ctx, `SELECT received_date, report_date FROM measures WHERE person_id = ? ORDER BY received_date, created_at`, personID)
-	if err != nil {
-		return nil, err
-	}
-	for rows.Next() {
-		var recv casework.Date
-		var rep sql.Null[casework.Date]
-		if err := rows.Scan(&recv, &rep); err != nil {
-			rows.Close()
+	m, err := tx.personSpansOf(ctx, []string{personID})
+	return m[personID], err
+}
+
+// spansChunk is how many persons one history query reads.
+const spansChunk = 500
+
+// personSpansOf is personSpans for many persons at once: two queries per
+// spansChunk persons. Persons without a measure have no entry.
+func (tx *Tx) personSpansOf(ctx context.Context, ids []string) (map[string][]casework.StatusSpan, error) {
+	out := map[string][]casework.StatusSpan{}
+	for len(ids) > 0 {
+		part := ids[:min(len(ids), spansChunk)]
+		ids = ids[len(part):]
+		args := make([]any, len(part))
+		for i, id := range part {
+			args[i] = id
+		}
+		in := "(?" + strings.Repeat(", ?", len(part)-1) + ")"
+		rows, err := tx.Query(ctx, `SELECT person_id, received_date, report_date FROM measures WHERE person_id IN `+in+`
+			ORDER BY person_id, received_date, created_at`, args...)
+		if err != nil {
 			return nil, err
 		}
-		spans = append(spans, casework.StatusSpan{From: recv, Status: casework.StatusPendingReport})
-		if rep.Valid && !rep.V.IsZero() {
-			spans = append(spans, casework.StatusSpan{From: rep.V, Status: casework.StatusExecuting})
+		for rows.Next() {
+			var pid string
+			var recv casework.Date
+			var rep sql.Null[casework.Date]
+			if err := rows.Scan(&pid, &recv, &rep); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[pid] = append(out[pid], casework.StatusSpan{From: recv, Status: casework.StatusPendingReport})
+			if rep.Valid && !rep.V.IsZero() {
+				out[pid] = append(out[pid], casework.StatusSpan{From: rep.V, Status: casework.StatusExecuting})
+			}
 		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	rows, err = tx.Query(ctx, `SELECT effective_date, to_status FROM status_events WHERE person_id = ? ORDER BY effective_date, created_at`, personID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var s casework.StatusSpan
-		var st string
-		if err := rows.Scan(&s.From, &st); err != nil {
+		rows.Close()
+		if err := rows.Err(); err != nil {
 			return nil, err
 		}
-		s.Status = casework.Status(st)
-		spans = append(spans, s)
+		rows, err = tx.Query(ctx, `SELECT person_id, effective_date, to_status FROM status_events WHERE person_id IN `+in+`
+			ORDER BY person_id, effective_date, created_at`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var pid, st string
+			var s casework.StatusSpan
+			if err := rows.Scan(&pid, &s.From, &st); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			s.Status = casework.Status(st)
+			out[pid] = append(out[pid], s)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
+	for _, spans := range out {
+		slices.SortStableFunc(spans, func(a, b casework.StatusSpan) int { return a.From.Compare(b.From) })
 	}
-	slices.SortStableFunc(spans, func(a, b casework.StatusSpan) int { return a.From.Compare(b.From) })
-	return spans, nil
+	return out, nil
 }
 
 // checkedDays returns the local dates in [from, to] with a check-in.

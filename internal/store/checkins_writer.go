@@ -292,6 +292,3 @@ func (db *DB) CountCheckins(ctx context.Context, ids []string) (map[string]int, 
 	})
 	return out, err
 }
-
-// personSpans returns the person's status history as spans in date order:
-// pending from the decision's receipt, executing from the report date,

@@ -40,14 +40,17 @@ type TestDay struct {
 	ExcuseReason string
 	Status       casework.DrawStatus
 	Deadline     time.Time
+
+	measureStatus casework.Status // the draw's measure's status now, since statusSince (whether the day was owed)
+	statusSince   casework.Date
 }
 
 // ScheduleInterval is one scheduled-test interval with its state.
 type ScheduleInterval struct {
 	casework.TestInterval
 	// Status: upcoming, open, due_today, done, missed, excused, lapsed
-	// (ended with no test and no missed draw: wholly suspended, or before
-	// draws were made).
+	// (ended with no test and no missed draw: wholly suspended, its drawn
+	// day not owed, or before draws were made).
 	Status string
 	Tests  int
 	Draw   *TestDay
@@ -72,18 +75,21 @@ type Schedule struct {
 }
 
 const testDayColumns = `d.id, d.person_id, p.name, p.org_id, o.name, d.measure_id, d.kind, d.day, d.interval_from, d.interval_to, d.seed_org_id,
-	d.period, d.reason, COALESCE(cu.display_name, d.created_by), d.created_at, d.excused_reason, COALESCE(eu.display_name, d.excused_by), d.excused_at`
+	d.period, d.reason, COALESCE(cu.display_name, d.created_by), d.created_at, d.excused_reason, COALESCE(eu.display_name, d.excused_by), d.excused_at,
+	dm.status, dm.status_since`
 
-const testDayFrom = ` FROM test_draws d JOIN persons p ON p.id = d.person_id JOIN orgs o ON o.id = p.org_id
+const testDayFrom = ` FROM test_draws d JOIN persons p ON p.id = d.person_id JOIN orgs o ON o.id = p.org_id JOIN measures dm ON dm.id = d.measure_id
 	LEFT JOIN users cu ON cu.id = d.created_by LEFT JOIN users eu ON eu.id = d.excused_by`
 
 func scanTestDay(sc interface{ Scan(...any) error }) (*TestDay, error) {
 	var d TestDay
 	var exAt sql.NullTime
+	var status string
 	if err := sc.Scan(&d.ID, &d.PersonID, &d.PersonName, &d.OrgID, &d.OrgName, &d.MeasureID, &d.Kind, &d.Day, &d.IntervalFrom, &d.IntervalTo,
-		&d.SeedOrgID, &d.Period, &d.Reason, &d.CreatedBy, &d.CreatedAt, &d.ExcuseReason, &d.ExcusedBy, &exAt); err != nil {
+		&d.SeedOrgID, &d.Period, &d.Reason, &d.CreatedBy, &d.CreatedAt, &d.ExcuseReason, &d.ExcusedBy, &exAt, &status, &d.statusSince); err != nil {
 		return nil, err
 	}
+	d.measureStatus = casework.Status(status)
 	d.CreatedAt, d.ExcusedAt, d.Excused = d.CreatedAt.UTC(), scanTime(exAt), d.ExcuseReason != ""
 	return &d, nil
 }
@@ -249,6 +255,10 @@ func (tx *Tx) schedule(ctx context.Context, actor *casework.Actor, r *personRow,
 	if err != nil {
 		return nil, err
 	}
+	owed, err := tx.owedTestDays(ctx, days)
+	if err != nil {
+		return nil, err
+	}
 	pol := policyAt(today)
 	s := &Schedule{PersonID: r.ID, MeasureID: m.ID, Kind: m.Kind, Start: m.ReportDate, End: m.TermEnd, Today: today,
 		Place: pol.Value("test.place").Text(), Hours: pol.Value("test.hours").Window(),
@@ -256,9 +266,9 @@ func (tx *Tx) schedule(ctx context.Context, actor *casework.Actor, r *personRow,
 		Coverage:  casework.TestCoverage(ivs, tested, susp, today)}
 	s.Policy = pol.Refs("test.place", "test.hours", casework.IntervalKey(m.Kind, m.TermMonths, 1), "test.surprise_min")
 	scheduled := map[casework.Date]*TestDay{}
-	for _, d := range days {
+	for i, d := range days {
 		d.Deadline = dayDeadline(policyAt, d.Day, loc)
-		d.Status = casework.DayState(d.Day, d.Excused, slices.Contains(tested, d.Day), tx.now, d.Deadline, today)
+		d.Status = casework.DayState(d.Day, d.Excused, slices.Contains(tested, d.Day), owed[i], tx.now, d.Deadline, today)
 		if d.Day.After(today) && !s.CanAdjust {
 			d.Hidden, d.Day, d.Period, d.Deadline = true, casework.Date{}, "", time.Time{}
 			if d.Kind == casework.DrawForced { // its "interval" is the day itself
@@ -287,13 +297,17 @@ func (tx *Tx) schedule(ctx context.Context, actor *casework.Actor, r *personRow,
 	return s, nil
 }
 
+// intervalStatus: a drawn day not owed (suspended, R13) counts as no draw:
+// the interval is open while it lasts, then lapsed, never missed; R25
+// still counts the interval unless it was wholly suspended (a test on
+// another day of it covers it).
 func intervalStatus(si ScheduleInterval, today casework.Date) string {
 	switch {
 	case si.From.After(today):
 		return "upcoming"
 	case si.Tests > 0:
 		return string(casework.DayDone)
-	case si.Draw != nil && si.Draw.Status != casework.DayUpcoming && si.Draw.Status != casework.DayDone:
+	case si.Draw != nil && si.Draw.Status != casework.DayUpcoming && si.Draw.Status != casework.DayDone && si.Draw.Status != casework.DayNotOwed:
 		if si.Draw.Status == casework.DayExcused && !si.To.Before(today) {
 			return "open"
 		}
@@ -456,8 +470,8 @@ func (tx *Tx) callOffTest(ctx context.Context, personID string, day casework.Dat
 
 // DueList returns the test days of today (in the org's zone) of the
 // persons placed in the org's subtree whom the actor may see, with their
-// status (due, done, missed after the deadline, excused). Audited as one
-// list read.
+// status (due, done, missed after the deadline, excused, or not owed:
+// suspended or awaiting report-in today). Audited as one list read.
 func (db *DB) DueList(ctx context.Context, actor *casework.Actor, orgID string) ([]*TestDay, casework.Date, error) {
 	var out []*TestDay
 	var today casework.Date
@@ -477,7 +491,8 @@ func (db *DB) DueList(ctx context.Context, actor *casework.Actor, orgID string) 
 }
 
 // MissedList returns the missed (evaded) test days in [from, to] of the
-// persons in the org's subtree the actor may see. Audited.
+// persons in the org's subtree the actor may see; a day not owed (R13) is
+// not missed. Audited.
 func (db *DB) MissedList(ctx context.Context, actor *casework.Actor, orgID string, from, to casework.Date) ([]*TestDay, error) {
 	var out []*TestDay
 	err := db.Write(ctx, func(tx *Tx) error {
@@ -516,11 +531,15 @@ func (tx *Tx) daysInScope(ctx context.Context, actor *casework.Actor, path strin
 }
 
 // settle fills status and deadline of days, each in its place's zone and
-// policy.
+// policy, and whether it was owed (owedOn).
 func (tx *Tx) settle(ctx context.Context, days []*TestDay) error {
+	owed, err := tx.owedTestDays(ctx, days)
+	if err != nil {
+		return err
+	}
 	orgs := map[string]*casework.Org{}
 	pols := map[string]casework.PolicyAt{}
-	for _, d := range days {
+	for i, d := range days {
 		org, ok := orgs[d.OrgID]
 		if !ok {
 			var err error
@@ -537,13 +556,14 @@ func (tx *Tx) settle(ctx context.Context, days []*TestDay) error {
 			return err
 		}
 		d.Deadline = dayDeadline(pols[d.OrgID], d.Day, org.Location())
-		d.Status = casework.DayState(d.Day, d.Excused, n > 0, tx.now, d.Deadline, casework.DateOf(tx.now, org.Location()))
+		d.Status = casework.DayState(d.Day, d.Excused, n > 0, owed[i], tx.now, d.Deadline, casework.DateOf(tx.now, org.Location()))
 	}
 	return nil
 }
 
 // MissedTest is a drawn or forced test day whose deadline passed with no
-// test recorded and no excuse: an evasion (逃避检测) for R9.
+// test recorded and no excuse, on a day the person owed the measure's
+// duties (not suspended, R13; see owedOn): an evasion (逃避检测) for R9.
 type MissedTest struct {
 	DrawID    string // stable: use it as the violation's idempotency key
 	PersonID  string
@@ -590,8 +610,8 @@ func (tx *Tx) missedBetween(ctx context.Context, from, to casework.Date) ([]Miss
 }
 
 func (tx *Tx) missed(ctx context.Context, where string, args ...any) ([]MissedTest, error) {
-	rows, err := tx.Query(ctx, `SELECT d.id, d.person_id, d.measure_id, p.org_id, o.time_zone, d.kind, d.day FROM test_draws d
-		JOIN persons p ON p.id = d.person_id JOIN orgs o ON o.id = p.org_id
+	rows, err := tx.Query(ctx, `SELECT d.id, d.person_id, d.measure_id, p.org_id, o.time_zone, d.kind, d.day, m.status, m.status_since FROM test_draws d
+		JOIN persons p ON p.id = d.person_id JOIN orgs o ON o.id = p.org_id JOIN measures m ON m.id = d.measure_id
 		WHERE `+where+` AND d.excused_reason = '' AND NOT EXISTS (SELECT 1 FROM drug_tests t WHERE t.person_id = d.person_id AND t.tested_on = d.day)
 		ORDER BY d.day, d.person_id, d.id`, args...)
 	if err != nil {
@@ -599,12 +619,14 @@ func (tx *Tx) missed(ctx context.Context, where string, args ...any) ([]MissedTe
 	}
 	type row struct {
 		MissedTest
-		tz string
+		tz     string
+		status string
+		since  casework.Date
 	}
 	var all []row
 	for rows.Next() {
 		var r row
-		if err := rows.Scan(&r.DrawID, &r.PersonID, &r.MeasureID, &r.OrgID, &r.tz, &r.Kind, &r.Day); err != nil {
+		if err := rows.Scan(&r.DrawID, &r.PersonID, &r.MeasureID, &r.OrgID, &r.tz, &r.Kind, &r.Day, &r.status, &r.since); err != nil {
 			rows.Close()
 			return nil, err
 		}
@@ -615,7 +637,7 @@ func (tx *Tx) missed(ctx context.Context, where string, args ...any) ([]MissedTe
 		return nil, err
 	}
 	pols := map[string]casework.PolicyAt{}
-	var out []MissedTest
+	var past []row
 	for _, r := range all {
 		p, ok := pols[r.OrgID]
 		if !ok {
@@ -630,6 +652,20 @@ func (tx *Tx) missed(ctx context.Context, where string, args ...any) ([]MissedTe
 		}
 		r.Deadline = dayDeadline(p, r.Day, casework.LoadLocation(r.tz))
 		if !tx.now.Before(r.Deadline) {
+			past = append(past, r)
+		}
+	}
+	judge := make([]dutyDay, len(past))
+	for i, r := range past {
+		judge[i] = dutyDay{personID: r.PersonID, status: casework.Status(r.status), since: r.since, day: r.Day}
+	}
+	owed, err := tx.owedOn(ctx, judge)
+	if err != nil {
+		return nil, err
+	}
+	var out []MissedTest
+	for i, r := range past {
+		if owed[i] {
 			out = append(out, r.MissedTest)
 		}
 	}

@@ -57,28 +57,50 @@ type testDayRow struct {
 // untestedDays lists the test days in [from, to] (UTC dates; each row is
 // judged in its own zone later) of persons in the actor's scope for
 // PermRecordTest that are not excused and have no test recorded that day,
-// of measures in force and executing or on leave.
+// of measures in force, on days the person owed the measure's duties —
+// executing or on leave on the day (owedOn): a day forced before a
+// suspension (R13) is neither due nor missed, a day missed before it
+// stays missed. The query keeps only rows of an owing status now or of a
+// status that began after the day; owedOn judges the latter.
 func untestedDays(ctx context.Context, tx *Tx, actor *casework.Actor, from, to casework.Date) ([]testDayRow, error) {
 	scope, args := personScope(actor, casework.PermRecordTest)
-	q := `SELECT p.id, p.name, o.name, p.org_id, d.day FROM test_draws d JOIN persons p ON p.id = d.person_id JOIN orgs o ON o.id = p.org_id
+	q := `SELECT p.id, p.name, o.name, p.org_id, d.day, m.status, m.status_since FROM test_draws d JOIN persons p ON p.id = d.person_id JOIN orgs o ON o.id = p.org_id
 		JOIN measures m ON m.id = d.measure_id
-		WHERE d.day >= ? AND d.day <= ? AND d.excused_reason = '' AND m.in_force = ? AND m.status IN (?, ?)
+		WHERE d.day >= ? AND d.day <= ? AND d.excused_reason = '' AND m.in_force = ? AND (m.status IN (?, ?) OR m.status_since > d.day)
 		AND NOT EXISTS (SELECT 1 FROM drug_tests t WHERE t.person_id = d.person_id AND t.tested_on = d.day)
 		AND ` + scope + ` ORDER BY d.day, p.name, p.id LIMIT ` + fmt.Sprint(InboxLimit)
 	rows, err := tx.Query(ctx, q, append([]any{from, to, true, string(casework.StatusExecuting), string(casework.StatusOnLeave)}, args...)...)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []testDayRow
+	var all []testDayRow
+	var judge []dutyDay
 	for rows.Next() {
 		var r testDayRow
-		if err := rows.Scan(&r.personID, &r.name, &r.orgName, &r.orgID, &r.day); err != nil {
+		var j dutyDay
+		var status string
+		if err := rows.Scan(&r.personID, &r.name, &r.orgName, &r.orgID, &r.day, &status, &j.since); err != nil {
+			rows.Close()
 			return nil, err
 		}
-		out = append(out, r)
+		j.personID, j.status, j.day = r.personID, casework.Status(status), r.day
+		all, judge = append(all, r), append(judge, j)
 	}
-	return out, rows.Err()
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	owed, err := tx.owedOn(ctx, judge)
+	if err != nil {
+		return nil, err
+	}
+	var out []testDayRow
+	for i, r := range all {
+		if owed[i] {
+			out = append(out, r)
+		}
+	}
+	return out, nil
 }
 
 // testDueTasks: persons who must be tested today and have not been, while

@@ -786,8 +786,10 @@ const missedTestOverlap = 7
 
 // missedTestViolations records evasions (逃避检测, R9): a drawn or forced
 // test day whose deadline passed with no test of any kind recorded that
-// day and no excuse (see missedBetween), on a day the person owed duties
-// (executing or on leave; not suspended, R13). They count with refusals
+// day and no excuse, on a day the person owed duties (executing or on
+// leave; not suspended, R13, nor awaiting report-in at a new place) — all
+// decided by missedBetween (tx.missed, owedOn), as the schedule and the
+// lists decide it. They count with refusals
 // toward violation.refusals_max. A refusal is a test record and is counted
 // by testViolations instead, so a day is never counted twice. An evasion is
 // not flagged for a police report on its own (R10 names refusal, positive
@@ -802,29 +804,10 @@ func missedTestViolations(ctx context.Context, r *detectRun, tx *Tx, byID map[st
 		return nil, err
 	}
 	var out []violationRow
-	spansOf := map[string][]casework.StatusSpan{}
 	for _, m := range missed {
 		p := byID[m.PersonID]
 		if p == nil || p.measureID != m.MeasureID {
 			continue // no measure in force, or a draw of an earlier measure
-		}
-		// Only a day that owed the measure's duties can be evaded: a forced
-		// day survives a suspension (R13) or a pending report at a new
-		// place, and is no evasion then. The status on the day: the
-		// current one if it began by then, else from the history.
-		owes := casework.OwesDuty(p.status)
-		if p.statusSince.After(m.Day) {
-			spans, ok := spansOf[p.id]
-			if !ok {
-				if spans, err = tx.personSpans(ctx, p.id); err != nil {
-					return nil, err
-				}
-				spansOf[p.id] = spans
-			}
-			owes = len(casework.DutyDays(spans, m.Day, m.Day)) == 1
-		}
-		if !owes {
-			continue
 		}
 		out = append(out, violationRow{personID: m.PersonID, measureID: m.MeasureID, orgID: p.orgID,
 			kind: casework.ViolationMissedTest, sourceKey: m.DrawID, day: m.Day, lastDay: m.Day, detail: missedTestDetail[string(m.Kind)]})

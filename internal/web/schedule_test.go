@@ -14,7 +14,7 @@ func TestScheduleKeys(t *testing.T) {
 	for _, k := range []string{casework.DrawScheduled, casework.DrawSurprise, casework.DrawForced} {
 		keys = append(keys, schedKey("kind", k))
 	}
-	for _, s := range []casework.DrawStatus{casework.DayUpcoming, casework.DayDueToday, casework.DayDone, casework.DayMissed, casework.DayExcused} {
+	for _, s := range []casework.DrawStatus{casework.DayUpcoming, casework.DayDueToday, casework.DayDone, casework.DayMissed, casework.DayExcused, casework.DayNotOwed} {
 		keys = append(keys, schedKey("status", string(s)))
 	}
 	for _, k := range keys {
