@@ -87,6 +87,30 @@ type cached[T any] struct {
 
 const appCacheTTL = 10 * time.Second
 
+// cachedLoad returns m[key] while it is fresh, else what load returns,
+// kept for appCacheTTL (an error is not kept; m is emptied when it holds
+// more than limit entries).
+func cachedLoad[T any](st *appState, m map[string]cached[T], key string, limit int, load func() (T, error)) (T, error) {
+	now := time.Now()
+	st.mu.Lock()
+	e, ok := m[key]
+	st.mu.Unlock()
+	if ok && now.Before(e.exp) {
+		return e.v, nil
+	}
+	v, err := load()
+	if err != nil {
+		return v, err
+	}
+	st.mu.Lock()
+	if len(m) > limit {
+		clear(m)
+	}
+	m[key] = cached[T]{v, now.Add(appCacheTTL)}
+	st.mu.Unlock()
+	return v, nil
+}
+
 func newAppState(db *DB) *appState {
 	return &appState{tokens: map[string]cached[*AppDevice]{}, persons: map[string]cached[*personCtx]{}, orgs: map[string]cached[*orgCtx]{},
 		policy: map[string]*casework.EffectivePolicy{}, leaves: map[string]cached[leaveArea]{}, writer: &checkinWriter{db: db, in: make(chan *pendingCheckin, 8192)}}
@@ -117,32 +141,20 @@ func (s *appState) forgetPerson(personID string) {
 // with its parsed key. A retired device answers device_retired.
 func (db *DB) AppDeviceByToken(ctx context.Context, tokenHash string) (*AppDevice, error) {
 	st := db.app()
-	now := time.Now()
-	st.mu.Lock()
-	e, ok := st.tokens[tokenHash]
-	st.mu.Unlock()
-	if ok && now.Before(e.exp) {
-		return e.v, nil
-	}
-	d, err := db.DeviceByToken(ctx, tokenHash)
-	if err != nil {
-		return nil, err
-	}
-	if !d.Active() {
-		return nil, casework.ErrDeviceRetired()
-	}
-	key, err := casework.ParseDeviceKey(d.PublicKey)
-	if err != nil {
-		return nil, fmt.Errorf("device %s: stored key: %w", d.ID, err)
-	}
-	ad := &AppDevice{Device: *d, Key: key}
-	st.mu.Lock()
-	if len(st.tokens) > 100000 {
-		clear(st.tokens)
-	}
-	st.tokens[tokenHash] = cached[*AppDevice]{ad, now.Add(appCacheTTL)}
-	st.mu.Unlock()
-	return ad, nil
+	return cachedLoad(st, st.tokens, tokenHash, 100000, func() (*AppDevice, error) {
+		d, err := db.DeviceByToken(ctx, tokenHash)
+		if err != nil {
+			return nil, err
+		}
+		if !d.Active() {
+			return nil, casework.ErrDeviceRetired()
+		}
+		key, err := casework.ParseDeviceKey(d.PublicKey)
+		if err != nil {
+			return nil, fmt.Errorf("device %s: stored key: %w", d.ID, err)
+		}
+		return &AppDevice{Device: *d, Key: key}, nil
+	})
 }
 
 // personCtx is what a verdict needs about the person: the place of
@@ -156,35 +168,24 @@ type personCtx struct {
 
 func (db *DB) personContext(ctx context.Context, personID string) (*personCtx, error) {
 	st := db.app()
-	now := time.Now()
-	st.mu.Lock()
-	e, ok := st.persons[personID]
-	st.mu.Unlock()
-	if ok && now.Before(e.exp) {
-		return e.v, nil
-	}
-	q, err := db.hot(ctx, `SELECT name, org_id, status FROM persons WHERE id = ?`)
-	if err != nil {
-		return nil, err
-	}
-	var pc personCtx
-	var orgID, status string
-	if err := q.QueryRowContext(ctx, personID).Scan(&pc.name, &orgID, &status); err != nil {
-		return nil, notFound(err, "人员档案", "person")
-	}
-	pc.status = casework.Status(status)
-	oc, err := db.orgContext(ctx, orgID)
-	if err != nil {
-		return nil, err
-	}
-	pc.org, pc.chain = oc.org, oc.chain
-	st.mu.Lock()
-	if len(st.persons) > 100000 {
-		clear(st.persons)
-	}
-	st.persons[personID] = cached[*personCtx]{&pc, now.Add(appCacheTTL)}
-	st.mu.Unlock()
-	return &pc, nil
+	return cachedLoad(st, st.persons, personID, 100000, func() (*personCtx, error) {
+		q, err := db.hot(ctx, `SELECT name, org_id, status FROM persons WHERE id = ?`)
+		if err != nil {
+			return nil, err
+		}
+		var pc personCtx
+		var orgID, status string
+		if err := q.QueryRowContext(ctx, personID).Scan(&pc.name, &orgID, &status); err != nil {
+			return nil, notFound(err, "人员档案", "person")
+		}
+		pc.status = casework.Status(status)
+		oc, err := db.orgContext(ctx, orgID)
+		if err != nil {
+			return nil, err
+		}
+		pc.org, pc.chain = oc.org, oc.chain
+		return &pc, nil
+	})
 }
 
 // orgCtx is an org and its chain (root first), shared by everyone placed there.
@@ -197,32 +198,21 @@ type orgCtx struct {
 // burst of persons new to the cache shares a few places.
 func (db *DB) orgContext(ctx context.Context, orgID string) (*orgCtx, error) {
 	st := db.app()
-	now := time.Now()
-	st.mu.Lock()
-	e, ok := st.orgs[orgID]
-	st.mu.Unlock()
-	if ok && now.Before(e.exp) {
-		return e.v, nil
-	}
-	var oc orgCtx
-	err := db.Read(ctx, func(tx *Tx) error {
-		var err error
-		if oc.org, err = tx.orgByID(ctx, orgID); err != nil {
+	return cachedLoad(st, st.orgs, orgID, 10000, func() (*orgCtx, error) {
+		var oc orgCtx
+		err := db.Read(ctx, func(tx *Tx) error {
+			var err error
+			if oc.org, err = tx.orgByID(ctx, orgID); err != nil {
+				return err
+			}
+			oc.chain, err = tx.orgChain(ctx, oc.org)
 			return err
+		})
+		if err != nil {
+			return nil, err
 		}
-		oc.chain, err = tx.orgChain(ctx, oc.org)
-		return err
+		return &oc, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	st.mu.Lock()
-	if len(st.orgs) > 10000 {
-		clear(st.orgs)
-	}
-	st.orgs[orgID] = cached[*orgCtx]{&oc, now.Add(appCacheTTL)}
-	st.mu.Unlock()
-	return &oc, nil
 }
 
 // checkinPolicy is the policy in force for the org on a local date
@@ -339,36 +329,26 @@ func (db *DB) pendingCheckin(ctx context.Context, dev *AppDevice, in casework.Ch
 // appCacheTTL like the device and place: a leave approved a moment ago
 // applies within seconds, and the hot path reads no leave row per check-in.
 func (db *DB) leaveAreaOn(ctx context.Context, personID string, day casework.Date) (leaveArea, error) {
-	st, key, now := db.app(), personID+"|"+day.String(), time.Now()
-	st.mu.Lock()
-	e, ok := st.leaves[key]
-	st.mu.Unlock()
-	if ok && now.Before(e.exp) {
-		return e.v, nil
-	}
-	// The leave ActiveLeaveOn finds, reading only the destination point.
-	q, err := db.hot(ctx, `SELECT l.lat, l.lng, l.radius_m FROM leaves l WHERE `+activeLeaveOn+` LIMIT 1`)
-	if err != nil {
-		return leaveArea{}, err
-	}
-	var lat, lng sql.NullFloat64
-	var radius sql.NullInt64
-	var la leaveArea
-	switch err := q.QueryRowContext(ctx, personID, day, day).Scan(&lat, &lng, &radius); {
-	case errors.Is(err, sql.ErrNoRows):
-	case err != nil:
-		return leaveArea{}, fmt.Errorf("leave on %s: %w", day, normalize(err))
-	default:
-		la.onLeave = true
-		if lat.Valid && lng.Valid && radius.Valid {
-			la.area = &casework.Geofence{Type: "circle", Lat: lat.Float64, Lng: lng.Float64, RadiusM: float64(radius.Int64)}
+	st := db.app()
+	return cachedLoad(st, st.leaves, personID+"|"+day.String(), 100000, func() (leaveArea, error) {
+		// The leave ActiveLeaveOn finds, reading only the destination point.
+		q, err := db.hot(ctx, `SELECT l.lat, l.lng, l.radius_m FROM leaves l WHERE `+activeLeaveOn+` LIMIT 1`)
+		if err != nil {
+			return leaveArea{}, err
 		}
-	}
-	st.mu.Lock()
-	if len(st.leaves) > 100000 {
-		clear(st.leaves)
-	}
-	st.leaves[key] = cached[leaveArea]{v: la, exp: now.Add(appCacheTTL)}
-	st.mu.Unlock()
-	return la, nil
+		var lat, lng sql.NullFloat64
+		var radius sql.NullInt64
+		var la leaveArea
+		switch err := q.QueryRowContext(ctx, personID, day, day).Scan(&lat, &lng, &radius); {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return leaveArea{}, fmt.Errorf("leave on %s: %w", day, normalize(err))
+		default:
+			la.onLeave = true
+			if lat.Valid && lng.Valid && radius.Valid {
+				la.area = &casework.Geofence{Type: "circle", Lat: lat.Float64, Lng: lng.Float64, RadiusM: float64(radius.Int64)}
+			}
+		}
+		return la, nil
+	})
 }
