@@ -460,9 +460,12 @@ func (j *drawJob) materialiseOne(ctx context.Context, tx *Tx, m *activeMeasure, 
 	oldKey := j.state[m.id][0]
 	key := j.inputKey(m)
 	changed := oldKey != "" && oldKey != key
-	taken := map[casework.Date]bool{}
+	// Days held by the measure's draws, counted: a forced day may share its
+	// day with a drawn one, and moving the drawn one must still leave the
+	// forced day out of the redraw.
+	taken := map[casework.Date]int{}
 	for _, d := range existing {
-		taken[d.day] = true
+		taken[d.day]++
 	}
 	type span struct {
 		kind string
@@ -492,8 +495,11 @@ func (j *drawJob) materialiseOne(ctx context.Context, tx *Tx, m *activeMeasure, 
 			win.From = today.AddDays(1) // never drawn for the day it is made
 		}
 		var others []casework.Date
-		for d := range taken {
-			if (!has || d != ex.day) && win.Contains(d) {
+		for d, n := range taken {
+			if has && d == ex.day {
+				n-- // the draw being moved does not hold its own day
+			}
+			if n > 0 && win.Contains(d) {
 				others = append(others, d)
 			}
 		}
@@ -512,7 +518,9 @@ func (j *drawJob) materialiseOne(ctx context.Context, tx *Tx, m *activeMeasure, 
 			continue
 		}
 		if has {
-			delete(taken, ex.day)
+			if taken[ex.day]--; taken[ex.day] == 0 {
+				delete(taken, ex.day)
+			}
 			if _, err := tx.Exec(ctx, `UPDATE test_draws SET interval_to = ?, win_from = ?, win_to = ?, excluded = ?, day = ?, period = ?, seed_org_id = ?
 				WHERE id = ?`, s.To, win.From, win.To, casework.FormatSpans(excl), day, casework.PeriodOf(day), seedOrg.ID, ex.id); err != nil {
 				return err
@@ -522,7 +530,7 @@ func (j *drawJob) materialiseOne(ctx context.Context, tx *Tx, m *activeMeasure, 
 			j.inserts = append(j.inserts, NewID(), m.personID, m.id, s.kind, seedOrg.ID, s.From, s.To, win.From, win.To,
 				casework.FormatSpans(excl), day, casework.PeriodOf(day), tx.now)
 		}
-		taken[day] = true
+		taken[day]++
 	}
 	for _, ex := range existing {
 		if ex.seen || ex.kind == casework.DrawForced || ex.excused || !ex.day.After(today) {

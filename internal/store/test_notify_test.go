@@ -173,12 +173,27 @@ func TestExcusedAnnouncedDayCalledOff(t *testing.T) {
 			t.Fatalf("the man after both days excused: %q, %d sms, want one notice and one SMS", b, n)
 		}
 		clock.T = time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)
-		// The woman: tomorrow's day is excused before its notice: nothing.
-		wd := storetest.Must(db.ForceTestDay(ctx, w.lead, w.woman.ID, pfD("2026-03-11"), "专项行动"))
+		// The woman: a coming day, not one of her drawn days (the draw is
+		// random), is forced and excused before its notice: nothing.
+		ws := storetest.Must(db.PersonSchedule(ctx, w.lead, w.woman.ID))
+		drawnDays := map[casework.Date]bool{}
+		for _, iv := range ws.Intervals {
+			if iv.Draw != nil {
+				drawnDays[iv.Draw.Day] = true
+			}
+		}
+		for _, d := range ws.Surprise {
+			drawnDays[d.Day] = true
+		}
+		day := pfD("2026-03-11")
+		for drawnDays[day] {
+			day = day.AddDays(1)
+		}
+		wd := storetest.Must(db.ForceTestDay(ctx, w.lead, w.woman.ID, day, "专项行动"))
 		if err := db.ExcuseTestDay(ctx, w.lead, w.woman.ID, wd.ID, "住院"); err != nil {
 			t.Fatal(err)
 		}
-		clock.T = time.Date(2026, 3, 11, 1, 0, 0, 0, time.UTC)
+		clock.T = day.In(time.UTC).Add(time.Hour) // 09:00 in Beijing
 		mustNotify(t, db)
 		if b, n := calledOff(w.woman.ID); len(b) != 0 || n != 0 {
 			t.Errorf("a day excused before it was announced: %q, %d sms", b, n)
