@@ -111,6 +111,35 @@ func (tx *Tx) testDays(ctx context.Context, where string, args ...any) ([]*TestD
 	return out, rows.Err()
 }
 
+// placePolicies caches the org and its policy per place of execution
+// within one read (the inbox, test-day lists, missed days, coverage,
+// the morning notices).
+type placePolicies struct {
+	tx    *Tx
+	orgs  map[string]*casework.Org
+	rules map[string]casework.PolicyAt
+}
+
+func newPlacePolicies(tx *Tx) *placePolicies {
+	return &placePolicies{tx: tx, orgs: map[string]*casework.Org{}, rules: map[string]casework.PolicyAt{}}
+}
+
+func (pp *placePolicies) get(ctx context.Context, orgID string) (*casework.Org, casework.PolicyAt, error) {
+	if org, ok := pp.orgs[orgID]; ok {
+		return org, pp.rules[orgID], nil
+	}
+	org, err := pp.tx.orgByID(ctx, orgID)
+	if err != nil {
+		return nil, nil, err
+	}
+	pol, err := pp.tx.policyFunc(ctx, org)
+	if err != nil {
+		return nil, nil, err
+	}
+	pp.orgs[orgID], pp.rules[orgID] = org, pol
+	return org, pol, nil
+}
+
 // policyFunc returns the policy in force at org on any date.
 func (tx *Tx) policyFunc(ctx context.Context, org *casework.Org) (casework.PolicyAt, error) {
 	chain, err := tx.orgChain(ctx, org)
@@ -537,25 +566,17 @@ func (tx *Tx) settle(ctx context.Context, days []*TestDay) error {
 	if err != nil {
 		return err
 	}
-	orgs := map[string]*casework.Org{}
-	pols := map[string]casework.PolicyAt{}
+	pp := newPlacePolicies(tx)
 	for i, d := range days {
-		org, ok := orgs[d.OrgID]
-		if !ok {
-			var err error
-			if org, err = tx.orgByID(ctx, d.OrgID); err != nil {
-				return err
-			}
-			orgs[d.OrgID] = org
-			if pols[d.OrgID], err = tx.policyFunc(ctx, org); err != nil {
-				return err
-			}
+		org, pol, err := pp.get(ctx, d.OrgID)
+		if err != nil {
+			return err
 		}
 		var n int
 		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM drug_tests WHERE person_id = ? AND tested_on = ?`, d.PersonID, d.Day).Scan(&n); err != nil {
 			return err
 		}
-		d.Deadline = dayDeadline(pols[d.OrgID], d.Day, org.Location())
+		d.Deadline = dayDeadline(pol, d.Day, org.Location())
 		d.Status = casework.DayState(d.Day, d.Excused, n > 0, owed[i], tx.now, d.Deadline, casework.DateOf(tx.now, org.Location()))
 	}
 	return nil
@@ -610,8 +631,8 @@ func (tx *Tx) missedBetween(ctx context.Context, from, to casework.Date) ([]Miss
 }
 
 func (tx *Tx) missed(ctx context.Context, where string, args ...any) ([]MissedTest, error) {
-	rows, err := tx.Query(ctx, `SELECT d.id, d.person_id, d.measure_id, p.org_id, o.time_zone, d.kind, d.day, m.status, m.status_since FROM test_draws d
-		JOIN persons p ON p.id = d.person_id JOIN orgs o ON o.id = p.org_id JOIN measures m ON m.id = d.measure_id
+	rows, err := tx.Query(ctx, `SELECT d.id, d.person_id, d.measure_id, p.org_id, d.kind, d.day, m.status, m.status_since FROM test_draws d
+		JOIN persons p ON p.id = d.person_id JOIN measures m ON m.id = d.measure_id
 		WHERE `+where+` AND d.excused_reason = '' AND NOT EXISTS (SELECT 1 FROM drug_tests t WHERE t.person_id = d.person_id AND t.tested_on = d.day)
 		ORDER BY d.day, d.person_id, d.id`, args...)
 	if err != nil {
@@ -619,14 +640,13 @@ func (tx *Tx) missed(ctx context.Context, where string, args ...any) ([]MissedTe
 	}
 	type row struct {
 		MissedTest
-		tz     string
 		status string
 		since  casework.Date
 	}
 	var all []row
 	for rows.Next() {
 		var r row
-		if err := rows.Scan(&r.DrawID, &r.PersonID, &r.MeasureID, &r.OrgID, &r.tz, &r.Kind, &r.Day, &r.status, &r.since); err != nil {
+		if err := rows.Scan(&r.DrawID, &r.PersonID, &r.MeasureID, &r.OrgID, &r.Kind, &r.Day, &r.status, &r.since); err != nil {
 			rows.Close()
 			return nil, err
 		}
@@ -636,21 +656,14 @@ func (tx *Tx) missed(ctx context.Context, where string, args ...any) ([]MissedTe
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	pols := map[string]casework.PolicyAt{}
+	pp := newPlacePolicies(tx)
 	var past []row
 	for _, r := range all {
-		p, ok := pols[r.OrgID]
-		if !ok {
-			org, err := tx.orgByID(ctx, r.OrgID)
-			if err != nil {
-				return nil, err
-			}
-			if p, err = tx.policyFunc(ctx, org); err != nil {
-				return nil, err
-			}
-			pols[r.OrgID] = p
+		org, pol, err := pp.get(ctx, r.OrgID)
+		if err != nil {
+			return nil, err
 		}
-		r.Deadline = dayDeadline(p, r.Day, casework.LoadLocation(r.tz))
+		r.Deadline = dayDeadline(pol, r.Day, org.Location())
 		if !tx.now.Before(r.Deadline) {
 			past = append(past, r)
 		}
@@ -778,18 +791,11 @@ func (db *DB) OrgTestCoverage(ctx context.Context, actor *casework.Actor, orgID 
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		pols := map[string]casework.PolicyAt{}
+		pp := newPlacePolicies(tx)
 		for _, m := range ms {
-			p, ok := pols[m.placeOrgID]
-			if !ok {
-				o, err := tx.orgByID(ctx, m.placeOrgID)
-				if err != nil {
-					return err
-				}
-				if p, err = tx.policyFunc(ctx, o); err != nil {
-					return err
-				}
-				pols[m.placeOrgID] = p
+			_, p, err := pp.get(ctx, m.placeOrgID)
+			if err != nil {
+				return err
 			}
 			spans, err := tx.measureSpans(ctx, m.id)
 			if err != nil {

@@ -20,34 +20,6 @@ import (
 // days in [today − MissedTestDays, today] whose deadline has passed.
 const MissedTestDays = 7
 
-// placePolicies caches the org and its policy per place of execution
-// within one inbox read.
-type placePolicies struct {
-	tx    *Tx
-	orgs  map[string]*casework.Org
-	rules map[string]casework.PolicyAt
-}
-
-func newPlacePolicies(tx *Tx) *placePolicies {
-	return &placePolicies{tx: tx, orgs: map[string]*casework.Org{}, rules: map[string]casework.PolicyAt{}}
-}
-
-func (pp *placePolicies) get(ctx context.Context, orgID string) (*casework.Org, casework.PolicyAt, error) {
-	if org, ok := pp.orgs[orgID]; ok {
-		return org, pp.rules[orgID], nil
-	}
-	org, err := pp.tx.orgByID(ctx, orgID)
-	if err != nil {
-		return nil, nil, err
-	}
-	pol, err := pp.tx.policyFunc(ctx, org)
-	if err != nil {
-		return nil, nil, err
-	}
-	pp.orgs[orgID], pp.rules[orgID] = org, pol
-	return org, pol, nil
-}
-
 // testDayRow is one untested, unexcused test day of a measure in force.
 type testDayRow struct {
 	personID, name, orgName, orgID string

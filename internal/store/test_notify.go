@@ -128,35 +128,22 @@ func (tx *Tx) pendingTestNotices(ctx context.Context, run *TestNotifyRun) ([]pen
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	type place struct {
-		org *casework.Org
-		pol casework.PolicyAt
-	}
-	places := map[string]place{}
+	pp := newPlacePolicies(tx)
 	seen := map[string]bool{} // one notice per person and day (a forced day on a drawn day)
 	var out []pendingNotice
 	for _, p := range all {
-		pl, ok := places[p.orgID]
-		if !ok {
-			org, err := tx.orgByID(ctx, p.orgID)
-			if err != nil {
-				return nil, err
-			}
-			pol, err := tx.policyFunc(ctx, org)
-			if err != nil {
-				return nil, err
-			}
-			pl = place{org, pol}
-			places[p.orgID] = pl
+		org, policyAt, err := pp.get(ctx, p.orgID)
+		if err != nil {
+			return nil, err
 		}
-		loc := pl.org.Location()
+		loc := org.Location()
 		if casework.DateOf(tx.now, loc) != p.day {
 			continue
 		}
-		pol := pl.pol(p.day)
+		pol := policyAt(p.day)
 		hours := pol.Value("test.hours").Window()
 		start := p.day.In(loc).Add(time.Duration(hours.From) * time.Minute) // the notice time
-		deadline := dayDeadline(pl.pol, p.day, loc)
+		deadline := dayDeadline(policyAt, p.day, loc)
 		switch {
 		case tx.now.Before(start):
 			run.Waiting++
