@@ -43,6 +43,7 @@ type TestDay struct {
 
 	measureStatus casework.Status // the draw's measure's status now, since statusSince (whether the day was owed)
 	statusSince   casework.Date
+	tested        bool // a test of any outcome was recorded on the day
 }
 
 // ScheduleInterval is one scheduled-test interval with its state.
@@ -76,7 +77,7 @@ type Schedule struct {
 
 const testDayColumns = `d.id, d.person_id, p.name, p.org_id, o.name, d.measure_id, d.kind, d.day, d.interval_from, d.interval_to, d.seed_org_id,
 	d.period, d.reason, COALESCE(cu.display_name, d.created_by), d.created_at, d.excused_reason, COALESCE(eu.display_name, d.excused_by), d.excused_at,
-	dm.status, dm.status_since`
+	dm.status, dm.status_since, EXISTS (SELECT 1 FROM drug_tests t WHERE t.person_id = d.person_id AND t.tested_on = d.day)`
 
 const testDayFrom = ` FROM test_draws d JOIN persons p ON p.id = d.person_id JOIN orgs o ON o.id = p.org_id JOIN measures dm ON dm.id = d.measure_id
 	LEFT JOIN users cu ON cu.id = d.created_by LEFT JOIN users eu ON eu.id = d.excused_by`
@@ -86,7 +87,7 @@ func scanTestDay(sc interface{ Scan(...any) error }) (*TestDay, error) {
 	var exAt sql.NullTime
 	var status string
 	if err := sc.Scan(&d.ID, &d.PersonID, &d.PersonName, &d.OrgID, &d.OrgName, &d.MeasureID, &d.Kind, &d.Day, &d.IntervalFrom, &d.IntervalTo,
-		&d.SeedOrgID, &d.Period, &d.Reason, &d.CreatedBy, &d.CreatedAt, &d.ExcuseReason, &d.ExcusedBy, &exAt, &status, &d.statusSince); err != nil {
+		&d.SeedOrgID, &d.Period, &d.Reason, &d.CreatedBy, &d.CreatedAt, &d.ExcuseReason, &d.ExcusedBy, &exAt, &status, &d.statusSince, &d.tested); err != nil {
 		return nil, err
 	}
 	d.measureStatus = casework.Status(status)
@@ -572,12 +573,8 @@ func (tx *Tx) settle(ctx context.Context, days []*TestDay) error {
 		if err != nil {
 			return err
 		}
-		var n int
-		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM drug_tests WHERE person_id = ? AND tested_on = ?`, d.PersonID, d.Day).Scan(&n); err != nil {
-			return err
-		}
 		d.Deadline = dayDeadline(pol, d.Day, org.Location())
-		d.Status = casework.DayState(d.Day, d.Excused, n > 0, owed[i], tx.now, d.Deadline, casework.DateOf(tx.now, org.Location()))
+		d.Status = casework.DayState(d.Day, d.Excused, d.tested, owed[i], tx.now, d.Deadline, casework.DateOf(tx.now, org.Location()))
 	}
 	return nil
 }
@@ -855,14 +852,10 @@ func (db *DB) AppTestsToday(ctx context.Context, personID string) ([]AppTestDay,
 		if err != nil {
 			return err
 		}
-		var n int
-		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM drug_tests WHERE person_id = ? AND tested_on = ?`, personID, today).Scan(&n); err != nil {
-			return err
-		}
 		pol := p(today)
 		for _, d := range days {
 			out = append(out, AppTestDay{ID: d.ID, Kind: d.Kind, Day: d.Day, Place: pol.Value("test.place").Text(), Hours: pol.Value("test.hours").Window(),
-				Deadline: dayDeadline(p, d.Day, org.Location()), Done: n > 0})
+				Deadline: dayDeadline(p, d.Day, org.Location()), Done: d.tested})
 		}
 		return nil
 	})
