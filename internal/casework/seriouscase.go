@@ -38,6 +38,9 @@ var caseStateLabels = map[CaseState][2]string{
 	CaseClosed:       {"已结案", "closed"},
 }
 
+// Valid reports whether s is one of CaseStates.
+func (s CaseState) Valid() bool { _, ok := caseStateLabels[s]; return ok }
+
 // Label returns the state's name in the language.
 func (s CaseState) Label(lang string) string { return label(caseStateLabels[s], string(s), lang) }
 

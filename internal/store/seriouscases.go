@@ -83,6 +83,9 @@ func (db *DB) ListSeriousCases(ctx context.Context, actor *casework.Actor, f Cas
 	if perm == "" {
 		perm = casework.PermViewViolations
 	}
+	if f.State != "" && !f.State.Valid() {
+		return nil, 0, casework.Invalid("state", "未知的案件状态", "unknown case state")
+	}
 	where, args := scopeClause("o.path", actor.Scope(perm))
 	if f.PersonID != "" {
 		where, args = where+` AND c.person_id = ?`, append(args, f.PersonID)

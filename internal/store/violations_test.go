@@ -347,6 +347,11 @@ func TestSeriousCaseSteps(t *testing.T) {
 		if open, _ := ciMust2(db.ListSeriousCases(ctx, w.lead, store.CaseFilter{Open: true})); len(open) != 0 {
 			t.Fatal("a closed case is still open")
 		}
+		if closed, _ := ciMust2(db.ListSeriousCases(ctx, w.lead, store.CaseFilter{State: casework.CaseClosed})); len(closed) != 1 {
+			t.Fatalf("closed cases: %d, want 1", len(closed))
+		}
+		_, _, err = db.ListSeriousCases(ctx, w.lead, store.CaseFilter{State: "finished"})
+		pfField(t, "an unknown case state", err, "state")
 	})
 }
 
