@@ -485,11 +485,7 @@ func (r *detectRun) walk(ctx context.Context, tx *Tx, p *detectPerson, obs map[c
 	moved := false
 	for d := p.start; !d.After(p.end); d = d.AddDays(1) {
 		r.res.Days++
-		duty := casework.OwesDuty(p.status)
-		if spans != nil {
-			duty = len(casework.DutyDays(spans, d, d)) == 1
-		}
-		f := casework.DayFacts{Date: d, Duty: duty}
+		f := casework.DayFacts{Date: d, Duty: casework.OwesDutyOn(p.status, p.statusSince, spans, d)}
 		if o := obs[d]; o != nil {
 			f.Inside, f.Outside = o.inside, o.outside
 		}
@@ -500,7 +496,7 @@ func (r *detectRun) walk(ctx context.Context, tx *Tx, p *detectPerson, obs map[c
 		if f.Leave {
 			f.Overdue = false
 		}
-		if duty && obs[d] == nil {
+		if f.Duty && obs[d] == nil {
 			out = append(out, violationRow{personID: p.id, measureID: p.measureID, orgID: p.orgID, kind: casework.ViolationMissedCheckin,
 				sourceKey: d.String(), day: d, lastDay: d})
 		}
