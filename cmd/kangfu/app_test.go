@@ -87,7 +87,7 @@ func openLeadStore(t *testing.T, dataDir string) *leadStore {
 	if err != nil {
 		t.Fatal(err)
 	}
-	secret, err := cfg.loadSecret(false)
+	secret, _, err := cfg.loadSecret(false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -321,7 +321,10 @@ func TestBrowserAppCheckInOffline(t *testing.T) {
 		if err := chromedp.Do(tctx, tap(`[data-testid=take]`)); err != nil {
 			t.Fatal(err)
 		}
-		waitJS(t, tctx, "check-in "+want, fmt.Sprintf(`document.querySelector('[data-testid=checkin-result]').dataset.state === %q`, want))
+		// Sent outside the check-in window (the test runs on the wall clock)
+		// the check-in does not count and the app asks for another (issue 18
+		// §2): "retry" is a sent check-in too.
+		waitJS(t, tctx, "check-in "+want, fmt.Sprintf(`[%q, %q === 'sent' ? 'retry' : ''].includes(document.querySelector('[data-testid=checkin-result]').dataset.state)`, want, want))
 		if err := chromedp.Do(tctx, chromedp.Click(`.tabs button[data-go=today]`), chromedp.WaitVisible(`[data-testid=go-checkin]`)); err != nil {
 			t.Fatal(err)
 		}

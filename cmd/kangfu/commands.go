@@ -3,14 +3,18 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
+	"time"
 
 	"kangfu/internal/auth"
 	"kangfu/internal/blob"
@@ -49,13 +53,43 @@ func parse(name string, args []string, getenv func(string) string, stderr io.Wri
 	return cfg, fs, nil
 }
 
-// open opens and (with migrate) migrates the configured database.
+// open opens and (with migrate) migrates the configured database. A secret
+// key other than the one the database is keyed with (the old key after
+// `kangfu rotate-master`) is refused, and so is a database whose master key
+// rotation was interrupted.
 func open(ctx context.Context, cfg *Config, stderr io.Writer, createKey, migrate bool) (*env, error) {
-	log := cfg.logger(stderr)
-	secret, err := cfg.loadSecret(createKey)
+	secret, saveKey, err := cfg.loadSecret(createKey)
 	if err != nil {
 		return nil, err
 	}
+	e, err := openKeyed(ctx, cfg, stderr, secret, saveKey, migrate)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkKey(ctx, e, migrate); err != nil {
+		e.Close()
+		return nil, err
+	}
+	return e, nil
+}
+
+// checkKey is store.CheckKey, recording the key of a database that has none
+// recorded yet when it was migrated (a database never migrated has no
+// settings to compare with).
+func checkKey(ctx context.Context, e *env, migrated bool) error {
+	if !migrated {
+		if fresh, err := e.db.Fresh(ctx); err == nil && fresh {
+			return nil
+		}
+	}
+	return e.db.CheckKey(ctx, migrated)
+}
+
+// openKeyed opens the database with the given secret key, without checking
+// that the database is keyed with it (rotate-master opens with the old key
+// while a rotation is half done).
+func openKeyed(ctx context.Context, cfg *Config, stderr io.Writer, secret []byte, saveKey func() error, migrate bool) (*env, error) {
+	log := cfg.logger(stderr)
 	keys, err := store.DeriveKeys(secret)
 	if err != nil {
 		return nil, err
@@ -63,6 +97,24 @@ func open(ctx context.Context, cfg *Config, stderr io.Writer, createKey, migrate
 	db, err := store.Open(ctx, cfg.DB, store.Options{Keys: keys})
 	if err != nil {
 		return nil, fmt.Errorf("%w (database %s)", err, redact(cfg.DB))
+	}
+	if saveKey != nil {
+		// A new key only for a new database (issue 15 §10): a database that
+		// holds data without its key is refused as serve refuses it, not
+		// given a key that cannot read it.
+		fresh, err := db.Fresh(ctx)
+		if err == nil && !fresh {
+			err = usageError{fmt.Sprintf("the database %s already holds data but its secret key is missing from %s: put the key back "+
+				"(or set KANGFU_SECRET_KEY / KANGFU_SECRET_KEY_FILE). A new key would not read its encrypted fields or verify its audit log, so none is made",
+				redact(cfg.DB), filepath.Join(cfg.DataDir, keyFileName))}
+		}
+		if err == nil {
+			err = saveKey()
+		}
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
 	}
 	if migrate {
 		applied, err := db.Migrate(ctx)
@@ -105,9 +157,14 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		accounts = res.Accounts
 	}
-	policy := auth.DefaultPolicy()
-	policy.WebIdle, policy.WebAbsolute = cfg.SessionIdle, cfg.SessionMax
-	policy.LockAfter, policy.LockFor = cfg.LockAfter, cfg.LockFor
+	// 请假 comes only from an approved leave (R28): a measure left in 请假
+	// by hand before that rule goes back to 执行中 (idempotent).
+	if n, err := e.db.RepairLeaveStatus(ctx); err != nil {
+		return fmt.Errorf("repair leave status: %w", err)
+	} else if n > 0 {
+		e.log.Info("measures in 请假 without an approved leave moved back to 执行中 (R28)", "count", n)
+	}
+	policy := cfg.policy()
 	blobs, err := blob.Open(cfg.BlobDir)
 	if err != nil {
 		return fmt.Errorf("document store %s: %w", cfg.BlobDir, err)
@@ -117,7 +174,8 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 			return fmt.Errorf("load demo documents: %w", err)
 		}
 	}
-	srv, err := server.New(e.db, auth.NewService(e.db, policy), e.log, server.Options{TrustProxy: cfg.TrustProxy, Blobs: blobs, MaxUpload: cfg.MaxUpload})
+	srv, err := server.New(e.db, auth.NewService(e.db, policy), e.log, server.Options{TrustProxy: cfg.TrustProxy, Blobs: blobs, MaxUpload: cfg.MaxUpload,
+		MapTiles: cfg.MapTiles, MapAttribution: cfg.MapAttrib, MetricsToken: cfg.MetricsToken, MetricsElsewhere: cfg.MetricsAddr != ""})
 	if err != nil {
 		return err
 	}
@@ -125,15 +183,56 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (is another server running? choose another with --addr)", cfg.Addr, err)
 	}
-	url := "http://" + ln.Addr().String()
+	scheme := "http://"
+	if cfg.TLSCert != "" {
+		// TLS without a proxy (issue 15 §5).
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			ln.Close()
+			return usageError{fmt.Sprintf("--tls-cert/--tls-key: %v", err)}
+		}
+		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}})
+		scheme = "https://"
+	} else if m := cfg.acmeManager(); m != nil {
+		// Automatic certificates (issue 15 §5; acme.go).
+		if cfg.ACMEHTTPAddr != "off" {
+			hln, err := net.Listen("tcp", cfg.ACMEHTTPAddr)
+			if err != nil {
+				ln.Close()
+				return fmt.Errorf("listen for ACME HTTP-01 challenges on %s: %w (set --acme-http-addr off to use TLS-ALPN-01 on --addr)", cfg.ACMEHTTPAddr, err)
+			}
+			hs := &http.Server{Handler: acmeHTTPHandler(m), ReadHeaderTimeout: 10 * time.Second}
+			go hs.Serve(hln)
+			defer hs.Close()
+		}
+		ln = tls.NewListener(ln, acmeTLSConfig(m))
+		scheme = "https://"
+		e.log.Info("TLS certificates through ACME", "domains", cfg.acmeDomainList(), "cache", cfg.acmeCacheDir())
+	}
+	url := scheme + ln.Addr().String()
 	if h, p, _ := net.SplitHostPort(ln.Addr().String()); h == "::" || h == "0.0.0.0" {
-		url = "http://127.0.0.1:" + p
+		url = scheme + "127.0.0.1:" + p
+	}
+	if cfg.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("listen for metrics on %s: %w", cfg.MetricsAddr, err)
+		}
+		ms := &http.Server{Handler: srv.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second}
+		go ms.Serve(mln)
+		defer ms.Close()
 	}
 	runner, err := startJobs(ctx, e)
 	if err != nil {
 		return err
 	}
 	defer stopJobs(e, runner)
+	// Signed checkpoints of the audit chain, outside the database (issue 15 §1).
+	cpCtx, cpStop := context.WithCancel(ctx)
+	cpDone := make(chan struct{})
+	go func() { defer close(cpDone); checkpointLoop(cpCtx, e, cfg.AuditCheckpointEvery) }()
+	defer func() { cpStop(); <-cpDone }()
 	fmt.Fprintf(stdout, "Kangfu 康复 is running at %s  (database: %s %s)\n", url, e.db.Engine(), redact(cfg.DB))
 	if len(accounts) > 0 {
 		fmt.Fprintf(stdout, "Demo accounts (password %q, no second factor):\n", demo.Password)
@@ -201,20 +300,64 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 }
 
 func cmdVerifyAudit(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cfg, _, err := parse("verify-audit", args, getenv, stderr, nil)
+	var cpFile string
+	var oldFiles []string
+	cfg, _, err := parse("verify-audit", args, getenv, stderr, func(fs *flag.FlagSet) {
+		fs.StringVar(&cpFile, "checkpoints", "", "file of signed checkpoint lines to compare the chain with (default: the checkpoint file, if present)")
+		fs.Func("old-key-file", "file holding a secret key the log was keyed with before `kangfu rotate-master` (repeatable; or set KANGFU_OLD_SECRET_KEY): "+
+			"the rows of its time are then checked row by row, and the rotation's link under it", func(s string) error {
+			oldFiles = append(oldFiles, s)
+			return nil
+		})
+	})
 	if err != nil {
 		return err
 	}
+	var opt store.AuditVerifyOptions
+	olds := []struct{ file, env string }{{"", getenv("KANGFU_OLD_SECRET_KEY")}}
+	for _, f := range oldFiles {
+		olds = append(olds, struct{ file, env string }{f, ""})
+	}
+	for _, o := range olds {
+		secret, err := secretFrom("old", o.file, o.env)
+		if err != nil {
+			return err
+		}
+		if secret == nil {
+			continue
+		}
+		k, err := store.DeriveKeys(secret)
+		if err != nil {
+			return fmt.Errorf("old secret key: %w", err)
+		}
+		opt.OldKeys = append(opt.OldKeys, k)
+	}
+	cps, from, err := readCheckpoints(cfg, cpFile)
+	if err != nil {
+		return err
+	}
+	opt.Checkpoints = cps
 	e, err := open(ctx, cfg, stderr, false, false)
 	if err != nil {
 		return err
 	}
 	defer e.Close()
-	n, err := e.db.VerifyAudit(ctx)
+	rep, err := e.db.VerifyAuditWith(ctx, opt)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "audit chain intact: %d rows verified\n", n)
+	fmt.Fprintf(stdout, "audit chain intact: %d rows verified", rep.Rows)
+	if rep.Rotations > 0 {
+		fmt.Fprintf(stdout, " across %d master key rotation(s), %d link(s) checked under the old key", rep.Rotations, rep.LinksKeyed)
+		if rep.Unkeyed > 0 {
+			fmt.Fprintf(stdout, "; %d rows from before a rotation whose key was not given were checked against the rotation's digest only (give --old-key-file to check them row by row)", rep.Unkeyed)
+		}
+	}
+	if len(cps) > 0 {
+		fmt.Fprintf(stdout, ", %d checkpoint(s) from %s hold\n", len(cps), from)
+		return nil
+	}
+	fmt.Fprintln(stdout, " (no checkpoints given: rows removed from the end together with a replayed head cannot be seen)")
 	return nil
 }
 

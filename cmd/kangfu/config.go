@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"kangfu/internal/auth"
 	"kangfu/internal/notify"
 	"kangfu/internal/server"
 	"kangfu/internal/store"
@@ -41,6 +42,23 @@ type Config struct {
 	SMS           string // SMS driver: log (default; logs the masked number and the text)
 	BlobDir       string
 	MaxUpload     int64
+	MapTiles      string // tile URL template ({z}/{x}/{y}); "": no tiles, maps are drawn without a background
+	MapAttrib     string // the tile server's attribution shown on the map
+	// ExportDir is where each office's monthly summary is written (issue 12
+	// §5); "": no scheduled exports.
+	ExportDir string
+	// AuditCheckpointFile is where the server appends signed checkpoints of
+	// the audit chain (issue 15 §1): ship it off the machine.
+	// TLS (issue 15 §5): a certificate and key make the server listen on
+	// TLS itself; HSTS is then sent and the session cookie is Secure.
+	TLSCert, TLSKey string
+	// ACME (issue 15 §5): automatic certificates for these domains instead
+	// of a certificate file (acme.go).
+	ACMEDomains, ACMEEmail, ACMEDirectory, ACMEHTTPAddr string
+	// Metrics (issue 15 §9): on their own address, and/or behind a token.
+	MetricsAddr, MetricsToken string
+	AuditCheckpointFile       string
+	AuditCheckpointEvery      time.Duration
 
 	problems []string // environment values that did not parse
 }
@@ -70,6 +88,20 @@ func bindConfig(fs *flag.FlagSet, getenv func(string) string) *Config {
 	fs.Int64Var(&c.MaxUpload, "max-upload", int64(c.intEnv(getenv, "KANGFU_MAX_UPLOAD_MB", 20))<<20, "largest document upload in bytes (KANGFU_MAX_UPLOAD_MB in MiB)")
 	fs.DurationVar(&c.JobInterval, "job-interval", c.durEnv(getenv, "KANGFU_JOB_INTERVAL", 10*time.Minute), "how often the release (R15) and leave-start (R28) jobs run (KANGFU_JOB_INTERVAL)")
 	fs.StringVar(&c.SMS, "sms", env("KANGFU_SMS", "log"), "SMS driver: log (KANGFU_SMS; log only logs the masked number and the text)")
+	fs.StringVar(&c.MapTiles, "map-tiles", env("KANGFU_MAP_TILES", ""),
+		"map tile URL template, e.g. https://tiles.example.org/{z}/{x}/{y}.png (KANGFU_MAP_TILES; default none: no tiles are fetched, maps are drawn plain)")
+	fs.StringVar(&c.MapAttrib, "map-attribution", env("KANGFU_MAP_ATTRIBUTION", ""), "the tile server's attribution text shown on maps (KANGFU_MAP_ATTRIBUTION)")
+	fs.StringVar(&c.ExportDir, "export-dir", env("KANGFU_EXPORT_DIR", ""), "folder where each office's monthly summary (.xlsx) is written on the 1st, one subfolder per org (KANGFU_EXPORT_DIR; default none: no scheduled exports)")
+	fs.StringVar(&c.TLSCert, "tls-cert", env("KANGFU_TLS_CERT", ""), "PEM certificate (chain) to serve TLS without a proxy (KANGFU_TLS_CERT; with KANGFU_TLS_KEY)")
+	fs.StringVar(&c.TLSKey, "tls-key", env("KANGFU_TLS_KEY", ""), "PEM private key of the TLS certificate (KANGFU_TLS_KEY)")
+	fs.StringVar(&c.ACMEDomains, "acme-domain", env("KANGFU_ACME_DOMAIN", ""), "get TLS certificates automatically (ACME, e.g. Let's Encrypt) for this domain, or a comma-separated list (KANGFU_ACME_DOMAIN; instead of --tls-cert)")
+	fs.StringVar(&c.ACMEEmail, "acme-email", env("KANGFU_ACME_EMAIL", ""), "contact address given to the certificate authority for expiry notices (KANGFU_ACME_EMAIL)")
+	fs.StringVar(&c.ACMEDirectory, "acme-directory", env("KANGFU_ACME_DIRECTORY", ""), "ACME directory URL of the certificate authority (KANGFU_ACME_DIRECTORY; default Let's Encrypt)")
+	fs.StringVar(&c.ACMEHTTPAddr, "acme-http-addr", env("KANGFU_ACME_HTTP_ADDR", ":80"), "address answering ACME HTTP-01 challenges and redirecting plain HTTP to HTTPS (KANGFU_ACME_HTTP_ADDR; off for TLS-ALPN-01 on --addr only)")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("KANGFU_METRICS_ADDR", ""), "serve /metrics on this address only, not on --addr (KANGFU_METRICS_ADDR, e.g. 127.0.0.1:9100)")
+	c.MetricsToken = getenv("KANGFU_METRICS_TOKEN") // a flag would show in ps
+	fs.StringVar(&c.AuditCheckpointFile, "audit-checkpoint-file", env("KANGFU_AUDIT_CHECKPOINT_FILE", ""), "file the server appends signed audit checkpoints to; ship it elsewhere (KANGFU_AUDIT_CHECKPOINT_FILE; default <data-dir>/audit-checkpoints.log, off to disable)")
+	fs.DurationVar(&c.AuditCheckpointEvery, "audit-checkpoint-every", c.durEnv(getenv, "KANGFU_AUDIT_CHECKPOINT_EVERY", 10*time.Minute), "how often a checkpoint is written when the log grew (KANGFU_AUDIT_CHECKPOINT_EVERY)")
 	c.SecretKey = getenv("KANGFU_SECRET_KEY")
 	return c
 }
@@ -108,6 +140,24 @@ func (c *Config) validate() error {
 	if c.BlobDir == "" {
 		c.BlobDir = filepath.Join(c.DataDir, "blobs")
 	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		probs = append(probs, "--tls-cert/KANGFU_TLS_CERT and --tls-key/KANGFU_TLS_KEY go together: set both or neither")
+	}
+	probs = append(probs, c.validateACME()...)
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			probs = append(probs, fmt.Sprintf("--metrics-addr/KANGFU_METRICS_ADDR %q must be host:port, e.g. 127.0.0.1:9100", c.MetricsAddr))
+		}
+	}
+	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
+		probs = append(probs, "KANGFU_METRICS_TOKEN must be at least 16 characters")
+	}
+	if c.AuditCheckpointFile == "" {
+		c.AuditCheckpointFile = filepath.Join(c.DataDir, "audit-checkpoints.log")
+	}
+	if c.AuditCheckpointEvery < time.Second {
+		probs = append(probs, "--audit-checkpoint-every/KANGFU_AUDIT_CHECKPOINT_EVERY must be at least 1s")
+	}
 	if c.MaxUpload < 1<<20 {
 		probs = append(probs, "--max-upload/KANGFU_MAX_UPLOAD_MB must be at least 1 MiB")
 	}
@@ -134,6 +184,16 @@ func (c *Config) validate() error {
 	}
 	if c.LockAfter < 1 || c.LockFor < time.Second {
 		probs = append(probs, "--lock-after must be at least 1 and --lock-for at least 1s")
+	}
+	if c.MapTiles != "" {
+		if _, err := server.TileOrigin(c.MapTiles); err != nil {
+			probs = append(probs, "--map-tiles/KANGFU_MAP_TILES: "+err.Error())
+		}
+	} else if c.MapAttrib != "" {
+		probs = append(probs, "--map-attribution/KANGFU_MAP_ATTRIBUTION is set but --map-tiles/KANGFU_MAP_TILES is not")
+	}
+	if c.ExportDir != "" && !filepath.IsAbs(c.ExportDir) {
+		probs = append(probs, "--export-dir/KANGFU_EXPORT_DIR must be an absolute path")
 	}
 	if c.SecretKey != "" && c.SecretKeyFile != "" {
 		probs = append(probs, "set KANGFU_SECRET_KEY or KANGFU_SECRET_KEY_FILE, not both")
@@ -162,14 +222,16 @@ const keyFileName = "secret.key"
 
 // loadSecret returns the secret key: from KANGFU_SECRET_KEY, from the key
 // file, or from <data-dir>/secret.key. With create (serve --demo, demo) a
-// missing key file in the data dir is generated.
-func (c *Config) loadSecret(create bool) ([]byte, error) {
+// missing key file in the data dir is generated; save, when not nil, writes
+// it and must be called only once the database is known to be new (open
+// refuses to make a key for a database that already holds data).
+func (c *Config) loadSecret(create bool) (key []byte, save func() error, err error) {
 	if c.SecretKey != "" {
 		k, err := store.ParseSecretKey(c.SecretKey)
 		if err != nil {
-			return nil, fmt.Errorf("KANGFU_SECRET_KEY: %w", err)
+			return nil, nil, fmt.Errorf("KANGFU_SECRET_KEY: %w", err)
 		}
-		return k, nil
+		return k, nil, nil
 	}
 	path := c.SecretKeyFile
 	if path == "" {
@@ -178,27 +240,39 @@ func (c *Config) loadSecret(create bool) ([]byte, error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) && c.SecretKeyFile == "" && create {
 		if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
-			return nil, fmt.Errorf("create data dir %s: %w", c.DataDir, err)
+			return nil, nil, fmt.Errorf("create data dir %s: %w", c.DataDir, err)
 		}
 		key := make([]byte, 32)
 		rand.Read(key)
-		if err := os.WriteFile(path, []byte(hex.EncodeToString(key)+"\n"), 0o600); err != nil {
-			return nil, fmt.Errorf("write new secret key: %w", err)
-		}
-		return key, nil
+		return key, func() error {
+			if err := os.WriteFile(path, []byte(hex.EncodeToString(key)+"\n"), 0o600); err != nil {
+				return fmt.Errorf("write new secret key: %w", err)
+			}
+			return nil
+		}, nil
 	}
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, usageError{fmt.Sprintf("no secret key: %s does not exist. Create one with `kangfu keygen > %s` (keep it safe and backed up: "+
+		return nil, nil, usageError{fmt.Sprintf("no secret key: %s does not exist. Create one with `kangfu keygen > %s` (keep it safe and backed up: "+
 			"without it the encrypted fields and the audit chain cannot be read), or set KANGFU_SECRET_KEY or KANGFU_SECRET_KEY_FILE", path, path)}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read secret key: %w", err)
+		return nil, nil, fmt.Errorf("read secret key: %w", err)
 	}
 	k, err := store.ParseSecretKey(string(b))
 	if err != nil {
-		return nil, fmt.Errorf("secret key file %s: %w", path, err)
+		return nil, nil, fmt.Errorf("secret key file %s: %w", path, err)
 	}
-	return k, nil
+	return k, nil, nil
+}
+
+// policy is the sign-in policy from the settings: API tokens follow the
+// same idle and absolute timeouts as console sessions (issue 15 §9).
+func (c *Config) policy() auth.Policy {
+	p := auth.DefaultPolicy()
+	p.WebIdle, p.WebAbsolute = c.SessionIdle, c.SessionMax
+	p.APIIdle, p.APITokenTTL = c.SessionIdle, c.SessionMax
+	p.LockAfter, p.LockFor = c.LockAfter, c.LockFor
+	return p
 }
 
 func (c *Config) logger(w io.Writer) *slog.Logger {

@@ -9,6 +9,7 @@ import (
 
 	"kangfu/internal/jobs"
 	"kangfu/internal/notify"
+	"kangfu/internal/reports"
 	"kangfu/internal/store"
 )
 
@@ -59,6 +60,7 @@ func startJobs(ctx context.Context, e *env) (*jobs.Runner, error) {
 			}
 			return err
 		},
+		Exports: exportsJob(e),
 	})
 	if err != nil {
 		return nil, err
@@ -75,5 +77,21 @@ func stopJobs(e *env, r *jobs.Runner) {
 	defer cancel()
 	if err := r.Stop(ctx); err != nil {
 		e.log.Error("stop jobs", "err", err)
+	}
+}
+
+// exportsJob writes each office's monthly summaries into KANGFU_EXPORT_DIR
+// (issue 12 §5): the months owed and not yet written, so a re-run writes
+// nothing twice and missed months are caught up. nil: no folder, no job.
+func exportsJob(e *env) jobs.DailyFunc {
+	if e.cfg.ExportDir == "" {
+		return nil
+	}
+	return func(ctx context.Context, _ casework.Date) error {
+		run, err := reports.MonthlyExports(ctx, e.db, e.cfg.ExportDir, "zh")
+		if run != nil && (len(run.Written) > 0 || err != nil) {
+			e.log.Info("monthly summaries exported", "written", len(run.Written), "already", run.Done, "dir", e.cfg.ExportDir)
+		}
+		return err
 	}
 }

@@ -44,10 +44,17 @@ Usage:
   kangfu user reset-password --username U (password from KANGFU_NEW_PASSWORD or stdin)
   kangfu user disable|enable --username U --reason R
   kangfu user grant|revoke --username U --role R --org ORG_ID
-  kangfu verify-audit [flags]     check the audit log's hash chain
+  kangfu verify-audit [--checkpoints F] [--old-key-file F]  check the audit log's hash chain (and against signed checkpoints)
+  kangfu audit-checkpoint [--public-key]  print a signed checkpoint of the audit log (and append it to the checkpoint file)
+  kangfu rollups check|rebuild    recount the report rollups and compare (check) or rewrite them (rebuild); -year 2026 or -bucket 2026-03
   kangfu verify-draws [--export F.json | --file F.json]  recompute the test draws from revealed seeds
   kangfu detect-start --from YYYY-MM-DD  going live: judge check-ins and departures from that day on
+  kangfu backup --out DIR         online, consistent backup: database, documents, audit checkpoints, signed manifest (not the key)
+  kangfu backup --verify DIR      check a backup's files and counts against its manifest
+  kangfu restore --from DIR       restore into an empty data dir / database, then verify counts and the audit chain
+  kangfu purge-logs --before YYYY-MM-DD  remove sign-in sessions and lock records older than that day (at least six months ago; never the audit log)
   kangfu rotate-key [flags]       re-encrypt sensitive fields under a new field key
+  kangfu rotate-master --new-key-file F  re-key everything under a new secret key (servers stopped)
   kangfu import --file F.xlsx [--dry-run] --as USER   import persons and measures
   kangfu export --out F.xlsx --as USER                export the person list
   kangfu keygen                   print a new secret key
@@ -76,14 +83,26 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdOrg(ctx, rest, getenv, stdout, stderr)
 	case "verify-audit":
 		return cmdVerifyAudit(ctx, rest, getenv, stdout, stderr)
+	case "audit-checkpoint":
+		return cmdAuditCheckpoint(ctx, rest, getenv, stdout, stderr)
+	case "rollups":
+		return cmdRollups(ctx, rest, getenv, stdout, stderr)
 	case "verify-draws":
 		return cmdVerifyDraws(ctx, rest, getenv, stdout, stderr)
 	case "detect-start":
 		return cmdDetectStart(ctx, rest, getenv, stdout, stderr)
+	case "backup":
+		return cmdBackup(ctx, rest, getenv, stdout, stderr)
+	case "restore":
+		return cmdRestore(ctx, rest, getenv, stdout, stderr)
+	case "purge-logs":
+		return cmdPurgeLogs(ctx, rest, getenv, stdout, stderr)
 	case "keygen":
 		return cmdKeygen(stdout)
 	case "rotate-key":
 		return cmdRotateKey(ctx, rest, getenv, stdout, stderr)
+	case "rotate-master":
+		return cmdRotateMaster(ctx, rest, getenv, stdout, stderr)
 	case "import":
 		return cmdImport(ctx, rest, getenv, stdout, stderr)
 	case "export":

@@ -27,6 +27,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"image"
+	"image/jpeg"
 	"io"
 	"log"
 	"log/slog"
@@ -130,6 +132,41 @@ func runServer(dir string) error {
 type device struct {
 	key   *ecdsa.PrivateKey
 	token string
+	photo string // SHA-256 of the selfie this device uploaded (uploadPhotos)
+}
+
+// uploadPhotos uploads one small JPEG per device, as the app does before
+// a check-in: a check-in counts its selfie only if the person's own device
+// uploaded it (issue 15 §2), so without this every check-in of the load
+// would be judged unverifiable.
+func uploadPhotos(addr string, devs []device) error {
+	client := &http.Client{Timeout: 30 * time.Second}
+	for i := range devs {
+		img := image.NewRGBA(image.Rect(0, 0, 16, 16))
+		for p := range img.Pix {
+			img.Pix[p] = byte(i >> (8 * (p % 3)))
+		}
+		var buf bytes.Buffer
+		if err := jpeg.Encode(&buf, img, nil); err != nil {
+			return err
+		}
+		sum := sha256.Sum256(buf.Bytes())
+		devs[i].photo = hex.EncodeToString(sum[:])
+		req, _ := http.NewRequest("POST", "http://"+addr+"/api/v1/app/photos", bytes.NewReader(buf.Bytes()))
+		req.Header.Set("Content-Type", "image/jpeg")
+		req.Header.Set("Authorization", "Bearer "+devs[i].token)
+		req.Header.Set("X-Photo-SHA256", devs[i].photo)
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode/100 != 2 {
+			return fmt.Errorf("photo upload of device %d: HTTP %d", i, resp.StatusCode)
+		}
+	}
+	return nil
 }
 
 // seed makes a county with a geofence, a community, persons executing a
@@ -204,9 +241,9 @@ func seedHistory(ctx context.Context, dir string, days int) (int64, error) {
 	defer db.Close()
 	res, err := db.ExecContext(ctx, `WITH RECURSIVE days(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM days WHERE n < ?)
 		INSERT INTO checkins (id, person_id, device_id, org_id, taken_at, received_at, local_date, loc_enc, accuracy_m,
-			photo_sha256, signature, body_sha256, verdict, policy_version_id)
+			photo_sha256, signature, body_sha256, verdict, policy_version_id, checks, counts)
 		SELECT lower(hex(randomblob(16))), p.id, d.id, p.org_id, datetime('now', '-' || n || ' days'), datetime('now', '-' || n || ' days'),
-			date('now', '-' || n || ' days'), 'history', 15, '', '', '', 'ok', ''
+			date('now', '-' || n || ' days'), 'history', 15, '', '', '', 'ok', '', '', 1
 		FROM persons p JOIN devices d ON d.person_id = p.id AND d.retired_at IS NULL CROSS JOIN days
 		ORDER BY p.id, n DESC`, days)
 	if err != nil {
@@ -302,7 +339,7 @@ func prepare(devs []device, count int) []signed {
 					id = uuid.NewString()
 				}
 				body, _ := json.Marshal(map[string]any{"id": id, "taken_at": time.Now().Add(-time.Second).Format(time.RFC3339Nano),
-					"lat": 18.25 + float64(i%100)/10000, "lng": 109.5, "accuracy_m": 15, "photo_sha256": fmt.Sprintf("%064x", i)})
+					"lat": 18.25 + float64(i%100)/10000, "lng": 109.5, "accuracy_m": 15, "photo_sha256": devs[d].photo})
 				h := sha256.Sum256(body)
 				r, s, _ := ecdsa.Sign(rand.Reader, devs[d].key, h[:])
 				sig := make([]byte, 64)
@@ -431,6 +468,11 @@ func run(clientList string, n int, maxDur time.Duration, persons, history int, d
 		return err
 	}
 	defer func() { srv.cmd.Process.Kill(); srv.cmd.Wait() }()
+	t1 := time.Now()
+	if err := uploadPhotos(srv.addr, devs); err != nil {
+		return err
+	}
+	fmt.Printf("uploaded one selfie per device in %s\n", time.Since(t1).Round(time.Millisecond))
 	if crash {
 		return crashRun(ctx, dir, srv, devs, n, maxDur)
 	}

@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -91,6 +92,18 @@ func (a *API) Routes() []httpx.Route {
 		a.scheduleRoutes,
 		a.inboxRoutes,
 		a.violationRoutes,
+		a.releaseNoticeRoutes,
+		a.psychRoutes,      // psych.go
+		a.helpRoutes,       // help.go
+		a.visitRoutes,      // visits.go
+		a.surveyRoutes,     // surveys.go
+		a.orgYearRoutes,    // org_years.go
+		a.reportRoutes,     // reports.go
+		a.summaryRoutes,    // summary.go
+		a.riskRoutes,       // risk.go
+		a.incentiveRoutes,  // incentives.go
+		a.retentionRoutes,  // retention.go
+		a.breakGlassRoutes, // breakglass.go
 	} {
 		routes = append(routes, part(rt)...)
 	}
@@ -125,6 +138,10 @@ func (a *API) wrap(acc httpx.Access, h handlerFunc) http.Handler {
 				a.fail(w, r, q, casework.Errorf(casework.EFORBIDDEN, "您的角色不能使用此接口", "your role cannot use this endpoint"))
 				return
 			}
+		}
+		if httpx.HasNilID(r) {
+			a.fail(w, r, q, casework.NotFound("记录", "record"))
+			return
 		}
 		if err := h(w, r, q); err != nil {
 			a.fail(w, r, q, err)
@@ -174,16 +191,30 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc.Encode(v)
 }
 
+// MaxJSONBody is the largest JSON request body the API reads.
+const MaxJSONBody = 1 << 20
+
+// TooLarge is the error for a request body over limit bytes (413).
+func TooLarge(limit int64) *casework.Error {
+	return casework.Errorf(casework.ETOOLARGE, "请求内容过大（上限 %d KB）", "the request is too large (at most %d KB)", limit>>10)
+}
+
 // decode reads a JSON body into v, refusing unknown fields and bodies over
 // 1 MiB, with a message that says what is wrong.
 func decode(r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
 		return casework.Errorf(casework.EINVALID, "请求体须为 JSON（Content-Type: application/json）", "the body must be JSON (Content-Type: application/json)")
 	}
-	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
+	// A body over the limit is refused whole with 413 (issue 15 §7), not
+	// cut short and reported as broken JSON.
+	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, MaxJSONBody))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var syn *json.SyntaxError
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return TooLarge(MaxJSONBody)
+		}
 		var typ *json.UnmarshalTypeError
 		switch {
 		case errors.Is(err, io.EOF):
@@ -192,6 +223,8 @@ func decode(r *http.Request, v any) error {
 			return casework.Errorf(casework.EINVALID, "JSON 不完整", "the JSON body is incomplete")
 		case errors.As(err, &syn):
 			return casework.Errorf(casework.EINVALID, "JSON 格式错误（第 %d 字节）", "malformed JSON at byte %d", syn.Offset)
+		case errors.As(err, &typ) && typ.Type == reflect.TypeFor[casework.Date]():
+			return casework.Invalid(typ.Field, "字段 %s：日期格式应为 YYYY-MM-DD（如 2021-03-01），且须为真实日期", "field %s: a date must be written YYYY-MM-DD (e.g. 2021-03-01) and be a real date", typ.Field)
 		case errors.As(err, &typ):
 			return casework.Invalid(typ.Field, "字段 %s 类型错误，应为 %s", "field %s must be %s", typ.Field, typ.Type.String())
 		case strings.HasPrefix(err.Error(), "json: unknown field"):

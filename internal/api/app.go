@@ -126,6 +126,8 @@ func (a *API) appRoutes(rt route) []httpx.Route {
 		a.appRoute("GET", "/api/v1/app/today", AppDevice, a.appToday, "app: today's duties"),
 		a.appRoute("GET", "/api/v1/app/checkins", AppDevice, a.appRecords, "app: my records of a month — check-ins with verdicts, the duty, leave, test outcomes"),
 		a.appRoute("POST", "/api/v1/app/pin", AppSigned, a.appChangePIN, "app: change the PIN (the old one is checked; wrong tries lock the change)"),
+		a.appRoute("POST", "/api/v1/app/lang", AppSigned, a.appSetLang, "app: the language the person switched the app to; the system's notices to the person are worded in it"),
+		a.appRoute("POST", "/api/v1/app/pin/verify", AppSigned, a.appVerifyPIN, "app: unlock the app with the PIN (checked on the server; wrong tries lock it)"),
 	}, a.staffAppRoutes(rt)...)
 }
 
@@ -154,6 +156,7 @@ type activateJSON struct {
 	Code      string `json:"code"`
 	PublicKey string `json:"public_key"`
 	PIN       string `json:"pin"`
+	Lang      string `json:"lang"` // the app's language, "zh" (default) or "en"
 }
 
 func (a *API) appActivate(w http.ResponseWriter, r *http.Request, q *appReq) error {
@@ -182,7 +185,8 @@ func (a *API) appActivate(w http.ResponseWriter, r *http.Request, q *appReq) err
 		return err
 	}
 	tok, hash := auth.NewToken()
-	d, name, err := a.DB.Activate(r.Context(), store.Activation{Code: code, PublicKey: strings.TrimSpace(in.PublicKey), PINHash: pinHash, TokenHash: hash})
+	d, name, err := a.DB.Activate(r.Context(), store.Activation{Code: code, PublicKey: strings.TrimSpace(in.PublicKey), PINHash: pinHash, TokenHash: hash,
+		Lang: in.Lang})
 	if err != nil {
 		return err
 	}
@@ -218,6 +222,9 @@ func (a *API) appPhoto(w http.ResponseWriter, r *http.Request, q *appReq) error 
 			return err
 		}
 	}
+	if err := a.DB.RecordAppPhoto(r.Context(), q.Device, want); err != nil {
+		return err
+	}
 	writeJSON(w, status, map[string]any{"sha256": want, "size": len(q.Body)})
 	return nil
 }
@@ -233,12 +240,20 @@ type checkinJSON struct {
 	PhotoSHA256     string        `json:"photo_sha256"`
 	Verdict         string        `json:"verdict"`
 	VerdictLabel    string        `json:"verdict_label"`
+	Checks          []string      `json:"checks"`       // every failed check (issue 18 §2); [] when ok
+	ChecksLabel     string        `json:"checks_label"` // the failed checks in words, "" when ok
+	Counts          bool          `json:"counts"`       // it discharges the day's duty (policy checkin.counts)
 	PolicyVersionID string        `json:"policy_version_id"`
 }
 
 func toCheckinJSON(c *store.Checkin, lang string) checkinJSON {
+	checks := make([]string, len(c.Checks))
+	for i, v := range c.Checks {
+		checks[i] = string(v)
+	}
 	return checkinJSON{ID: c.ID, TakenAt: c.TakenAt, ReceivedAt: c.ReceivedAt, LocalDate: c.LocalDate, AccuracyM: c.AccuracyM,
-		PhotoSHA256: c.PhotoSHA256, Verdict: string(c.Verdict), VerdictLabel: c.Verdict.Label(lang), PolicyVersionID: c.PolicyRef}
+		PhotoSHA256: c.PhotoSHA256, Verdict: string(c.Verdict), VerdictLabel: c.Verdict.Label(lang), Checks: checks,
+		ChecksLabel: casework.CheckLabels(c.Checks, lang), Counts: c.Counts, PolicyVersionID: c.PolicyRef}
 }
 
 func (a *API) appCheckin(w http.ResponseWriter, r *http.Request, q *appReq) error {
@@ -263,18 +278,41 @@ func (a *API) appToday(w http.ResponseWriter, r *http.Request, q *appReq) error 
 	if err != nil {
 		return err
 	}
-	checkin := map[string]any{"due": day.Due, "done": day.Done, "count": day.Count}
-	if day.Done {
+	// done: a check-in today counts. retry: checked in, none counts, and
+	// today's window has not ended — the app says what failed and asks for
+	// a new check-in (issue 18 §2).
+	checkin := map[string]any{"due": day.Due, "done": day.Done, "count": day.Count, "window": day.Window.String(), "window_open": day.Open,
+		"window_over": day.Over, "retry": day.Due && !day.Done && day.Count > 0 && !day.Over}
+	if day.Count > 0 {
 		checkin["verdict"], checkin["verdict_label"] = string(day.Verdict), day.Verdict.Label(q.Lang)
+		checkin["checks_label"] = casework.CheckLabels(day.Checks, q.Lang)
 	}
 	out := map[string]any{"date": day.Date, "device_id": q.Device.ID, "checkin": checkin}
 	// Each part of the app adds its keys (one call each, listed here rather
 	// than registered from init-time globals).
-	for _, part := range []func(context.Context, *store.AppDevice, string, map[string]any) error{a.todayLeaveAndMessages, a.todayTests} {
+	for _, part := range []func(context.Context, *store.AppDevice, string, map[string]any) error{a.todayLeaveAndMessages, a.todayTests, a.todayAppointments, a.todayCounselling, a.todayAppSettings} {
 		if err := part(r.Context(), q.Device, q.Lang, out); err != nil {
 			return err
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+type langJSON struct {
+	Lang string `json:"lang"`
+}
+
+// appSetLang records the app's language with the device (issue 18 item
+// 13): notices the server words for the person afterwards are in it.
+func (a *API) appSetLang(w http.ResponseWriter, r *http.Request, q *appReq) error {
+	var in langJSON
+	if err := decodeApp(r, q, &in); err != nil {
+		return err
+	}
+	if err := a.DB.SetDeviceLang(r.Context(), q.Device.ID, in.Lang); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"device_id": q.Device.ID, "lang": in.Lang})
 	return nil
 }

@@ -91,7 +91,7 @@ func (a *API) appListLeave(w http.ResponseWriter, r *http.Request, q *appReq) er
 		return err
 	}
 	for _, l := range ls {
-		for _, s := range casework.AllowedLeaveActions(l.State) {
+		for _, s := range l.ActionsNow() {
 			if s == casework.LeaveReportReturn {
 				l.Actions = append(l.Actions, s)
 			}
@@ -130,7 +130,7 @@ func (a *API) appListMessages(w http.ResponseWriter, r *http.Request, q *appReq)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, toMessageList(ms))
+	writeJSON(w, http.StatusOK, toMessageList(ms, q.Lang))
 	return nil
 }
 
@@ -139,6 +139,6 @@ func (a *API) appReadMessage(w http.ResponseWriter, r *http.Request, q *appReq) 
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, toMessageJSON(m))
+	writeJSON(w, http.StatusOK, toMessageJSON(m, q.Lang))
 	return nil
 }

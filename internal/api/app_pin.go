@@ -49,3 +49,37 @@ func storePINChange(old, next string) store.PINChange {
 		NewHash: func(ctx context.Context) (string, error) { return auth.HashPassword(ctx, next) },
 	}
 }
+
+// appVerifyPIN unlocks the app (issue 18 §3): the PIN is checked on the
+// server with the lockout of a PIN change. Signed, so a stolen token alone
+// cannot try PINs.
+func (a *API) appVerifyPIN(w http.ResponseWriter, r *http.Request, q *appReq) error {
+	var in struct {
+		PIN string `json:"pin"`
+	}
+	if err := decodeApp(r, q, &in); err != nil {
+		return err
+	}
+	if !casework.ValidPIN(in.PIN) {
+		return casework.Invalid("pin", "请输入6位数字密码", "enter your 6-digit PIN")
+	}
+	err := a.DB.VerifyDevicePIN(r.Context(), q.Device.ID, func(ctx context.Context, hash string) (bool, error) {
+		return auth.CheckPassword(ctx, hash, in.PIN)
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"device_id": q.Device.ID, "ok": true})
+	return nil
+}
+
+// todayAppSettings adds the app's PIN policy of today (app.pin_idle_minutes,
+// app.pin_each_checkin) to the today answer.
+func (a *API) todayAppSettings(ctx context.Context, dev *store.AppDevice, _ string, out map[string]any) error {
+	pol, err := a.DB.AppPolicyToday(ctx, dev.PersonID)
+	if err != nil {
+		return err
+	}
+	out["app"] = map[string]any{"pin_idle_minutes": pol.Value("app.pin_idle_minutes").Int(), "pin_each_checkin": pol.Value("app.pin_each_checkin").Bool()}
+	return nil
+}

@@ -70,3 +70,53 @@ func TestAppChangePINHTTP(t *testing.T) {
 		}
 	})
 }
+
+// Issue 18 §3: unlocking the app checks the PIN on the server, signed; a
+// wrong PIN names the tries left; a right one clears the count; the fifth
+// wrong in a row locks (423), and the right PIN is refused while locked.
+// today carries the app's PIN policy (5 minutes, no PIN per check-in by
+// default).
+func TestAppVerifyPINHTTP(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		s := newAppSite(t, db)
+		p, r := s.activate("246813")
+		if r.Status != 201 {
+			t.Fatalf("activate: %d %s", r.Status, r.Raw)
+		}
+		verify := func(pin string) appResp {
+			body, _ := json.Marshal(map[string]string{"pin": pin})
+			h := p.hdr(sign(p.key, body))
+			h["Accept-Language"] = "en"
+			return s.do("POST", "/api/v1/app/pin/verify", body, h)
+		}
+		body, _ := json.Marshal(map[string]string{"pin": "246813"})
+		if r := s.do("POST", "/api/v1/app/pin/verify", body, p.hdr("")); r.Status != 401 {
+			t.Fatalf("unsigned: %d %s", r.Status, r.Raw)
+		}
+		if r := verify("2468"); r.Status != 400 || !strings.Contains(r.Raw, `"field":"pin"`) {
+			t.Fatalf("not 6 digits: %d %s", r.Status, r.Raw)
+		}
+		if r := verify("111111"); r.Status != 400 || !strings.Contains(r.Raw, `"field":"pin"`) || !strings.Contains(r.Raw, "4 tries left") {
+			t.Fatalf("wrong PIN: %d %s", r.Status, r.Raw)
+		}
+		if r := verify("246813"); r.Status != 200 || r.Body["ok"] != true {
+			t.Fatalf("right PIN: %d %s", r.Status, r.Raw)
+		}
+		for i := range 4 {
+			if r := verify("111111"); r.Status != 400 || !strings.Contains(r.Raw, " left") {
+				t.Fatalf("wrong try %d after a right one (the count starts again): %d %s", i+1, r.Status, r.Raw)
+			}
+		}
+		if r := verify("111111"); r.Status != 423 {
+			t.Fatalf("fifth wrong try: %d %s", r.Status, r.Raw)
+		}
+		if r := verify("246813"); r.Status != 423 {
+			t.Fatalf("right PIN while locked: %d %s", r.Status, r.Raw)
+		}
+		today := s.do("GET", "/api/v1/app/today", nil, p.hdr(""))
+		app, _ := today.Body["app"].(map[string]any)
+		if today.Status != 200 || app["pin_idle_minutes"] != 5.0 || app["pin_each_checkin"] != false {
+			t.Fatalf("today's app policy: %d %s", today.Status, today.Raw)
+		}
+	})
+}

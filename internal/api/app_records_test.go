@@ -1,7 +1,12 @@
 package api_test
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"image"
+	"image/jpeg"
 	"strings"
 	"testing"
 	"time"
@@ -14,16 +19,27 @@ import (
 )
 
 // Issue 4 §3 "my records" over HTTP: the person's own check-ins of a month
-// with verdict labels in the asked language and the month's duty.
+// with verdict labels in the asked language and the month's duty. A fixed
+// clock inside the window and a photo: only an ok check-in counts as done
+// (issue 18 §2), whenever the test runs.
 func TestAppRecordsHTTP(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	storetest.EachWithClock(t, time.Date(2026, 11, 10, 2, 0, 0, 0, time.UTC), func(t *testing.T, db *store.DB, _ *storetest.Clock) {
 		s := newAppSite(t, db)
 		p, r := s.activate("246813")
 		if r.Status != 201 {
 			t.Fatalf("activate: %d %s", r.Status, r.Raw)
 		}
 		now := db.Now()
-		in := map[string]any{"id": uuid.NewString(), "taken_at": now.Add(-time.Minute).Format(time.RFC3339), "lat": 18.25, "lng": 109.5, "accuracy_m": 12}
+		// The selfie is uploaded first: a made-up hash does not count (issue 15 §2).
+		var img bytes.Buffer
+		jpeg.Encode(&img, image.NewGray(image.Rect(0, 0, 8, 8)), nil)
+		sum := sha256.Sum256(img.Bytes())
+		photo := hex.EncodeToString(sum[:])
+		if r := s.do("POST", "/api/v1/app/photos", img.Bytes(), map[string]string{"Authorization": "Bearer " + p.token, "X-Photo-SHA256": photo}); r.Status/100 != 2 {
+			t.Fatalf("photo: %d %s", r.Status, r.Raw)
+		}
+		in := map[string]any{"id": uuid.NewString(), "taken_at": now.Add(-time.Minute).Format(time.RFC3339), "lat": 18.25, "lng": 109.5, "accuracy_m": 12,
+			"photo_sha256": photo}
 		body, _ := json.Marshal(in)
 		if r := s.do("POST", "/api/v1/app/checkins", body, p.hdr(sign(p.key, body))); r.Status != 201 {
 			t.Fatalf("check-in: %d %s", r.Status, r.Raw)

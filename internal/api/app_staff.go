@@ -26,7 +26,37 @@ func (a *API) staffAppRoutes(rt route) []httpx.Route {
 		rt("GET", "/api/v1/persons/{id}/checkins", readP, a.listCheckins, "a person's check-ins and daily duty over a period"),
 		rt("GET", "/api/v1/orgs/{id}/checkin-stats", httpx.Access{Perm: casework.PermReadPersons, Target: "org"},
 			a.checkinStats, "registration rate and daily check-in rate of an org subtree"),
+		rt("GET", "/api/v1/orgs/{id}/no-device", httpx.Access{Perm: casework.PermReadPersons, Target: "org"},
+			a.devicelessPersons, "persons of an org subtree who owe check-ins but have no active app device (their days are not counted as missed)"),
 	}
+}
+
+type devicelessJSON struct {
+	PersonID    string         `json:"person_id"`
+	Name        string         `json:"name"`
+	OrgName     string         `json:"org_name"`
+	Status      string         `json:"status"`
+	StatusLabel string         `json:"status_label"`
+	RetiredOn   *casework.Date `json:"retired_on,omitempty"` // the last device's retirement; absent: never had one
+}
+
+// devicelessPersons lists who has no active device (issue 18 §4).
+func (a *API) devicelessPersons(w http.ResponseWriter, r *http.Request, q *req) error {
+	list, err := a.DB.DevicelessPersons(r.Context(), q.Actor, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	items := make([]devicelessJSON, 0, len(list))
+	for _, p := range list {
+		j := devicelessJSON{PersonID: p.PersonID, Name: p.Name, OrgName: p.OrgName, Status: string(p.Status), StatusLabel: p.Status.Label(q.Lang)}
+		if !p.RetiredOn.IsZero() {
+			d := p.RetiredOn
+			j.RetiredOn = &d
+		}
+		items = append(items, j)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": items, "total": len(items)})
+	return nil
 }
 
 // ActivationURL is the app address a code's QR code carries.

@@ -23,6 +23,11 @@ func (a *API) todayTests(ctx context.Context, dev *store.AppDevice, lang string,
 		if lang == "en" {
 			text = "Today, please go to " + t.Place + " for a drug test, by " + by + " (from " + t.Hours.From.String() + ")"
 		}
+		if t.Remote {
+			// Inside approved leave for the whole interval: a test where the
+			// person is, the report uploaded by the worker (R9, R22).
+			text = store.TestRemoteTodayText(lang, by)
+		}
 		if t.Done {
 			text = "今天的检测已完成"
 			if lang == "en" {
@@ -30,7 +35,7 @@ func (a *API) todayTests(ctx context.Context, dev *store.AppDevice, lang string,
 			}
 		}
 		items = append(items, map[string]any{"id": t.ID, "kind": t.Kind, "place": t.Place, "from": t.Hours.From.String(), "deadline": t.Deadline.UTC(),
-			"deadline_local": by, "done": t.Done, "text": text})
+			"deadline_local": by, "done": t.Done, "remote": t.Remote, "text": text})
 	}
 	out["tests"] = items
 	return nil

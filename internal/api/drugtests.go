@@ -33,6 +33,7 @@ type drugTestJSON struct {
 	SampleA           string               `json:"sample_a,omitempty"`
 	SampleB           string               `json:"sample_b,omitempty"`
 	SealNo            string               `json:"seal_no,omitempty"`
+	RetainUntil       string               `json:"retain_until,omitempty"`
 	Staff             []casework.Collector `json:"staff"`
 	Forced            bool                 `json:"forced"`
 	ApproverName      string               `json:"approver_name,omitempty"`
@@ -49,7 +50,7 @@ type drugTestJSON struct {
 
 func toDrugTestJSON(t *store.DrugTest) drugTestJSON {
 	j := drugTestJSON{ID: t.ID, PersonID: t.PersonID, TestedOn: t.TestedOn, Place: t.Place, Sample: t.Sample, Outcome: t.Outcome,
-		Substances: t.Substances, Positive: t.Positive, SampleA: t.SampleA, SampleB: t.SampleB, SealNo: t.SealNo, Staff: t.Staff,
+		Substances: t.Substances, Positive: t.Positive, SampleA: t.SampleA, SampleB: t.SampleB, SealNo: t.SealNo, RetainUntil: t.RetainUntil.String(), Staff: t.Staff,
 		Forced: t.Forced, ApproverName: t.ApproverName, ApproverTitle: t.ApproverTitle, NotifiedOn: t.NotifiedOn,
 		LabRequestBy: t.LabRequestBy, RetestRequestBy: t.RetestRequestBy, Remote: t.Remote, RemoteInstitution: t.RemoteInstitution,
 		RemoteDocumentID: t.RemoteDocumentID, CreatedByName: t.CreatedByName, CreatedAt: t.CreatedAt}
@@ -76,6 +77,7 @@ type drugTestRequest struct {
 	SampleA           string        `json:"sample_a"`
 	SampleB           string        `json:"sample_b"`
 	SealNo            string        `json:"seal_no"`
+	RetainUntil       casework.Date `json:"retain_until"`
 	Forced            bool          `json:"forced"`
 	ApproverName      string        `json:"approver_name"`
 	ApproverTitle     string        `json:"approver_title"`

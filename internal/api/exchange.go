@@ -2,8 +2,10 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 
 	"kangfu/internal/casework"
@@ -78,13 +80,30 @@ type importResultJSON struct {
 // the report: 200 when every row is good (written unless dry_run), 422
 // with the errors when any row is bad (nothing written).
 func (a *API) importPersons(w http.ResponseWriter, r *http.Request, q *req) error {
+	rep, err := readImport(w, r, func(ctx context.Context, f io.Reader, dry bool) (*store.ImportReport, error) {
+		rows, err := exchange.ReadImport(f)
+		if err != nil {
+			return nil, err
+		}
+		return a.DB.ImportPersons(ctx, q.Actor, rows, dry)
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, importStatus(rep), reportJSON(rep, q.Lang))
+	return nil
+}
+
+// readImport takes an import's multipart upload (file, dry_run) and hands
+// the file to imp; the persons and the visits imports share it.
+func readImport(w http.ResponseWriter, r *http.Request, imp func(ctx context.Context, f io.Reader, dry bool) (*store.ImportReport, error)) (*store.ImportReport, error) {
 	r.Body = http.MaxBytesReader(w, r.Body, exchange.MaxFileBytes+1<<20)
 	if err := r.ParseMultipartForm(1 << 20); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return casework.Errorf(casework.EINVALID, "文件超过%d MiB，请分成多个文件导入", "the file is larger than %d MiB: split it into several files", exchange.MaxFileBytes>>20)
+			return nil, casework.Errorf(casework.EINVALID, "文件超过%d MiB，请分成多个文件导入", "the file is larger than %d MiB: split it into several files", exchange.MaxFileBytes>>20)
 		}
-		return casework.Invalid("file", "请以 multipart/form-data 上传 Excel 文件（字段 file）", "upload the Excel file as multipart/form-data (field file)")
+		return nil, casework.Invalid("file", "请以 multipart/form-data 上传 Excel 文件（字段 file）", "upload the Excel file as multipart/form-data (field file)")
 	}
 	defer r.MultipartForm.RemoveAll()
 	var dry bool
@@ -93,23 +112,14 @@ func (a *API) importPersons(w http.ResponseWriter, r *http.Request, q *req) erro
 	case "1", "true", "on":
 		dry = true
 	default:
-		return casework.Invalid("dry_run", "dry_run 应为 true 或 false", "dry_run must be true or false")
+		return nil, casework.Invalid("dry_run", "dry_run 应为 true 或 false", "dry_run must be true or false")
 	}
 	file, _, err := r.FormFile("file")
 	if err != nil {
-		return casework.Invalid("file", "缺少上传的文件（字段 file）", "the upload has no file (field file)")
+		return nil, casework.Invalid("file", "缺少上传的文件（字段 file）", "the upload has no file (field file)")
 	}
 	defer file.Close()
-	rows, err := exchange.ReadImport(file)
-	if err != nil {
-		return err
-	}
-	rep, err := a.DB.ImportPersons(r.Context(), q.Actor, rows, dry)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, importStatus(rep), reportJSON(rep, q.Lang))
-	return nil
+	return imp(r.Context(), file, dry)
 }
 
 func importStatus(rep *store.ImportReport) int {

@@ -257,10 +257,11 @@ type messageJSON struct {
 	SentAt     time.Time  `json:"sent_at"`
 	ReadAt     *time.Time `json:"read_at,omitempty"`
 	Read       bool       `json:"read"`
+	System     bool       `json:"system"` // from the system, not staff: the app names the sender in its language
 }
 
-func toMessageJSON(m *store.Message) messageJSON {
-	return messageJSON{ID: m.ID, SenderName: m.SenderName, Body: m.Body, SentAt: m.CreatedAt, ReadAt: timePtr(m.ReadAt), Read: m.Read()}
+func toMessageJSON(m *store.Message, lang string) messageJSON {
+	return messageJSON{ID: m.ID, SenderName: m.SenderName, Body: m.Text(lang), SentAt: m.CreatedAt, ReadAt: timePtr(m.ReadAt), Read: m.Read(), System: m.System()}
 }
 
 type messageList struct {
@@ -269,10 +270,10 @@ type messageList struct {
 	Unread int           `json:"unread"`
 }
 
-func toMessageList(ms []*store.Message) messageList {
+func toMessageList(ms []*store.Message, lang string) messageList {
 	out := messageList{Items: []messageJSON{}, Total: len(ms)}
 	for _, m := range ms {
-		out.Items = append(out.Items, toMessageJSON(m))
+		out.Items = append(out.Items, toMessageJSON(m, lang))
 		if !m.Read() {
 			out.Unread++
 		}
@@ -285,7 +286,7 @@ func (a *API) listMessages(w http.ResponseWriter, r *http.Request, q *req) error
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, toMessageList(ms))
+	writeJSON(w, http.StatusOK, toMessageList(ms, q.Lang))
 	return nil
 }
 
@@ -302,6 +303,6 @@ func (a *API) sendMessage(w http.ResponseWriter, r *http.Request, q *req) error 
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, toMessageJSON(m))
+	writeJSON(w, http.StatusCreated, toMessageJSON(m, q.Lang))
 	return nil
 }

@@ -31,6 +31,7 @@ func (a *API) personRoutes(rt route) []httpx.Route {
 		rt("PATCH", "/api/v1/persons/{id}/measure", writeP, a.updateMeasure, "record the agreement date or change the worker"),
 		rt("POST", "/api/v1/persons/{id}/transitions", writeP, a.transition, "change the status of the measure in force"),
 		rt("POST", "/api/v1/persons/{id}/group", writeP, a.addGroupMember, "add a working-group member"),
+		rt("PUT", "/api/v1/persons/{id}/special", writeP, a.setSpecial, "record pregnancy and nursing (R17)"),
 		rt("DELETE", "/api/v1/persons/{id}/group/{member}", httpx.Access{Perm: casework.PermWritePersons, Target: "group_member"},
 			a.removeGroupMember, "remove a working-group member"),
 		rt("GET", "/api/v1/persons/{id}/timeline", readP, a.timeline, "a person's timeline, newest first"),
@@ -122,12 +123,13 @@ type personJSON struct {
 	Contacts      []contactJSON    `json:"contacts"`
 	HealthNotes   string           `json:"health_notes"`
 	DrugHistory   *drugHistoryJSON `json:"drug_history,omitempty"`
+	Special       *specialJSON     `json:"special,omitempty"` // R17, for sensitive readers
 	CreatedAt     time.Time        `json:"created_at"`
 	Access        accessJSON       `json:"access"`
 }
 
 func toPersonJSON(p *casework.Person, today casework.Date) personJSON {
-	j := personJSON{personSummaryJSON: toPersonSummary(p, today), Ethnicity: p.Ethnicity, Education: p.Education, MaritalStatus: p.MaritalStatus,
+	j := personJSON{Special: toSpecialJSON(p, today), personSummaryJSON: toPersonSummary(p, today), Ethnicity: p.Ethnicity, Education: p.Education, MaritalStatus: p.MaritalStatus,
 		Employment: p.Employment, HouseholdAddr: p.HouseholdAddr, ResidenceAddr: p.ResidenceAddr, Contacts: []contactJSON{},
 		HealthNotes: p.HealthNotes, CreatedAt: p.CreatedAt,
 		Access: accessJSON{Write: p.Access.Write && p.Access.Until.IsZero(), Sensitive: p.Access.Sensitive, Minimal: p.Access.Minimal,
@@ -175,6 +177,12 @@ func (a *API) listPersons(w http.ResponseWriter, r *http.Request, q *req) error 
 	if !personSorts[f.Sort] {
 		return casework.Invalid("sort", "排序应为 name、deadline 或 updated", "sort must be name, deadline or updated")
 	}
+	if f.Tier = qs.Get("tier"); !store.ValidListTier(f.Tier) {
+		return casework.Invalid("tier", "风险等级应为 high、medium、low 或 none", "tier must be high, medium, low or none")
+	}
+	if f.Tier != "" && !q.Actor.CanAnywhere(casework.PermRiskView) {
+		return casework.Errorf(casework.EFORBIDDEN, "您没有权限按风险等级筛选", "you may not filter by risk tier")
+	}
 	if s := qs.Get("deadline_days"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 0 || n > 365 {
@@ -186,12 +194,31 @@ func (a *API) listPersons(w http.ResponseWriter, r *http.Request, q *req) error 
 	if err != nil {
 		return err
 	}
-	out := list[personSummaryJSON]{Items: []personSummaryJSON{}, Total: total}
+	out := personListJSON{list: list[personSummaryJSON]{Items: []personSummaryJSON{}, Total: total}}
 	for _, p := range persons {
 		out.Items = append(out.Items, toPersonSummary(p, today))
 	}
+	if qs.Get("count_by") == "tier" {
+		// R31: the same list (every filter but the tier) counted by the
+		// confirmed tier in force today; none for an actor who sees no tier.
+		if out.TierCounts, err = a.DB.CountPersonsByTier(r.Context(), q.Actor, f); err != nil {
+			return err
+		}
+		if out.TierCounts == nil {
+			return casework.Errorf(casework.EFORBIDDEN, "您没有权限查看风险等级统计", "you may not count by risk tier")
+		}
+	} else if c := qs.Get("count_by"); c != "" {
+		return casework.Invalid("count_by", "count_by 只能为 tier", "count_by must be tier")
+	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// personListJSON is a page of persons, with the counts by tier when asked
+// for (count_by=tier).
+type personListJSON struct {
+	list[personSummaryJSON]
+	TierCounts map[string]int `json:"tier_counts,omitempty"`
 }
 
 // personRequest is a new person with, optionally, the first measure.

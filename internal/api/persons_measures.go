@@ -82,6 +82,15 @@ type measureJSON struct {
 	InForce           bool              `json:"in_force"`
 	EndedOn           string            `json:"ended_on,omitempty"`
 	NoRelapseOn       string            `json:"no_relapse_on,omitempty"`
+	ReportedOn        string            `json:"reported_on,omitempty"`
+	PausedDays        int               `json:"paused_days"`
+	ReleaseNoticeDue  string            `json:"release_notice_due,omitempty"`
+	ReleaseNoticeOn   string            `json:"release_notice_on,omitempty"`
+	ReleaseNoticeTo   string            `json:"release_notice_to,omitempty"`
+	NoRelapseMarkedOn string            `json:"no_relapse_marked_on,omitempty"` // R16: marked 戒断三年未复吸
+	LastRelapse       string            `json:"last_relapse,omitempty"`         // R16: latest relapse after release (sensitive readers)
+	GroupFamilyReason string            `json:"group_family_reason,omitempty"`  // R7
+	GroupGaps         []string          `json:"group_gaps,omitempty"`           // R7: worker, police, family
 	CreatedAt         time.Time         `json:"created_at"`
 	Group             []groupMemberJSON `json:"group"`
 	Events            []statusEventJSON `json:"events"`
@@ -93,9 +102,20 @@ func toMeasureJSON(m *store.Measure, today casework.Date) measureJSON {
 		ReportDate: m.ReportDate.String(), AgreementDate: m.AgreementDate.String(), TermMonths: m.TermMonths, TermEnd: m.TermEnd.String(),
 		SuspendedDays: m.SuspendedDays, PlaceOrgID: m.PlaceOrgID, PlaceOrgName: m.PlaceOrgName, WorkerID: m.WorkerID, WorkerName: m.WorkerName,
 		Status: string(m.Status), StatusSince: m.StatusSince.String(), InForce: m.InForce, EndedOn: m.EndedOn.String(),
-		NoRelapseOn: m.NoRelapseOn.String(), CreatedAt: m.CreatedAt.UTC(), Group: []groupMemberJSON{}, Events: []statusEventJSON{}}
+		NoRelapseOn: m.NoRelapseOn.String(), CreatedAt: m.CreatedAt.UTC(), Group: []groupMemberJSON{}, Events: []statusEventJSON{},
+		ReportedOn: m.ReportedOn.String(), PausedDays: m.PausedDays, ReleaseNoticeDue: m.ReleaseNoticeDue.String(), ReleaseNoticeOn: m.ReleaseNoticeOn.String(),
+		ReleaseNoticeTo:   m.ReleaseNoticeTo,
+		NoRelapseMarkedOn: m.NoRelapseMarkedOn.String(), GroupFamilyReason: m.GroupFamilyReason}
+	if len(m.Relapses) > 0 {
+		j.LastRelapse = m.LastRelapse.String()
+	}
 	if m.InForce {
 		j.OverdueDays = casework.OverdueDays(m.Status, m.ReportDeadline, today)
+		var roles []string
+		for _, g := range m.Group {
+			roles = append(roles, g.Role)
+		}
+		j.GroupGaps = casework.GroupGaps(roles, m.GroupFamilyReason)
 	}
 	for _, g := range m.Group {
 		j.Group = append(j.Group, groupMemberJSON{ID: g.ID, Role: g.Role, Name: g.Name, UserID: g.UserID, Note: g.Note})
@@ -140,8 +160,9 @@ func (a *API) addMeasure(w http.ResponseWriter, r *http.Request, q *req) error {
 
 // measurePatch changes the measure in force; absent fields stay.
 type measurePatch struct {
-	AgreementDate *string `json:"agreement_date"`
-	WorkerID      *string `json:"worker_id"`
+	AgreementDate     *string `json:"agreement_date"`
+	WorkerID          *string `json:"worker_id"`
+	GroupFamilyReason *string `json:"group_family_reason"` // R7: why no family member or guardian
 }
 
 func (a *API) updateMeasure(w http.ResponseWriter, r *http.Request, q *req) error {
@@ -149,7 +170,7 @@ func (a *API) updateMeasure(w http.ResponseWriter, r *http.Request, q *req) erro
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	up := store.MeasureUpdate{WorkerID: in.WorkerID}
+	up := store.MeasureUpdate{WorkerID: in.WorkerID, GroupFamilyReason: in.GroupFamilyReason}
 	if in.AgreementDate != nil {
 		d, err := casework.ParseDateField("agreement_date", *in.AgreementDate)
 		if err != nil {

@@ -210,6 +210,7 @@ type caseJSON struct {
 	OrgName          string         `json:"org_name"`
 	Trigger          string         `json:"trigger"`
 	TriggerKey       string         `json:"trigger_key,omitempty"`
+	Statutory        bool           `json:"statutory"` // R9: false when opened below the law's threshold (local policy)
 	Counts           string         `json:"counts,omitempty"`
 	PolicyRef        string         `json:"policy_ref,omitempty"`
 	State            string         `json:"state"`
@@ -229,7 +230,7 @@ type caseJSON struct {
 
 func toCaseJSON(c *store.SeriousCase) caseJSON {
 	j := caseJSON{ID: c.ID, PersonID: c.PersonID, PersonName: c.PersonName, MeasureID: c.MeasureID, OrgID: c.OrgID, OrgName: c.OrgName,
-		Trigger: string(c.Trigger), TriggerKey: c.TriggerKey, Counts: c.Counts, PolicyRef: c.PolicyRef, State: string(c.State), OpenedOn: c.OpenedOn,
+		Trigger: string(c.Trigger), TriggerKey: c.TriggerKey, Statutory: c.Statutory, Counts: c.Counts, PolicyRef: c.PolicyRef, State: string(c.State), OpenedOn: c.OpenedOn,
 		ReportDocumentID: c.ReportDocumentID, Recipient: c.Recipient, SentAt: timePtr(c.SentAt), AckAt: timePtr(c.AckAt), AckNote: c.AckNote,
 		Decision: string(c.Decision), DecisionText: c.DecisionText, ClosedAt: timePtr(c.ClosedAt), CloseNote: c.CloseNote}
 	if !c.DecisionDate.IsZero() {

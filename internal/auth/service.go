@@ -102,24 +102,43 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*LoginResult, error
 	if err != nil {
 		return nil, err
 	}
+	// The password is checked first, whatever the account's state (issue 15
+	// §4): to a caller who does not know it, an unknown name, a wrong
+	// password, a locked and a disabled account all answer alike. The real
+	// reason is told (and logged) only after the correct password.
+	ok, err := CheckPassword(ctx, c.PasswordHash, in.Password)
+	if err != nil {
+		return nil, fmt.Errorf("check password of %s: %w", c.Username, err)
+	}
+	if !ok {
+		if c.Disabled {
+			if _, err := s.DB.RecordLoginFailure(ctx, c.UserID, c.Username, in.IP, "wrong password (account disabled)", 0, 0); err != nil {
+				return nil, err
+			}
+			return nil, errBadCredentials
+		}
+		// The failure counts (and may lock this address); the answer stays
+		// the same whatever it did.
+		if _, err := s.DB.RecordLoginFailure(ctx, c.UserID, c.Username, in.IP, "wrong password", s.Policy.LockAfter, s.Policy.LockFor); err != nil {
+			return nil, err
+		}
+		return nil, errBadCredentials
+	}
 	if c.Disabled {
 		if _, err := s.DB.RecordLoginFailure(ctx, c.UserID, c.Username, in.IP, "disabled", 0, 0); err != nil {
 			return nil, err
 		}
 		return nil, casework.Errorf(casework.ELOCKED, "账号已停用，请联系管理员", "this account is disabled; ask your administrator")
 	}
-	if now.Before(c.LockedUntil) {
+	until, err := s.DB.LoginLockedUntil(ctx, c.UserID, in.IP)
+	if err != nil {
+		return nil, err
+	}
+	if now.Before(until) {
 		if _, err := s.DB.RecordLoginFailure(ctx, c.UserID, c.Username, in.IP, "locked", 0, 0); err != nil {
 			return nil, err
 		}
-		return nil, lockedErr(c.LockedUntil, now)
-	}
-	ok, err := CheckPassword(ctx, c.PasswordHash, in.Password)
-	if err != nil {
-		return nil, fmt.Errorf("check password of %s: %w", c.Username, err)
-	}
-	if !ok {
-		return nil, s.fail(ctx, c, in.IP, "wrong password")
+		return nil, lockedErr(until, now)
 	}
 	method := "password"
 	if c.TOTPEnabled {

@@ -82,6 +82,35 @@ var permRoles = map[Perm][]Role{
 	// Background jobs (issue 5): admins watch the queue (no person data in
 	// job arguments beyond ids).
 	PermViewJobs: {RoleAdmin},
+	// Psychological services (psych.go; issue 11 §3, §7): police never.
+	PermPsychRead:        {RoleOffice, RoleLead, RoleWorker, RoleCounsellor},
+	PermPsychWrite:       {RoleLead, RoleWorker, RoleCounsellor},
+	PermAssignCounsellor: {RoleLead},
+	// Assistance, employment and prevention events (issue 11 §4–5, help.go):
+	// counsellors see none of it; police read but not amounts.
+	PermViewHelp:    {RoleOffice, RoleLead, RoleWorker, RolePolice},
+	PermWriteHelp:   {RoleLead, RoleWorker},
+	PermHelpAmounts: {RoleOffice, RoleLead, RoleWorker},
+	PermViewEvents:  {RoleOffice, RoleLead, RoleWorker, RolePolice},
+	PermWriteEvents: {RoleOffice, RoleLead, RoleWorker},
+	// Resident surveys (survey.go; issue 12 §4): an office publishes and
+	// imports; the street and community staff read the results.
+	PermViewSurveys:   {RoleOffice, RoleLead, RoleWorker},
+	PermManageSurveys: {RoleOffice},
+	PermEditOrgYears:  {RoleOffice}, // population and staffing per year
+	// Risk tiers (risk.go; issue 13, R31, R32): a worker assesses, only a
+	// lead confirms or overrides; counsellors see none of it.
+	PermRiskView:       {RoleOffice, RoleLead, RoleWorker, RolePolice},
+	PermRiskAssess:     {RoleLead, RoleWorker},
+	PermRiskConfirm:    {RoleLead},
+	PermRiskInstrument: {RoleOffice, RoleLead},
+	// Retention and sealing (retention.go; issue 15, R38): only the office
+	// (禁毒办) records a statutory query and reads the sealed file for it;
+	// the query log is read with the audit log (auditor, office). The
+	// person's own data export (PIPL Art 45) is made by the worker or lead
+	// who writes the file.
+	PermStatutoryQuery: {RoleOffice},
+	PermOwnDataExport:  {RoleLead, RoleWorker},
 }
 
 // Permissions of the supervision work (issue 5).

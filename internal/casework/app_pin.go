@@ -48,10 +48,19 @@ func CheckNewPIN(field, pin, again string) error {
 	return nil
 }
 
+// plural picks an English noun by its count: one for exactly 1, other
+// for the rest ("1 try", "2 tries"; issue 18 item 13).
+func plural(n int, one, other string) string {
+	if n == 1 {
+		return one
+	}
+	return other
+}
+
 // ErrWrongPIN is the answer to a wrong old PIN; left is how many tries
 // remain before the lock.
 func ErrWrongPIN(left int) *Error {
-	return Invalid("old_pin", "原密码不正确，还可再试%d次", "the current PIN is wrong: %d tries left", left)
+	return Invalid("old_pin", "原密码不正确，还可再试%d次", "the current PIN is wrong: %d "+plural(left, "try", "tries")+" left", left)
 }
 
 // ErrPINLocked is the answer while the PIN may not be changed after too
@@ -59,5 +68,19 @@ func ErrWrongPIN(left int) *Error {
 func ErrPINLocked(until, now time.Time) *Error {
 	mins := max(1, int((until.Sub(now)+time.Minute-1)/time.Minute))
 	return Errorf(ELOCKED, "原密码错误次数过多，请%d分钟后再试；忘记密码请找社工重新激活",
-		"too many wrong PINs: try again in %d minutes; if you forgot it, ask your worker to activate the app again", mins)
+		"too many wrong PINs: try again in %d "+plural(mins, "minute", "minutes")+"; if you forgot it, ask your worker to activate the app again", mins)
+}
+
+// ErrWrongAppPIN is the answer to a wrong PIN when the app is unlocked
+// (issue 18 §3); wrong tries count toward the same lock as a PIN change.
+func ErrWrongAppPIN(left int) *Error {
+	return Invalid("pin", "密码不正确，还可再试%d次", "the PIN is wrong: %d "+plural(left, "try", "tries")+" left", left)
+}
+
+// ErrAppPINLocked is the answer while the app may not be unlocked after
+// too many wrong PINs.
+func ErrAppPINLocked(until, now time.Time) *Error {
+	mins := max(1, int((until.Sub(now)+time.Minute-1)/time.Minute))
+	return Errorf(ELOCKED, "密码错误次数过多，请%d分钟后再试；忘记密码请找社工重新激活",
+		"too many wrong PINs: try again in %d "+plural(mins, "minute", "minutes")+"; if you forgot it, ask your worker to activate the app again", mins)
 }

@@ -52,9 +52,9 @@ func TestErrPINLocked(t *testing.T) {
 	for _, tc := range []struct {
 		left time.Duration
 		want string
-	}{{15 * time.Minute, "15"}, {14*time.Minute + time.Second, "15"}, {30 * time.Second, "1"}, {0, "1"}} {
+	}{{15 * time.Minute, "15 minutes"}, {14*time.Minute + time.Second, "15 minutes"}, {30 * time.Second, "1 minute;"}, {0, "1 minute;"}} {
 		e := ErrPINLocked(now.Add(tc.left), now)
-		if e.Code != ELOCKED || !strings.Contains(e.EN, "in "+tc.want+" minutes") {
+		if e.Code != ELOCKED || !strings.Contains(e.EN, "in "+tc.want) {
 			t.Fatalf("%v left: %s", tc.left, e.EN)
 		}
 	}

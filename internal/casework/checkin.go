@@ -165,25 +165,42 @@ type CheckinFacts struct {
 	Selfie     bool
 }
 
-// Judge returns the verdict of a check-in (issue 4 §4; R8, R37).
+// Judge returns the verdict of a check-in (issue 4 §4; R8, R37): the
+// first failed check (Checks), ok when none failed.
 func Judge(f CheckinFacts) Verdict {
+	if c := Checks(f); len(c) > 0 {
+		return c[0]
+	}
+	return VerdictOK
+}
+
+// Checks returns every check the check-in failed, in the order of the
+// verdicts (issue 18 §2: a fix from another province with 450 m accuracy
+// fails accuracy, area and perhaps the window — all are kept, not only the
+// first). Synced late is listed too: it is a fact about the record that
+// the duty rule (Discharges) weighs. Empty: ok.
+func Checks(f CheckinFacts) []Verdict {
 	loc := f.Loc
 	if loc == nil {
 		loc = LoadLocation("")
 	}
-	switch {
-	case f.Area == nil || (f.Selfie && f.PhotoSHA == ""):
-		return VerdictUnverifiable
-	case f.AccuracyMx > 0 && f.AccuracyM > float64(f.AccuracyMx):
-		return VerdictPoorAccuracy
-	case !f.Area.Contains(f.Lat, f.Lng):
-		return VerdictOutsideArea
-	case !f.Window.Contains(f.TakenAt, loc):
-		return VerdictOutsideWin
-	case DateOf(f.TakenAt, loc).Before(DateOf(f.ReceivedAt, loc)):
-		return VerdictSyncedLate
+	var out []Verdict
+	if f.Area == nil || (f.Selfie && f.PhotoSHA == "") {
+		out = append(out, VerdictUnverifiable)
 	}
-	return VerdictOK
+	if f.AccuracyMx > 0 && f.AccuracyM > float64(f.AccuracyMx) {
+		out = append(out, VerdictPoorAccuracy)
+	}
+	if f.Area != nil && !f.Area.Contains(f.Lat, f.Lng) {
+		out = append(out, VerdictOutsideArea)
+	}
+	if !f.Window.Contains(f.TakenAt, loc) {
+		out = append(out, VerdictOutsideWin)
+	}
+	if DateOf(f.TakenAt, loc).Before(DateOf(f.ReceivedAt, loc)) {
+		out = append(out, VerdictSyncedLate)
+	}
+	return out
 }
 
 // CheckinInput is the body the app signs (the contract of issue 4).
@@ -202,9 +219,16 @@ var sha256RE = regexp.MustCompile(`^[0-9a-f]{64}$`)
 // ValidSHA256 reports whether s is a lower-case hex SHA-256.
 func ValidSHA256(s string) bool { return sha256RE.MatchString(s) }
 
+// CheckinClockSkew is how far a phone's clock may run ahead of the server's.
+const CheckinClockSkew = 10 * time.Minute
+
+// MaxCheckinAgeDays is how old a check-in may be when it reaches the server.
+const MaxCheckinAgeDays = 90
+
 // Validate checks the input and returns taken_at. A check-in taken more
-// than 10 minutes after received is refused (a wrong phone clock);
-// older ones are accepted as synced late.
+// than CheckinClockSkew after received is refused (a wrong phone clock), as
+// is one more than MaxCheckinAgeDays old (a clock reset to 1970); others
+// older than the day are accepted as synced late.
 func (in *CheckinInput) Validate(received time.Time) (time.Time, error) {
 	in.ID = strings.ToLower(strings.TrimSpace(in.ID))
 	if !uuidRE.MatchString(in.ID) {
@@ -214,14 +238,25 @@ func (in *CheckinInput) Validate(received time.Time) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, Invalid("taken_at", "taken_at 须为带时区偏移的 RFC 3339 时间", "taken_at must be an RFC 3339 time with an offset")
 	}
-	if t.After(received.Add(10 * time.Minute)) {
+	if t.After(received.Add(CheckinClockSkew)) {
 		return time.Time{}, Invalid("taken_at", "taken_at 晚于服务器时间：请检查手机时间", "taken_at is later than the server time: check the phone's clock")
 	}
-	if !validLatLng(in.Lat, in.Lng) || (in.Lat == 0 && in.Lng == 0) {
-		return time.Time{}, Invalid("lat", "坐标超出范围", "lat/lng out of range (lat -90..90, lng -180..180)")
+	// A phone that lost its clock reports 1970; nothing is kept unsynced
+	// that long (issue 15 §7).
+	if t.Before(received.AddDate(0, 0, -MaxCheckinAgeDays)) {
+		return time.Time{}, Invalid("taken_at", "taken_at 早于%d天前：请检查手机时间", "taken_at is more than %d days ago: check the phone's clock", MaxCheckinAgeDays)
+	}
+	if math.IsNaN(in.Lat) || in.Lat < -90 || in.Lat > 90 {
+		return time.Time{}, Invalid("lat", "纬度 lat 须在 -90 到 90 之间", "lat must be between -90 and 90")
+	}
+	if math.IsNaN(in.Lng) || in.Lng < -180 || in.Lng > 180 {
+		return time.Time{}, Invalid("lng", "经度 lng 须在 -180 到 180 之间", "lng must be between -180 and 180")
+	}
+	if in.Lat == 0 && in.Lng == 0 {
+		return time.Time{}, Invalid("lat", "坐标 (0, 0) 不是有效定位", "(0, 0) is not a real position")
 	}
 	if math.IsNaN(in.AccuracyM) || in.AccuracyM <= 0 || in.AccuracyM > 100000 {
-		return time.Time{}, Invalid("accuracy_m", "accuracy_m 须大于 0", "accuracy_m must be more than 0 (metres)")
+		return time.Time{}, Invalid("accuracy_m", "定位精度 accuracy_m 须大于 0 米且不超过 100000 米", "accuracy_m must be more than 0 and at most 100000 (metres)")
 	}
 	in.PhotoSHA256 = strings.ToLower(strings.TrimSpace(in.PhotoSHA256))
 	if in.PhotoSHA256 != "" && !ValidSHA256(in.PhotoSHA256) {
@@ -292,6 +327,7 @@ type Duty struct {
 	Due    int
 	Done   int
 	Missed []Date
+	NoApp  []Date // days the measure owed duties but no device was active (issue 18 §4): neither due nor missed
 }
 
 // Rate is done ÷ due (每日签到率); 0 when nothing is due.

@@ -5,6 +5,8 @@ import (
 	"database/sql/driver"
 	"encoding/json"
 	"fmt"
+	"reflect"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -279,11 +281,13 @@ func (d *Date) UnmarshalJSON(b []byte) error {
 	}
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
-		return Invalid("", "日期应为 \"YYYY-MM-DD\" 格式的字符串", "a date must be a string \"YYYY-MM-DD\"")
+		return &json.UnmarshalTypeError{Value: string(b), Type: reflect.TypeFor[Date]()}
 	}
 	v, err := ParseDate(s)
 	if err != nil {
-		return err
+		// An UnmarshalTypeError gets the JSON field's path from the
+		// decoder, so the answer names the field (issue 15 §7).
+		return &json.UnmarshalTypeError{Value: "date " + strconv.Quote(s), Type: reflect.TypeFor[Date]()}
 	}
 	*d = v
 	return nil

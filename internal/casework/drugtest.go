@@ -25,6 +25,15 @@ const (
 // Outcomes lists every outcome.
 var Outcomes = []string{OutcomeNegative, OutcomePositive, OutcomeInvalid, OutcomeRefused}
 
+// SampleRetentionMonths is how long the A/B samples of a positive on-site
+// test are kept at least (R18: ≥6 months, S3 Art 8 as amended by S4).
+const SampleRetentionMonths = 6
+
+// EarliestDestroy is the first day samples collected on collected may be
+// destroyed (R18): the same day six months later; a day the month lacks
+// gives its last day (31 August → 28 or 29 February).
+func EarliestDestroy(collected Date) Date { return collected.AddMonths(SampleRetentionMonths) }
+
 // ObjectionDays is the window, in days from the day the result is notified
 // to the person, to request a lab test or a retest (R19).
 const ObjectionDays = 3
@@ -41,6 +50,10 @@ type DrugTestInput struct {
 	SampleA    string   // A sample number, on a positive (R18)
 	SampleB    string   // B sample number
 	SealNo     string   // seal number
+	// RetainUntil is the first day the A/B samples of a positive test may
+	// be destroyed: at least SampleRetentionMonths after collection (R18).
+	// Empty: exactly that.
+	RetainUntil Date
 	// Forced: the test was done after a refusal, approved by the head of
 	// the county police or of its 派出机构 (R21).
 	Forced        bool
@@ -113,19 +126,23 @@ func tooLong(field, s string, n int) error {
 // collectors: see CheckCollectors).
 func (in *DrugTestInput) Validate(today Date) error {
 	in.Normalize()
+	var errs FieldErrors // every bad field at once (issue 18 item 9)
 	switch {
 	case in.TestedOn.IsZero():
-		return Invalid("tested_on", "请填写检测日期", "the test date is required")
+		errs = append(errs, Invalid("tested_on", "请填写检测日期", "the test date is required"))
 	case in.TestedOn.After(today):
-		return Invalid("tested_on", "检测日期不能晚于今天", "the test date cannot be in the future")
+		errs = append(errs, Invalid("tested_on", "检测日期不能晚于今天", "the test date cannot be in the future"))
 	case in.NotifiedOn.Before(in.TestedOn):
-		return Invalid("notified_on", "结果告知日期不能早于检测日期", "the notification date cannot be before the test date")
-	case in.Place == "":
-		return Invalid("place", "请填写检测地点", "the place of the test is required")
-	case !slices.Contains(SampleTypes, in.Sample):
-		return Invalid("sample", "样本类型只能是尿液、血液、唾液或毛发（R20）", "the sample must be urine, blood, saliva or hair (R20)")
-	case !slices.Contains(Outcomes, in.Outcome):
-		return Invalid("outcome", "请选择检测结果：阴性、阳性、无效或拒绝检测", "choose a result: negative, positive, invalid or refused")
+		errs = append(errs, Invalid("notified_on", "结果告知日期不能早于检测日期", "the notification date cannot be before the test date"))
+	}
+	if in.Place == "" {
+		errs = append(errs, Invalid("place", "请填写检测地点", "the place of the test is required"))
+	}
+	if !slices.Contains(SampleTypes, in.Sample) {
+		errs = append(errs, Invalid("sample", "样本类型只能是尿液、血液、唾液或毛发（R20）", "the sample must be urine, blood, saliva or hair (R20)"))
+	}
+	if !slices.Contains(Outcomes, in.Outcome) {
+		errs = append(errs, Invalid("outcome", "请选择检测结果：阴性、阳性、无效或拒绝检测", "choose a result: negative, positive, invalid or refused"))
 	}
 	for _, c := range []struct {
 		f, v string
@@ -133,11 +150,19 @@ func (in *DrugTestInput) Validate(today Date) error {
 	}{{"place", in.Place, 100}, {"sample_a", in.SampleA, 50}, {"sample_b", in.SampleB, 50}, {"seal_no", in.SealNo, 50},
 		{"approver_name", in.ApproverName, 50}, {"approver_title", in.ApproverTitle, 50}, {"remote_institution", in.RemoteInstitution, 100}} {
 		if err := tooLong(c.f, c.v, c.n); err != nil {
-			return err
+			errs.Add(err)
 		}
 	}
 	if in.Outcome != OutcomeRefused && len(in.Substances) == 0 {
-		return Invalid("substances", "请填写检测的毒品种类", "list the substances tested for")
+		errs = append(errs, Invalid("substances", "请填写检测的毒品种类", "list the substances tested for"))
+	}
+	if !in.Remote && len(in.StaffIDs) < 2 {
+		errs = append(errs, Invalid("staff_ids", "检测须有两名以上工作人员在场，请选择两名工作人员（R18）", "at least two staff must be present: choose two staff (R18)"))
+	}
+	if len(errs) > 0 {
+		// The checks below depend on a sound date, outcome and list of
+		// substances; report what is wrong so far, all at once.
+		return errs.Err()
 	}
 	if in.Outcome == OutcomePositive {
 		if len(in.Positive) == 0 {
@@ -154,6 +179,14 @@ func (in *DrugTestInput) Validate(today Date) error {
 		if !in.Remote && in.SampleA == in.SampleB {
 			return Invalid("sample_b", "A、B样本编号不能相同（R18）", "the A and B sample numbers must differ (R18)")
 		}
+	}
+	if in.Outcome != OutcomePositive || in.Remote {
+		in.RetainUntil = Date{} // no A/B samples kept here
+	} else if earliest := EarliestDestroy(in.TestedOn); in.RetainUntil.IsZero() {
+		in.RetainUntil = earliest
+	} else if in.RetainUntil.Before(earliest) {
+		return Invalid("retain_until", "A、B样本须保存6个月以上，可销毁日期不得早于 %s",
+			"the A and B samples are kept at least 6 months: they may not be destroyed before %s", earliest)
 	}
 	if in.Forced {
 		if in.Outcome == OutcomeRefused {

@@ -51,6 +51,10 @@ func IDCheckChar(body string) byte {
 	return idCheckChars[sum%11]
 }
 
+// MinBirthYear is the earliest birth year an ID number or a birth date may
+// give: no one on file was born before 1900.
+const MinBirthYear = 1900
+
 // ParseIDNumber checks an 18-character resident ID number and returns it
 // normalised (spaces around it trimmed, a lower-case check character x made
 // upper-case), with its area code, birth date and sex. today is the current
@@ -93,7 +97,17 @@ func ParseIDNumber(s string, today time.Time) (IDNumber, error) {
 	}
 	s = s[:17] + string(last)
 
+	// The area code's first two digits are a province (11 北京 … 82 澳门,
+	// 83 for residents from Taiwan): none starts with 0, so 000000 and its
+	// like are made up (issue 15 §7).
+	if prov := atoi(s[0:2]); prov < 11 {
+		return IDNumber{}, Invalid(f, "身份证号前6位（地区码）%s 不存在，请核对", "the area code of the ID number, %s, does not exist; check the first 6 characters", s[:6])
+	}
 	birth := Date{Year: atoi(s[6:10]), Month: time.Month(atoi(s[10:12])), Day: atoi(s[12:14])}
+	if birth.Valid() && birth.Year < MinBirthYear {
+		return IDNumber{}, Invalid(f, "身份证号中的出生日期 %s 早于%d年，请核对第7–14位",
+			"the birth date in the ID number, %s, is before %d; check characters 7–14", birth, MinBirthYear)
+	}
 	if !birth.Valid() {
 		return IDNumber{}, Invalid(f, "身份证号中的出生日期 %s 不存在，请核对第7–14位",
 			"the birth date in the ID number, %s, is not a real date; check characters 7–14", s[6:14])
@@ -231,4 +245,15 @@ func MaskPhone(s string) string {
 		return MobileMask.Mask(s)
 	}
 	return OtherMask.Mask(s)
+}
+
+// MaskName keeps a name's first character (the family name of most Chinese
+// names) and hides the rest: 陈** — for readers who may see that a file was
+// touched but not whose (the auditor, R36).
+func MaskName(s string) string {
+	r := []rune(strings.TrimSpace(s))
+	if len(r) == 0 {
+		return ""
+	}
+	return string(r[:1]) + strings.Repeat("*", max(len(r)-1, 1))
 }

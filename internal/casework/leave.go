@@ -170,6 +170,57 @@ func AllowedLeaveActions(s LeaveState) []LeaveAction {
 	return out
 }
 
+// LeaveActionWhen checks an action the state machine allows against the
+// calendar of the leave (issue 18 §14, R28, R8), on today (the local date
+// at the person's place):
+//   - 销假 (report_return) only once the leave has begun (its first day has
+//     come, or the measure already went on leave for it): before that
+//     nobody has left, and there is nothing to report back from;
+//   - 续假 (request_extension) only while the leave has not ended (today is
+//     not after its last day — an overdue person reports back and is
+//     dealt with as overdue, an extension cannot cover the days already
+//     over) and while the period is under the longest allowed (90 days of
+//     leave, a year working away). One extension at a time: the state
+//     machine refuses a second request while one is pending. The law sets
+//     no number of extensions (R8 asks for a report before leaving; the
+//     length cap is what bounds a leave), so an approved extension may be
+//     followed by another within the cap.
+//
+// Both the pages (which offer only what passes) and the store (which
+// refuses the rest) use it.
+func LeaveActionWhen(a LeaveAction, kind LeaveKind, from, to, today Date, started bool) error {
+	switch a {
+	case LeaveReportReturn:
+		if today.Before(from) && !started {
+			return Errorf(ECONFLICT, "请假尚未开始（%s起），不能销假", "the leave has not begun (it starts on %s): there is nothing to report back from", from)
+		}
+	case LeaveRequestExtension:
+		if !to.IsZero() && today.After(to) {
+			return Errorf(ECONFLICT, "请假已于%s结束，已超期，不能再续假；请先销假", "the leave ended on %s and is overdue: it can no longer be extended; report back instead", to)
+		}
+		max := MaxLeaveDays
+		if kind == LeaveKindWorkAway {
+			max = MaxWorkAwayDays
+		}
+		if LeaveDays(from, to) >= max {
+			return Errorf(ECONFLICT, "请假已达上限%d天，不能再续假", "the period already has the most days allowed (%d): it cannot be extended", max)
+		}
+	}
+	return nil
+}
+
+// LeaveActionsOn returns the actions allowed from s that also make sense
+// on today (LeaveActionWhen).
+func LeaveActionsOn(s LeaveState, kind LeaveKind, from, to, today Date, started bool) []LeaveAction {
+	var out []LeaveAction
+	for _, a := range AllowedLeaveActions(s) {
+		if LeaveActionWhen(a, kind, from, to, today, started) == nil {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
 // EffectiveLeaveState is the state shown on today (the org's local date):
 // an approved period whose end date has passed without a return report is
 // overdue (超期未销假).
@@ -236,84 +287,98 @@ func (in *LeaveInput) Validate(today Date) (int, error) {
 	if !in.Kind.Valid() {
 		return 0, Invalid("kind", "类型应为请假（leave）或外出务工（work_away）", "kind must be leave or work_away")
 	}
+	var errs FieldErrors // every bad field at once (issue 18 item 9)
 	prov, ok := FindProvince(in.Province)
-	if !ok {
-		return 0, Invalid("destination_province", "请从列表中选择目的地省份", "choose the destination province from the list")
-	}
-	in.Province = prov.Code
 	in.City = strings.TrimSpace(in.City)
-	if in.City == "" {
-		return 0, Invalid("destination_city", "请填写目的地城市", "the destination city is required")
-	}
-	if len(prov.Cities) > 0 {
+	switch {
+	case !ok:
+		errs = append(errs, Invalid("destination_province", "请从列表中选择目的地省份", "choose the destination province from the list"))
+		if in.City == "" {
+			errs = append(errs, Invalid("destination_city", "请填写目的地城市", "the destination city is required"))
+		}
+	case in.City == "":
+		in.Province = prov.Code
+		errs = append(errs, Invalid("destination_city", "请填写目的地城市", "the destination city is required"))
+	case len(prov.Cities) > 0:
+		in.Province = prov.Code
 		c, ok := prov.FindCity(in.City)
 		if !ok {
-			return 0, Invalid("destination_city", "“%s”不是%s的市县，请从列表中选择", "%q is not a city of %s; choose one from the list", in.City, prov.ZH)
+			errs = append(errs, Invalid("destination_city", "“%s”不是%s的市县，请从列表中选择", "%q is not a city of %s; choose one from the list", in.City, prov.ZH))
+		} else {
+			in.City = c.Name
 		}
-		in.City = c.Name
-	} else if utf8.RuneCountInString(in.City) > 30 {
-		return 0, Invalid("destination_city", "目的地城市不能超过30个字", "the destination city must be at most 30 characters")
+	case utf8.RuneCountInString(in.City) > 30:
+		errs = append(errs, Invalid("destination_city", "目的地城市不能超过30个字", "the destination city must be at most 30 characters"))
+	default:
+		in.Province = prov.Code
 	}
 	if (in.Lat == nil) != (in.Lng == nil) {
-		return 0, Invalid("lat", "坐标须同时填写纬度和经度", "give both latitude and longitude, or neither")
-	}
-	if in.Lat != nil {
-		if math.IsNaN(*in.Lat) || *in.Lat < -90 || *in.Lat > 90 || math.IsNaN(*in.Lng) || *in.Lng < -180 || *in.Lng > 180 {
-			return 0, Invalid("lat", "坐标超出范围", "the coordinates are out of range")
+		errs = append(errs, Invalid("lat", "坐标须同时填写纬度和经度", "give both latitude and longitude, or neither"))
+	} else if in.Lat != nil {
+		if math.IsNaN(*in.Lat) || *in.Lat < -90 || *in.Lat > 90 {
+			errs = append(errs, Invalid("lat", "纬度 lat 须在 -90 到 90 之间", "lat must be between -90 and 90"))
+		}
+		if math.IsNaN(*in.Lng) || *in.Lng < -180 || *in.Lng > 180 {
+			errs = append(errs, Invalid("lng", "经度 lng 须在 -180 到 180 之间", "lng must be between -180 and 180"))
 		}
 		if in.RadiusM == nil {
 			r := 1000
 			in.RadiusM = &r
 		}
 		if *in.RadiusM < 50 || *in.RadiusM > 100000 {
-			return 0, Invalid("radius_m", "半径应在50米到100公里之间", "the radius must be between 50 m and 100 km")
+			errs = append(errs, Invalid("radius_m", "半径应在50米到100公里之间", "the radius must be between 50 m and 100 km"))
 		}
 	} else if in.RadiusM != nil {
-		return 0, Invalid("radius_m", "设置半径须同时给出坐标", "a radius needs a point")
+		errs = append(errs, Invalid("radius_m", "设置半径须同时给出坐标", "a radius needs a point"))
 	}
-	if in.From.IsZero() {
-		return 0, Invalid("from", "请填写开始日期", "the start date is required")
+	days := 0
+	switch {
+	case in.From.IsZero():
+		errs = append(errs, Invalid("from", "请填写开始日期", "the start date is required"))
+	case in.From.Before(today.AddDays(-30)):
+		errs = append(errs, Invalid("from", "开始日期不能早于30天前", "the start date cannot be more than 30 days ago"))
 	}
-	if in.To.IsZero() {
-		return 0, Invalid("to", "请填写结束日期", "the end date is required")
+	switch {
+	case in.To.IsZero():
+		errs = append(errs, Invalid("to", "请填写结束日期", "the end date is required"))
+	case !in.From.IsZero() && in.To.Before(in.From):
+		errs = append(errs, Invalid("to", "结束日期不能早于开始日期", "the end date cannot be before the start date"))
+	case !in.From.IsZero():
+		days = LeaveDays(in.From, in.To)
 	}
-	if in.To.Before(in.From) {
-		return 0, Invalid("to", "结束日期不能早于开始日期", "the end date cannot be before the start date")
-	}
-	if in.From.Before(today.AddDays(-30)) {
-		return 0, Invalid("from", "开始日期不能早于30天前", "the start date cannot be more than 30 days ago")
-	}
-	days := LeaveDays(in.From, in.To)
 	max := MaxLeaveDays
 	if in.Kind == LeaveKindWorkAway {
 		max = MaxWorkAwayDays
 	}
 	if days > max {
-		return 0, &Error{Code: EINVALID, Field: "to",
+		errs = append(errs, &Error{Code: EINVALID, Field: "to",
 			ZH: fmt.Sprintf("%s最长%d天（本次%d天）", in.Kind.Label("zh"), max, days),
-			EN: fmt.Sprintf("%s may last at most %d days (this one: %d)", in.Kind.Label("en"), max, days)}
+			EN: fmt.Sprintf("%s may last at most %d days (this one: %d)", in.Kind.Label("en"), max, days)})
 	}
 	in.Reason = strings.TrimSpace(in.Reason)
 	if in.Reason == "" {
-		return 0, Invalid("reason", "请填写事由", "a reason is required")
+		errs = append(errs, Invalid("reason", "请填写事由", "a reason is required"))
 	}
-	if utf8.RuneCountInString(in.Reason) > 500 {
-		return 0, Invalid("reason", "事由不能超过500字", "the reason must be at most 500 characters")
+	if err := CheckText("reason", in.Reason, 500); err != nil {
+		errs = append(errs, err.(*Error))
 	}
 	in.Employer, in.WorkAddress = strings.TrimSpace(in.Employer), strings.TrimSpace(in.WorkAddress)
 	if in.Kind == LeaveKindWorkAway {
 		if in.Employer == "" {
-			return 0, Invalid("employer", "外出务工须填写用工单位", "working away needs the employer")
+			errs = append(errs, Invalid("employer", "外出务工须填写用工单位", "working away needs the employer"))
 		}
 		if in.WorkAddress == "" {
-			return 0, Invalid("address", "外出务工须填写务工地址", "working away needs the address")
+			errs = append(errs, Invalid("address", "外出务工须填写务工地址", "working away needs the address"))
 		}
 	}
 	if utf8.RuneCountInString(in.Employer) > 100 {
-		return 0, Invalid("employer", "用工单位不能超过100字", "the employer must be at most 100 characters")
+		errs = append(errs, Invalid("employer", "用工单位不能超过100字", "the employer must be at most 100 characters"))
 	}
 	if utf8.RuneCountInString(in.WorkAddress) > 200 {
-		return 0, Invalid("address", "地址不能超过200字", "the address must be at most 200 characters")
+		errs = append(errs, Invalid("address", "地址不能超过200字", "the address must be at most 200 characters"))
+	}
+	if err := errs.Err(); err != nil {
+		return 0, err
 	}
 	return days, nil
 }

@@ -80,6 +80,45 @@ func ReportOverdue(received, today Date) (overdue bool, daysOverdue int) {
 	return true, late
 }
 
+// ReportLate reports whether the report-in due by deadline counts as a
+// deemed refusal (R2), judged from the dates alone, whatever the status
+// shows now: the person reported after the deadline, or has not reported
+// and today is past it. Day 15 after receipt (the deadline) is on time, day
+// 16 late. A zero deadline is never late; reportedOn is the date of the
+// report-in for this deadline (zero while none).
+func ReportLate(deadline, reportedOn, today Date) bool {
+	if deadline.IsZero() {
+		return false
+	}
+	if !reportedOn.IsZero() {
+		return reportedOn.After(deadline)
+	}
+	return !today.IsZero() && today.After(deadline)
+}
+
+// SuspendedReportDeadline is the report deadline of a person released from
+// detention (继续, R13) who had not reported by deadline when detained on
+// since and is released on resumed. How the 15 days run during detention
+// is UNCONFIRMED in law, so it follows the same policy as the term
+// (term.suspension_clock): paused, the deadline moves later by the days
+// detained; continuing, it stays — but a person cannot report while
+// detained, so a deadline that fell during the detention becomes the day
+// of release (the deemed refusal, R2, falls on the day after it, never on a
+// day the person was held). A deadline already past when the detention
+// began does not move: that refusal was complete before it.
+func SuspendedReportDeadline(deadline, since, resumed Date, pause bool) Date {
+	if deadline.IsZero() || deadline.Before(since) {
+		return deadline
+	}
+	if pause {
+		return deadline.AddDays(since.DaysUntil(resumed))
+	}
+	if deadline.Before(resumed) {
+		return resumed
+	}
+	return deadline
+}
+
 // TermPolicy holds the jurisdiction's choices about terms that the law
 // leaves open. The zero TermPolicy is the default.
 type TermPolicy struct {
@@ -206,22 +245,55 @@ func (in *MeasureInput) Validate(today Date) error {
 		return Errorf(EINTERNAL, "系统内部错误：校验措施时缺少当前日期", "internal error: MeasureInput.Validate needs today's date")
 	}
 
+	// Every block is checked, so a form shows all its problems at once
+	// (issue 18 item 9); within a block the first problem is enough.
+	var errs FieldErrors
+	errs.Add(in.checkKind())
+	errs.Add(in.checkDecision())
+	errs.Add(in.checkAuthority())
+	errs.Add(in.checkDates(today))
+	if in.PlaceOrgID == "" {
+		errs = append(errs, Invalid("place_org_id", "请选择执行地", "the place of execution is required"))
+	}
+	if in.Kind.Valid() {
+		errs.Add(in.checkTerm())
+	}
+	return errs.Err()
+}
+
+func (in *MeasureInput) checkKind() error {
 	if !in.Kind.Valid() {
 		return Invalid("kind", "请选择措施类型：社区戒毒或社区康复（收到 %q）",
 			"choose the kind of measure: community_treatment or community_rehab (got %q)", string(in.Kind))
 	}
+	return nil
+}
+
+func (in *MeasureInput) checkDecision() error {
 	if in.DecisionNumber == "" {
 		return Invalid("decision_number", "请填写决定书文号", "the decision number is required")
 	}
 	if utf8.RuneCountInString(in.DecisionNumber) > 100 {
 		return Invalid("decision_number", "决定书文号不能超过100个字", "the decision number must be at most 100 characters")
 	}
+	return nil
+}
+
+func (in *MeasureInput) checkAuthority() error {
 	if in.DecisionAuthority == "" {
 		return Invalid("decision_authority", "请填写决定机关", "the deciding authority is required")
 	}
 	if utf8.RuneCountInString(in.DecisionAuthority) > 100 {
 		return Invalid("decision_authority", "决定机关不能超过100个字", "the deciding authority must be at most 100 characters")
 	}
+	return nil
+}
+
+// checkDates checks each date on its own, so every bad date has its own
+// message beside it (issue 18 item 9); a date compared with another one is
+// not compared when that one is already at fault.
+func (in *MeasureInput) checkDates(today Date) error {
+	var errs FieldErrors
 	for _, d := range []struct {
 		field string
 		date  Date
@@ -230,55 +302,58 @@ func (in *MeasureInput) Validate(today Date) error {
 		{"report_date", in.ReportDate}, {"agreement_date", in.AgreementDate},
 	} {
 		if !d.date.IsZero() && !d.date.Valid() {
-			return Invalid(d.field, "日期无效", "not a real date")
+			errs.Add(Invalid(d.field, "日期无效", "not a real date"))
 		}
 	}
-	if in.DecisionDate.IsZero() {
-		return Invalid("decision_date", "请填写决定日期", "the decision date is required")
-	}
-	if in.DecisionDate.After(today) {
-		return Invalid("decision_date", "决定日期 %s 不能晚于今天（%s）",
-			"the decision date %s cannot be after today (%s)", in.DecisionDate, today)
-	}
-	if in.ReceivedDate.IsZero() {
-		return Invalid("received_date", "请填写决定书送达（收到）日期，报到期限自该日起算",
-			"the date the decision was received is required: the report deadline counts from it")
-	}
-	if in.ReceivedDate.Before(in.DecisionDate) {
-		return Invalid("received_date", "送达日期 %s 不能早于决定日期 %s",
-			"the date received, %s, cannot be before the decision date, %s", in.ReceivedDate, in.DecisionDate)
-	}
-	if in.ReceivedDate.After(today) {
-		return Invalid("received_date", "送达日期 %s 不能晚于今天（%s）",
-			"the date received, %s, cannot be after today (%s)", in.ReceivedDate, today)
-	}
-	if in.PlaceOrgID == "" {
-		return Invalid("place_org_id", "请选择执行地", "the place of execution is required")
-	}
-	if !in.ReportDate.IsZero() {
-		if in.ReportDate.Before(in.ReceivedDate) {
-			return Invalid("report_date", "报到日期 %s 不能早于送达日期 %s",
-				"the report date, %s, cannot be before the date received, %s", in.ReportDate, in.ReceivedDate)
-		}
-		if in.ReportDate.After(today) {
-			return Invalid("report_date", "报到日期 %s 不能晚于今天（%s）",
-				"the report date, %s, cannot be after today (%s)", in.ReportDate, today)
+	ok := func(field string) bool { return !errs.Has(field) }
+	if ok("decision_date") {
+		if in.DecisionDate.IsZero() {
+			errs.Add(Invalid("decision_date", "请填写决定日期", "the decision date is required"))
+		} else if in.DecisionDate.After(today) {
+			errs.Add(Invalid("decision_date", "决定日期 %s 不能晚于今天（%s）",
+				"the decision date %s cannot be after today (%s)", in.DecisionDate, today))
 		}
 	}
-	if !in.AgreementDate.IsZero() {
-		if in.ReportDate.IsZero() {
-			return Invalid("agreement_date", "尚未报到，不能填写协议签订日期（协议在报到后签订）",
-				"an agreement date needs a report date: the agreement is signed after reporting")
-		}
-		if in.AgreementDate.Before(in.ReportDate) {
-			return Invalid("agreement_date", "协议签订日期 %s 不能早于报到日期 %s",
-				"the agreement date, %s, cannot be before the report date, %s", in.AgreementDate, in.ReportDate)
-		}
-		if in.AgreementDate.After(today) {
-			return Invalid("agreement_date", "协议签订日期 %s 不能晚于今天（%s）",
-				"the agreement date, %s, cannot be after today (%s)", in.AgreementDate, today)
+	if ok("received_date") {
+		switch {
+		case in.ReceivedDate.IsZero():
+			errs.Add(Invalid("received_date", "请填写决定书送达（收到）日期，报到期限自该日起算",
+				"the date the decision was received is required: the report deadline counts from it"))
+		case ok("decision_date") && in.ReceivedDate.Before(in.DecisionDate):
+			errs.Add(Invalid("received_date", "送达日期 %s 不能早于决定日期 %s",
+				"the date received, %s, cannot be before the decision date, %s", in.ReceivedDate, in.DecisionDate))
+		case in.ReceivedDate.After(today):
+			errs.Add(Invalid("received_date", "送达日期 %s 不能晚于今天（%s）",
+				"the date received, %s, cannot be after today (%s)", in.ReceivedDate, today))
 		}
 	}
+	if ok("report_date") && !in.ReportDate.IsZero() {
+		switch {
+		case ok("received_date") && !in.ReceivedDate.IsZero() && in.ReportDate.Before(in.ReceivedDate):
+			errs.Add(Invalid("report_date", "报到日期 %s 不能早于送达日期 %s",
+				"the report date, %s, cannot be before the date received, %s", in.ReportDate, in.ReceivedDate))
+		case in.ReportDate.After(today):
+			errs.Add(Invalid("report_date", "报到日期 %s 不能晚于今天（%s）",
+				"the report date, %s, cannot be after today (%s)", in.ReportDate, today))
+		}
+	}
+	if ok("agreement_date") && !in.AgreementDate.IsZero() {
+		switch {
+		case in.ReportDate.IsZero():
+			errs.Add(Invalid("agreement_date", "尚未报到，不能填写协议签订日期（协议在报到后签订）",
+				"an agreement date needs a report date: the agreement is signed after reporting"))
+		case ok("report_date") && in.AgreementDate.Before(in.ReportDate):
+			errs.Add(Invalid("agreement_date", "协议签订日期 %s 不能早于报到日期 %s",
+				"the agreement date, %s, cannot be before the report date, %s", in.AgreementDate, in.ReportDate))
+		case in.AgreementDate.After(today):
+			errs.Add(Invalid("agreement_date", "协议签订日期 %s 不能晚于今天（%s）",
+				"the agreement date, %s, cannot be after today (%s)", in.AgreementDate, today))
+		}
+	}
+	return errs.Err()
+}
+
+func (in *MeasureInput) checkTerm() error {
 	switch in.Kind {
 	case MeasureTreatment:
 		if in.TermMonths != 0 && in.TermMonths != 12*TreatmentTermYears {

@@ -2,6 +2,7 @@ package casework
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"strings"
 	"sync"
@@ -96,36 +97,46 @@ type OrgInput struct {
 	Geofence string // JSON; "" for none
 }
 
-// Validate checks the input and returns the parsed geofence.
+// Validate checks the input, every field at once (issue 18 item 9), and
+// returns the parsed geofence.
 func (in *OrgInput) Validate() (*Geofence, error) {
 	in.Name = strings.TrimSpace(in.Name)
 	in.AreaCode = strings.TrimSpace(in.AreaCode)
 	in.TimeZone = strings.TrimSpace(in.TimeZone)
+	var errs FieldErrors
 	if in.Name == "" {
-		return nil, Invalid("name", "名称不能为空", "name is required")
-	}
-	if utf8.RuneCountInString(in.Name) > 100 {
-		return nil, Invalid("name", "名称不能超过100个字", "name must be at most 100 characters")
+		errs.Add(Invalid("name", "名称不能为空", "name is required"))
+	} else if utf8.RuneCountInString(in.Name) > 100 {
+		errs.Add(Invalid("name", "名称不能超过100个字", "name must be at most 100 characters"))
 	}
 	if in.Kind.Level() == 0 {
-		return nil, Invalid("kind", "层级无效：%q（应为 province/city/county/township/community）",
-			"unknown kind %q (want province, city, county, township or community)", string(in.Kind))
+		errs.Add(Invalid("kind", "层级无效：%q（应为 province/city/county/township/community）",
+			"unknown kind %q (want province, city, county, township or community)", string(in.Kind)))
 	}
 	if in.AreaCode != "" {
 		if len(in.AreaCode) != 12 || strings.Trim(in.AreaCode, "0123456789") != "" {
-			return nil, Invalid("area_code", "区划代码应为12位数字，收到 %q", "area code must be 12 digits, got %q", in.AreaCode)
+			errs.Add(Invalid("area_code", "区划代码应为12位数字，收到 %q", "area code must be 12 digits, got %q", in.AreaCode))
 		}
 	}
 	if in.TimeZone == "" {
 		in.TimeZone = DefaultTimeZone
 	}
 	if _, err := time.LoadLocation(in.TimeZone); err != nil {
-		return nil, Invalid("time_zone", "未知时区 %q", "unknown time zone %q", in.TimeZone)
+		errs.Add(Invalid("time_zone", "未知时区 %q", "unknown time zone %q", in.TimeZone))
 	}
-	if strings.TrimSpace(in.Geofence) == "" {
-		return nil, nil
+	var g *Geofence
+	if strings.TrimSpace(in.Geofence) != "" {
+		var err error
+		if g, err = ParseGeofence(in.Geofence); err != nil {
+			if other := errs.Add(err); other != nil {
+				return nil, other
+			}
+		}
 	}
-	return ParseGeofence(in.Geofence)
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	return g, nil
 }
 
 // Geofence is the area of a node: a circle, or a GeoJSON Polygon or
@@ -140,56 +151,103 @@ type Geofence struct {
 	polygons [][][][2]float64 // parsed: polygon → ring → point (lng, lat)
 }
 
-// ParseGeofence parses and validates a geofence from JSON.
+// ParseGeofence parses and validates a geofence from JSON: a circle
+// {"type":"circle","lat","lng","radius_m"}, a GeoJSON Polygon or
+// MultiPolygon, or a GeoJSON Feature (or a FeatureCollection of one
+// feature) holding one — what map tools export; it is kept as its
+// geometry. Every error names the field "geofence" and says where the
+// input is wrong (which ring, which point) and why (issue 18 §8).
 func ParseGeofence(s string) (*Geofence, error) {
 	var g Geofence
+	var wrap struct {
+		Type     string          `json:"type"`
+		Geometry json.RawMessage `json:"geometry"`
+		Features []struct {
+			Geometry json.RawMessage `json:"geometry"`
+		} `json:"features"`
+	}
+	if err := json.Unmarshal([]byte(s), &wrap); err != nil {
+		return nil, Invalid("geofence", "地理围栏不是有效的JSON：%v", "geofence is not valid JSON: %v", err)
+	}
+	switch wrap.Type {
+	case "Feature":
+		if len(wrap.Geometry) == 0 || string(wrap.Geometry) == "null" {
+			return nil, Invalid("geofence", "GeoJSON Feature 缺少 geometry", "the GeoJSON Feature has no geometry")
+		}
+		return ParseGeofence(string(wrap.Geometry))
+	case "FeatureCollection":
+		if len(wrap.Features) != 1 {
+			return nil, Invalid("geofence", "FeatureCollection 应只含一个要素（收到 %d 个）", "a FeatureCollection must hold exactly one feature (it has %d)", len(wrap.Features))
+		}
+		return ParseGeofence(string(wrap.Features[0].Geometry))
+	}
 	if err := json.Unmarshal([]byte(s), &g); err != nil {
 		return nil, Invalid("geofence", "地理围栏不是有效的JSON：%v", "geofence is not valid JSON: %v", err)
 	}
 	switch g.Type {
 	case "circle":
 		if !validLatLng(g.Lat, g.Lng) {
-			return nil, Invalid("geofence", "圆心坐标超出范围", "circle centre is out of range (lat -90..90, lng -180..180)")
+			return nil, Invalid("geofence", "圆心坐标超出范围（纬度 -90 至 90，经度 -180 至 180）", "circle centre is out of range (lat -90..90, lng -180..180)")
 		}
 		if !(g.RadiusM > 0 && g.RadiusM <= 500000) {
-			return nil, Invalid("geofence", "半径应在 0 到 500000 米之间", "radius_m must be more than 0 and at most 500000")
+			return nil, Invalid("geofence", "半径 radius_m 应大于 0 且不超过 500000 米", "radius_m must be more than 0 and at most 500000")
 		}
+		g.Coordinates = nil
 	case "Polygon":
 		var rings [][][2]float64
 		if err := json.Unmarshal(g.Coordinates, &rings); err != nil {
-			return nil, Invalid("geofence", "多边形坐标格式错误", "Polygon coordinates must be [[[lng,lat],…]]")
+			return nil, Invalid("geofence", "多边形坐标格式错误，应为 [[[经度,纬度],…]]", "Polygon coordinates must be [[[lng,lat],…]]")
 		}
 		g.polygons = [][][][2]float64{rings}
 	case "MultiPolygon":
 		var polys [][][][2]float64
 		if err := json.Unmarshal(g.Coordinates, &polys); err != nil {
-			return nil, Invalid("geofence", "多多边形坐标格式错误", "MultiPolygon coordinates must be [[[[lng,lat],…]]]")
+			return nil, Invalid("geofence", "多多边形坐标格式错误，应为 [[[[经度,纬度],…]]]", "MultiPolygon coordinates must be [[[[lng,lat],…]]]")
 		}
 		g.polygons = polys
+	case "":
+		return nil, Invalid("geofence", "地理围栏缺少 type（circle、Polygon 或 MultiPolygon）", "the geofence has no type (circle, Polygon or MultiPolygon)")
 	default:
-		return nil, Invalid("geofence", "地理围栏类型应为 circle、Polygon 或 MultiPolygon", "geofence type must be circle, Polygon or MultiPolygon, got %q", g.Type)
+		return nil, Invalid("geofence", "地理围栏类型应为 circle、Polygon 或 MultiPolygon，收到 %q", "geofence type must be circle, Polygon or MultiPolygon, got %q", g.Type)
 	}
 	if g.Type != "circle" {
 		if len(g.polygons) == 0 {
 			return nil, Invalid("geofence", "多边形不能为空", "polygon has no rings")
 		}
-		for _, rings := range g.polygons {
+		for pi, rings := range g.polygons {
 			if len(rings) == 0 {
-				return nil, Invalid("geofence", "多边形不能为空", "polygon has no rings")
+				return nil, Invalid("geofence", "第%d个多边形没有环", "polygon %d has no rings", pi+1)
 			}
-			for _, ring := range rings {
-				if len(ring) < 4 || ring[0] != ring[len(ring)-1] {
-					return nil, Invalid("geofence", "每个环至少4个点且首尾相同", "each ring needs at least 4 points and must end where it starts")
+			for ri, ring := range rings {
+				where := fmt.Sprintf("第%d个环", ri+1)
+				whereEN := fmt.Sprintf("ring %d", ri+1)
+				if len(g.polygons) > 1 {
+					where = fmt.Sprintf("第%d个多边形的", pi+1) + where
+					whereEN += fmt.Sprintf(" of polygon %d", pi+1)
 				}
-				for _, p := range ring {
+				if len(ring) < 4 {
+					return nil, geofenceErr(fmt.Sprintf("%s只有%d个点：每个环至少4个点且首尾相同", where, len(ring)),
+						fmt.Sprintf("%s has %d points: each ring needs at least 4 and must end where it starts", whereEN, len(ring)))
+				}
+				if ring[0] != ring[len(ring)-1] {
+					return nil, geofenceErr(where+"未闭合：最后一个点应与第一个点相同", whereEN+" is not closed: its last point must equal its first")
+				}
+				for i, p := range ring {
 					if !validLatLng(p[1], p[0]) {
-						return nil, Invalid("geofence", "坐标超出范围", "a point is out of range (lng -180..180, lat -90..90)")
+						return nil, geofenceErr(fmt.Sprintf("%s的第%d个点 [%g,%g] 超出范围（应为 [经度 -180 至 180, 纬度 -90 至 90]）", where, i+1, p[0], p[1]),
+							fmt.Sprintf("point %d of %s, [%g,%g], is out of range (want [lng -180..180, lat -90..90])", i+1, whereEN, p[0], p[1]))
 					}
 				}
 			}
 		}
 	}
 	return &g, nil
+}
+
+// geofenceErr is an EINVALID error on the geofence field with messages
+// already formatted.
+func geofenceErr(zh, en string) *Error {
+	return &Error{Code: EINVALID, Field: "geofence", ZH: zh, EN: en}
 }
 
 // String returns the geofence as JSON.

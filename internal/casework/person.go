@@ -1,6 +1,7 @@
 package casework
 
 import (
+	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -41,6 +42,8 @@ type Person struct {
 	ReleasedOn     Date
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
+	// Special are the R17 facts (sealed; opened for sensitive readers).
+	Special SpecialFacts
 
 	// Access is what the reader may do with this file.
 	Access PersonAccess
@@ -72,6 +75,9 @@ type PersonAccess struct {
 	Approve   bool      // approve corrections of archived files (lead)
 	Until     time.Time // non-zero: a past place of execution, which sees only what happened before
 	Incoming  bool      // the file is being transferred to the reader's subtree
+	// BreakGlass is the id of the break-glass grant the reader opens the
+	// file under (breakglass.go): read-only, audited with the grant id.
+	BreakGlass string
 }
 
 // Permissions over person files (see Access rules in PersonAccessFor).
@@ -88,6 +94,7 @@ type PersonFacts struct {
 	OrgPath      string   // current place of execution
 	WorkerID     string   // responsible worker
 	GroupUserIDs []string // staff in the working group of the measure in force
+	Counsellors  []string // counsellors a lead assigned to the person (psych.go)
 	IncomingPath string   // org path of a pending transfer's destination
 	PastCustody  []PastCustody
 }
@@ -132,12 +139,8 @@ func PersonAccessFor(a *Actor, f PersonFacts) PersonAccess {
 				acc.Approve = true
 			}
 		case RoleCounsellor:
-			if here {
-				for _, id := range f.GroupUserIDs {
-					if id == a.UserID {
-						acc.Read = true
-					}
-				}
+			if here && f.CounselledBy(a.UserID) {
+				acc.Read = true
 			}
 		}
 	}
@@ -179,50 +182,60 @@ type PersonInput struct {
 // Validate checks the input and returns the parsed ID number; birth date and
 // sex are taken from the number when not given, and cross-checked when given.
 func (in *PersonInput) Validate(today time.Time) (IDNumber, error) {
-	in.Name = strings.TrimSpace(in.Name)
 	in.Phone = normalizePhone(in.Phone)
-	if in.Name == "" {
-		return IDNumber{}, Invalid("name", "姓名不能为空", "name is required")
-	}
-	if utf8.RuneCountInString(in.Name) > 50 {
-		return IDNumber{}, Invalid("name", "姓名不能超过50个字", "name must be at most 50 characters")
+	var errs FieldErrors // every bad field at once (issue 18 item 9)
+	if name, err := ValidName("name", in.Name, 50); err != nil {
+		errs = append(errs, err.(*Error))
+	} else {
+		in.Name = name
 	}
 	if in.OrgID == "" {
-		return IDNumber{}, Invalid("org_id", "请选择执行地（社区/单位）", "org_id (place of execution) is required")
+		errs = append(errs, Invalid("org_id", "请选择执行地（社区/单位）", "choose the place of execution (community or unit)"))
 	}
 	id, err := ParseIDNumber(in.IDNumber, today)
+	if err == nil {
+		err = CrossCheckID(id, in.BirthDate, in.Sex)
+	}
 	if err != nil {
-		return IDNumber{}, err
-	}
-	if err := CrossCheckID(id, in.BirthDate, in.Sex); err != nil {
-		return IDNumber{}, err
-	}
-	in.IDNumber = id.Number
-	if in.BirthDate.IsZero() {
-		in.BirthDate = id.Birth
-	}
-	if in.Sex == "" {
-		in.Sex = id.Sex
+		if err := errs.Add(err); err != nil {
+			return IDNumber{}, err
+		}
+	} else {
+		in.IDNumber = id.Number
+		if in.BirthDate.IsZero() {
+			in.BirthDate = id.Birth
+		}
+		if in.Sex == "" {
+			in.Sex = id.Sex
+		}
 	}
 	if in.Phone != "" && (len(in.Phone) < 7 || len(in.Phone) > 20 || strings.Trim(in.Phone, "+0123456789-") != "") {
-		return IDNumber{}, Invalid("phone", "电话号码格式不正确", "the phone number is not valid")
-	}
-	if len(in.Phone) == 11 && in.Phone[0] != '1' {
-		return IDNumber{}, Invalid("phone", "11位手机号应以1开头", "an 11-digit mobile number starts with 1")
+		errs = append(errs, Invalid("phone", "电话号码格式不正确", "the phone number is not valid"))
+	} else if len(in.Phone) == 11 && in.Phone[0] != '1' {
+		errs = append(errs, Invalid("phone", "11位手机号应以1开头", "an 11-digit mobile number starts with 1"))
 	}
 	for i := range in.Contacts {
 		c := &in.Contacts[i]
 		c.Name, c.Relation, c.Phone = strings.TrimSpace(c.Name), strings.TrimSpace(c.Relation), normalizePhone(c.Phone)
-		if c.Name == "" {
-			return IDNumber{}, Invalid("contacts", "第%d个联系人缺少姓名", "contact %d has no name", i+1)
+		if c.Name == "" && !errs.Has("contacts") {
+			errs = append(errs, Invalid("contacts", "第%d个联系人缺少姓名", "contact %d has no name", i+1))
+		} else if _, err := ValidName("contacts", c.Name, 50); err != nil && !errs.Has("contacts") {
+			e := err.(*Error)
+			errs = append(errs, &Error{Code: EINVALID, Field: "contacts", ZH: fmt.Sprintf("第%d个联系人：%s", i+1, e.ZH), EN: fmt.Sprintf("contact %d: %s", i+1, e.EN)})
 		}
 	}
 	for _, f := range []struct {
-		name, zh, v string
-	}{{"household_addr", "户籍地", in.HouseholdAddr}, {"residence_addr", "居住地", in.ResidenceAddr}, {"health_notes", "健康情况", in.HealthNotes}} {
+		name, zh, en, v string
+	}{{"household_addr", "户籍地", "the household address", in.HouseholdAddr}, {"residence_addr", "居住地", "the residence address", in.ResidenceAddr},
+		{"health_notes", "健康情况", "the health notes", in.HealthNotes}} {
 		if utf8.RuneCountInString(f.v) > 2000 {
-			return IDNumber{}, &Error{Code: EINVALID, Field: f.name, ZH: f.zh + "不能超过2000字", EN: f.name + " must be at most 2000 characters"}
+			errs = append(errs, &Error{Code: EINVALID, Field: f.name, ZH: f.zh + "不能超过2000字", EN: f.en + " must be at most 2000 characters"})
+		} else if err := CheckText(f.name, f.v, 2000); err != nil {
+			errs = append(errs, err.(*Error))
 		}
+	}
+	if err := errs.Err(); err != nil {
+		return IDNumber{}, err
 	}
 	return id, nil
 }
@@ -257,4 +270,9 @@ func NameGrams(name string) []string {
 
 // WorkingGroupRoles are the statutory roles of a working group (R7); other
 // local roles (e.g. the factory's security head) are free text.
-var WorkingGroupRoles = []string{"worker", "police", "medical", "family", "volunteer"}
+var WorkingGroupRoles = []string{"worker", "police", "medical", "family", GroupRoleGuardian, "volunteer"}
+
+// SpecialOn is R17 for the person on day (the minor flag from the birth
+// date; pregnancy and nursing from the recorded facts, if the reader sees
+// them).
+func (p *Person) SpecialOn(day Date) SpecialStatus { return SpecialOn(p.Special, p.BirthDate, day) }

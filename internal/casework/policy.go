@@ -86,6 +86,9 @@ type Value struct {
 	n    int // SettingInt; 1 or 0 for SettingBool
 	w    Window
 	s    string // SettingEnum
+	// same marks a tier setting (Setting.Same) left to the general
+	// setting: the text "same" (policy_tier.go).
+	same bool
 }
 
 // IntValue, WindowValue, EnumValue and BoolValue make values (for the
@@ -117,6 +120,9 @@ func (v Value) Window() Window    { return v.w }
 // String is the value's text form, the one versions are written and
 // stored in: "3", "06:00-22:00", "county", "true".
 func (v Value) String() string {
+	if v.same {
+		return SameValue
+	}
 	switch v.kind {
 	case SettingInt:
 		return strconv.Itoa(v.n)
@@ -132,6 +138,9 @@ func (v Value) String() string {
 
 // JSON is the value as the API shows it: a number, a boolean or a string.
 func (v Value) JSON() any {
+	if v.same {
+		return SameValue
+	}
 	switch v.kind {
 	case SettingInt:
 		return v.n
@@ -161,6 +170,9 @@ type Setting struct {
 	LawMax         bool
 	LawZH, LawEN   string
 	HintZH, HintEN string
+	// Same names the general setting a tier setting falls back to when its
+	// value is "same" (policy_tier.go; R31).
+	Same string
 }
 
 // policySettings is the one table of settings. A later rule is one more
@@ -171,7 +183,10 @@ type Setting struct {
 // "violation.absence_days_max" (R9: HIGH, LawMax, so no jurisdiction can
 // raise a threshold), and tier effects such as "tier.high.checkin_every_days"
 // (R31).
-var policySettings = []*Setting{
+var policySettings = append(append(append(generalSettings, incentiveSettings()...), tierSettings()...), breakGlassSettings...)
+
+// generalSettings are the settings that are not tier effects.
+var generalSettings = []*Setting{
 	{Key: "checkin.every_days", Kind: SettingInt, ZH: "签到频次", EN: "Check-in frequency", UnitZH: "天一次", UnitEN: "days between check-ins",
 		Default: IntValue(1), Min: 1, Max: 30, Rule: "Q1, R34", Confidence: "UNCONFIRMED",
 		HintZH: "每N天签到一次，1 表示每天。国家无规定，属地方做法（DOMAIN 待确认问题1）。",
@@ -190,6 +205,26 @@ var policySettings = []*Setting{
 		HintZH: "定位误差大于此值的签到判为“定位精度不足”。只在签到时采集位置（R37）。", HintEN: "A check-in whose fix is less accurate than this is marked poor accuracy. Location is taken only at check-in (R37)."},
 	{Key: "checkin.selfie", Kind: SettingBool, ZH: "签到须自拍", EN: "Selfie required", Default: BoolValue(true), Rule: "R26, R36", Confidence: "LOW",
 		HintZH: "照片属敏感个人信息，加密保存（R36）。", HintEN: "The photo is sensitive personal information and is stored encrypted (R36)."},
+	// Which check-ins discharge the day's duty (issue 18 §2): local
+	// practice. By default a check-in must pass every check; one taken
+	// offline and sent on a later day still counts when its position
+	// passed. Every figure (rate, calendar, board, inbox, the missed days
+	// R9 counts) reads the judgement made with this rule (Discharges).
+	{Key: "checkin.counts", Kind: SettingEnum, ZH: "哪些签到算完成", EN: "Check-ins that count as done", Default: EnumValue(CountsOKOrLate),
+		Options: []Option{{CountsOKOrLate, "正常，或位置合格的补传", "ok, or synced late with a good position"},
+			{CountsOK, "仅正常", "only ok"},
+			{CountsLocated, "位置合格即可（不论时段、补传）", "a good position (window and lateness not weighed)"},
+			{CountsAny, "任何签到（不论核验结果）", "any check-in, whatever failed"}},
+		Rule: "Q1, R9", Confidence: "UNCONFIRMED",
+		HintZH: "未算完成的签到，应用会告诉本人哪里不合格、须在时段内重新签到；当天仍算漏签。", HintEN: "A check-in that does not count tells the person in the app what failed and to check in again within the window; the day stays missed until one counts."},
+	// The app's PIN (issue 18 §3): asked when the app opens after being
+	// closed or idle this long, and, when the policy says so, before every
+	// check-in. Local practice.
+	{Key: "app.pin_idle_minutes", Kind: SettingInt, ZH: "应用闲置多久须重输密码", EN: "App idle time before the PIN is asked", UnitZH: "分钟", UnitEN: "minutes",
+		Default: IntValue(5), Min: 1, Max: 240, Rule: "R36", Confidence: "UNCONFIRMED",
+		HintZH: "应用关闭或闲置超过此时间，再打开时须输入6位密码。", HintEN: "When the app has been closed or idle this long, it asks for the 6-digit PIN on opening."},
+	{Key: "app.pin_each_checkin", Kind: SettingBool, ZH: "每次签到前须输密码", EN: "PIN before every check-in", Default: BoolValue(false), Rule: "R36", Confidence: "UNCONFIRMED",
+		HintZH: "开启后，每次签到前都须输入密码。", HintEN: "When on, the app asks for the PIN before every check-in."},
 	// R8 (《戒毒条例》第19条, HIGH): leaving the county for 3 days or more
 	// needs a written report. A jurisdiction may ask for the report from
 	// fewer days (stricter), but a higher threshold would let a person stay
@@ -199,6 +234,15 @@ var policySettings = []*Setting{
 		LawZH:  "《戒毒条例》第十九条规定离开县（区）3日以上须书面报告（R8），各地可从严（更少天数），不得高于3天",
 		LawEN:  "the regulation (Art 19, R8) requires a written report for 3 days or more outside the county; a jurisdiction may be stricter (fewer days) but not above 3",
 		HintZH: "离开执行地所在县（区）达到此天数须事先书面报告并请假。", HintEN: "Absence outside the county of this many days or more needs a written report (leave) beforehand."},
+	// R8 asks for a written report (书面报告) before leaving, not approval;
+	// approval workflows are local practice (DOMAIN §1.5). By the law's
+	// reading a request filed and not yet decided covers its days (R9 does
+	// not count them; the lead still decides it); a jurisdiction that makes
+	// approval the condition turns this on.
+	{Key: "leave.approval_required", Kind: SettingBool, ZH: "请假须批准后方可离开", EN: "Leave must be approved before leaving",
+		Default: BoolValue(false), Rule: "R8, R9", Confidence: "HIGH",
+		HintZH: "否（法规本义）：已提交书面请假申请即视为已报告，未审批期间离开不计擅自离开，由负责人审查；是：仅批准的请假可抵扣。被驳回或撤回的申请均不抵扣。",
+		HintEN: "No (the law's reading): a filed leave request is the written report, so days away while it awaits a decision are not unauthorised and the lead reviews it; yes: only approved leave covers. A rejected or withdrawn request never covers."},
 	// Drug test schedules (issue 5). R22 (社区戒毒, LOW–MED) and R23 (社区康复,
 	// LOW): the scheduled test interval in months for each year of the term.
 	// A rehabilitation term of two years or less uses test.rehab_short.months
@@ -221,6 +265,32 @@ var policySettings = []*Setting{
 	{Key: "test.place", Kind: SettingText, ZH: "检测地点", EN: "Test place", Default: TextValue("所属派出所"),
 		Rule: "R22", Confidence: "UNCONFIRMED",
 		HintZH: "抽中当天在应用中告诉人员去哪里检测，如“椰林派出所（迎宾路12号）”。", HintEN: "Shown in the app on a drawn day: where to go for the test, e.g. the police station and its address."},
+	// R13 (戒毒条例 Art 24): a detained person's measure is suspended (中止)
+	// and resumes on release; whether the days detained count toward the
+	// term is not stated (UNCONFIRMED). Default: the clock continues, as for
+	// a change of place (R11, "连续计算"). The choice is read on the first
+	// day of each suspension and kept with it, so a later change of policy
+	// does not re-judge a suspension already under way.
+	{Key: "term.suspension_clock", Kind: SettingEnum, ZH: "中止期间期限计算", EN: "Term clock during suspension", Default: EnumValue(SuspensionClockContinue),
+		Options: []Option{{SuspensionClockContinue, "继续计算（中止期间计入期限）", "continues (suspended days count toward the term)"},
+			{SuspensionClockPause, "暂停计算（期满日顺延中止天数）", "pauses (the end date moves later by the suspended days)"}},
+		Rule: "R13", Confidence: "UNCONFIRMED",
+		HintZH: "被拘留、逮捕期间（中止）期限是否计算，法规未明确。暂停时，尚未报到者的15日报到期限也顺延；继续时，期间届满的报到期限改为释放当日。",
+		HintEN: "The law does not say whether detention (suspension) counts toward the term. When paused, a pending 15-day report deadline moves later too; when continuing, a report deadline that fell during detention becomes the day of release."},
+	// A test day inside approved leave that could not be moved (the whole
+	// interval is leave) is a remote test: at a police station or hospital
+	// at the destination, the report uploaded. Whether missing it is an
+	// evasion (R9) is local practice: the person may find no place to test.
+	{Key: "test.remote_missed_evasion", Kind: SettingBool, ZH: "异地检测未完成计为逃避检测", EN: "A missed remote test is an evasion",
+		Default: BoolValue(false), Rule: "R9, R22", Confidence: "UNCONFIRMED",
+		HintZH: "请假期间的异地检测日未上传检测报告时，是否计入逃避检测次数（R9）。默认否：由工作人员跟进。",
+		HintEN: "Whether a remote test day (inside approved leave) with no report uploaded counts as an evasion toward R9. Default no: the worker follows it up."},
+	// R17 with R21: DOMAIN is silent on forced tests of pregnant or nursing
+	// women and minors under 16 (the law excludes them from 强戒, not from
+	// testing), so whether to refuse one is local policy; off by default.
+	{Key: "test.no_forced_special", Kind: SettingBool, ZH: "不对孕妇、哺乳期妇女和未满16周岁者强制检测", EN: "No forced test of pregnant or nursing women or minors under 16",
+		Default: BoolValue(false), Rule: "R17, R21", Confidence: "UNCONFIRMED",
+		HintZH: "法律规定上述人员不适用强制隔离戒毒，未禁止强制检测；开启后登记强制检测时将拒绝。", HintEN: "The law exempts them from compulsory isolation, not from testing; when on, the test form refuses a forced test of them."},
 	// R9 (《戒毒条例》第20条, HIGH): a serious violation is ≥3 refusals or
 	// evasions of tests, ≥3 unauthorised departures from the county, or more
 	// than 30 days of unauthorised absence in total, over the whole term. A
@@ -240,6 +310,50 @@ var policySettings = []*Setting{
 		LawZH:  "《戒毒条例》第二十条：擅自离开累计超过30日即为严重违反（R9），各地可从严，不得高于30日",
 		LawEN:  "the regulation (Art 20, R9): more than 30 days of unauthorised absence in total is a serious violation; a jurisdiction may be stricter but not above 30",
 		HintZH: "整个期限内擅自离开的天数累计超过此值即立为严重违反案件。", HintEN: "More than this many days away without permission over the whole term opens a serious case."},
+	// Screening scale bands (issue 11 §3; CARE.md "What to build" C): the
+	// tables are in scales/scales.json; each administration stores the one
+	// it was scored with (scales.go).
+	scaleBandSetting("phq9"),
+	scaleBandSetting("gad7"),
+	scaleBandSetting("sdep"),
+	scaleBandSetting("sds"),
+	// Visit cadence (issue 11 §1, R27): local practice, no national rule.
+	// The risk tiers (R31, a later issue) override them through
+	// "visit.tier.<tier>.<cadence>.period" (VisitPeriodKey).
+	visitPeriod("visit.home.period", "入户走访频次", "Home visit cadence", PeriodMonth,
+		"每个自然月（或周、季度）至少入户走访一次；按执行地时区计算。", "At least one home visit per calendar month (or week, quarter), in the place's time zone."),
+	visitPeriod("visit.contact.period", "联系频次（电访等）", "Contact cadence (phone and others)", PeriodWeek,
+		"每个自然周（周一至周日）至少联系一次：接通的电话、视频、谈话或入户均可；未接通不算。", "At least one contact per calendar week (Monday to Sunday): a call that got through, a video call, an office talk or a home visit; an attempt does not count."),
+	// Reports (issue 12, R33, R34): DOMAIN marks the KPI formulas
+	// UNCONFIRMED and the staffing ratio local (MED), so both limits are
+	// settings.
+	{Key: "report.lost_contact_days", Kind: SettingInt, ZH: "失联天数", EN: "Lost-contact threshold", UnitZH: "天", UnitEN: "days",
+		Default: IntValue(30), Min: 1, Max: 365, Rule: "R9, R34", Confidence: "UNCONFIRMED",
+		HintZH: "执行中或请假的人员超过此天数没有成功的联系、有效签到或检测，即计为失联（默认30天，对应累计脱离监管超过30天的严重违反情形）。",
+		HintEN: "A person executing or on leave with no successful contact, counted check-in or test for more than this many days counts as lost contact (default 30, matching the serious-violation rule of more than 30 days away)."},
+	{Key: "report.caseload_max", Kind: SettingInt, ZH: "每名专干管理人数上限", EN: "Persons per worker (limit)", UnitZH: "人", UnitEN: "persons",
+		Default: IntValue(30), Min: 1, Max: 500, Rule: "R33", Confidence: "MED",
+		HintZH: "统计中每名专干管理的人数超过此数即标红提示（默认30，各地可定为20等）。",
+		HintEN: "Reports flag an area whose persons per worker exceed this number (default 30; some places use 20)."},
+	// Retention and sealing (issue 15; R38, R39): DOMAIN names no period
+	// after which a released file is sealed, so it is a setting. The
+	// default and the floor are three years: the R16 tracking of 戒断三年未复吸
+	// runs for three years after the release and needs the file open, and
+	// PIPL Art 55–56 processing records are kept at least three years (R36).
+	{Key: "retention.seal_years", Kind: SettingInt, ZH: "解除后封存年限", EN: "Years after release before a file is sealed", UnitZH: "年", UnitEN: "years",
+		Default: IntValue(SealYearsDefault), Min: SealYearsDefault, Max: 30, Rule: "R38, R39", Confidence: "UNCONFIRMED",
+		HintZH: "解除之日起满此年数（按执行地当地日期计算）的档案由夜间任务封存：不再出现在名单、搜索、待办和统计名单中，记录不删除，往期统计仍计入；仅凭法定查询调阅。不得少于3年（解除后3年未复吸的跟踪期）。",
+		HintEN: "A file is sealed by the nightly job once this many years have passed since the release (local date of the place): it leaves lists, search, the inbox and report lists, its records are kept and past figures still count them; only a statutory query opens it. At least 3 years (the 3-year no-relapse tracking after release)."},
+}
+
+// SealYearsDefault is the default and the least retention.seal_years.
+const SealYearsDefault = 3
+
+func visitPeriod(key, zh, en string, def VisitPeriod, hintZH, hintEN string) *Setting {
+	return &Setting{Key: key, Kind: SettingEnum, ZH: zh, EN: en, Default: EnumValue(string(def)),
+		Options: []Option{{string(PeriodWeek), "每周", "weekly"}, {string(PeriodMonth), "每月", "monthly"},
+			{string(PeriodQuarter), "每季度", "quarterly"}, {string(PeriodOff), "不要求", "not required"}},
+		Rule: "R27", Confidence: "LOW", HintZH: hintZH, HintEN: hintEN}
 }
 
 func testMonths(key, zh, en string, def int, rule, conf string) *Setting {
@@ -247,6 +361,12 @@ func testMonths(key, zh, en string, def int, rule, conf string) *Setting {
 		Default: IntValue(def), Min: 1, Max: 12, Rule: rule, Confidence: conf,
 		HintZH: "在每个间隔内随机抽取一天安排例行检测。", HintEN: "One scheduled test falls on a random day inside each interval."}
 }
+
+// The values of term.suspension_clock (R13).
+const (
+	SuspensionClockContinue = "continue"
+	SuspensionClockPause    = "pause"
+)
 
 // PolicySettings returns every setting, in display order.
 func PolicySettings() []*Setting { return policySettings }
@@ -275,6 +395,9 @@ func pick(lang, zh, en string) string {
 
 // Format shows a value in the language: option labels, 是/否.
 func (s *Setting) Format(v Value, lang string) string {
+	if v.same {
+		return pick(lang, "同一般设置", "same as the general setting")
+	}
 	switch s.Kind {
 	case SettingEnum:
 		for _, o := range s.Options {
@@ -302,6 +425,9 @@ func (s *Setting) Parse(text string) (Value, error) { return s.parse(text, true)
 // verdict (the bound was checked when the version was written).
 func (s *Setting) parse(text string, bounds bool) (Value, error) {
 	text = strings.TrimSpace(text)
+	if s.Same != "" && text == SameValue {
+		return Value{kind: s.Kind, same: true}, nil
+	}
 	// Each language is formatted on its own: the law's citation differs.
 	bad := func(zh, en string) (Value, error) {
 		return Value{}, &Error{Code: EINVALID, Field: s.Key, ZH: "“" + s.ZH + "”" + zh, EN: s.EN + ": " + en}
@@ -590,23 +716,6 @@ type PolicyVersionInput struct {
 	Note          string
 }
 
-// FieldErrors are the problems of one input, one per field, so a form can
-// show each next to its field.
-type FieldErrors []*Error
-
-func (fe FieldErrors) Error() string { return fmt.Sprintf("%d invalid fields", len(fe)) }
-
-// Map returns field → message in the language.
-func (fe FieldErrors) Map(lang string) map[string]string {
-	m := map[string]string{}
-	for _, e := range fe {
-		if _, dup := m[e.Field]; !dup {
-			m[e.Field] = e.Message(lang)
-		}
-	}
-	return m
-}
-
 // Validate checks the input against the setting table and the date rule:
 // a version takes effect tomorrow at the earliest in the org's zone, so a
 // change never alters a day already begun. It returns the parsed settings;
@@ -660,14 +769,6 @@ func (in *PolicyVersionInput) Validate(today Date) (map[string]*Value, error) {
 		return nil, errs.asError()
 	}
 	return out, nil
-}
-
-func (fe FieldErrors) asError() error {
-	zh, en := make([]string, len(fe)), make([]string, len(fe))
-	for i, e := range fe {
-		zh[i], en[i] = e.ZH, e.EN
-	}
-	return &Error{Code: EINVALID, Field: fe[0].Field, ZH: strings.Join(zh, "；"), EN: strings.Join(en, "; "), Cause: fe}
 }
 
 // PolicyChange is one setting of a preview: what is in force on the date

@@ -42,11 +42,14 @@ type ScheduleInput struct {
 	// no test is drawn on those days, and an interval that lies wholly in
 	// them is not owed (R25).
 	Suspended []DateSpan
-	// Tier is the person's risk tier (R31). Tiers arrive in a later issue;
-	// today it is always "" and has no effect. The hook: when it is set and
-	// the policy has a setting "test.tier.<tier>.<kind>.y<K>_months", that
-	// setting replaces the kind's interval for year K (see IntervalKey).
-	Tier string
+	// Tiers are the person's confirmed risk tiers by the day each takes
+	// effect (R31, R32: the day after a lead's decision). An interval
+	// takes the tier in force on its first day: when the policy sets the
+	// tier's interval ("test.tier.<tier>.<kind>.y<K>_months", not "same"),
+	// that replaces the general one for year K (see IntervalKey); so a
+	// change shapes the intervals that begin from its day on, and the one
+	// under way keeps its bounds and drawn day, as with a policy change.
+	Tiers []TierChange
 }
 
 // PolicyAt returns the policy in force at the measure's place on a local
@@ -81,24 +84,12 @@ func IntervalKey(kind MeasureKind, termMonths, year int) string {
 	return fmt.Sprintf("test.treatment.y%d_months", year)
 }
 
-// tierKey is the risk-tier hook (R31): the setting that would override the
-// interval for a tier. No such setting exists yet, so the lookup in
-// intervalMonths finds nothing and the kind's interval applies.
-func tierKey(tier string, kind MeasureKind, year int) string {
-	if tier == "" {
-		return ""
-	}
-	return fmt.Sprintf("test.tier.%s.%s.y%d_months", tier, kind, year)
-}
-
-func intervalMonths(p *EffectivePolicy, in ScheduleInput, year int) (int, string) {
-	if k := tierKey(in.Tier, in.Kind, year); k != "" {
-		if r, ok := p.Get(k); ok && r.Value.Int() > 0 {
-			return r.Value.Int(), r.Source.Ref()
-		}
-	}
-	r, ok := p.Get(IntervalKey(in.Kind, in.TermMonths, year))
-	if !ok || r.Value.Int() < 1 {
+// intervalMonths is the interval length for an interval beginning on
+// from: the setting for the tier in force that day (R31) unless it is
+// "same", else the general one (R22, R23).
+func intervalMonths(p *EffectivePolicy, in ScheduleInput, year int, from Date) (int, string) {
+	r := p.ForTier(IntervalKey(in.Kind, in.TermMonths, year), TierOn(in.Tiers, from))
+	if r.Value.Same() || r.Value.Int() < 1 {
 		return 1, "national"
 	}
 	return r.Value.Int(), r.Source.Ref()
@@ -142,7 +133,7 @@ func TestIntervals(in ScheduleInput, policyAt PolicyAt) ([]TestInterval, error) 
 			if from.After(yTo) {
 				break
 			}
-			m, src := intervalMonths(policyAt(from), in, year)
+			m, src := intervalMonths(policyAt(from), in, year, from)
 			off += m
 			to := yFrom.AddMonths(off).AddDays(-1)
 			if to.After(yTo) {
@@ -156,7 +147,8 @@ func TestIntervals(in ScheduleInput, policyAt PolicyAt) ([]TestInterval, error) 
 
 // SurpriseSegments splits the term into n segments of (nearly) equal
 // numbers of days; one surprise test is drawn in each (R24: at least n per
-// term). n is test.surprise_min in force on the term's first day. n = 0
+// term). n is test.surprise_min in force on the term's first day (for the
+// tier then in force; SurpriseSegmentsTiered re-splits at tier changes). n = 0
 // gives none.
 func SurpriseSegments(in ScheduleInput, n int) ([]DateSpan, error) {
 	if err := in.check(); err != nil {
@@ -260,4 +252,74 @@ func MergeDays(spans []DateSpan, days ...Date) []DateSpan {
 	}
 	slices.SortFunc(out, func(a, b DateSpan) int { return a.From.Compare(b.From) })
 	return out
+}
+
+// TierChange is a confirmed tier in force from a day on (R31, R32: only a
+// lead's decision, from the day after it).
+type TierChange struct {
+	From Date
+	Tier Tier
+}
+
+// TierOn is the tier in force on d: the last change from d or earlier
+// ("" when none). changes are in the order they take effect.
+func TierOn(changes []TierChange, d Date) Tier {
+	var t Tier
+	for _, c := range changes {
+		if !c.From.After(d) {
+			t = c.Tier
+		}
+	}
+	return t
+}
+
+// SurpriseSegmentsTiered is SurpriseSegments when the number of surprise
+// tests follows the person's tier (R24, R31): the term is split by the
+// count in force on its first day; at each confirmed tier change that
+// alters the count, the segments from that day on are split again — the
+// segment running over the change day ends the day before, and the rest
+// of the term gets the new tier's count in proportion to the days left
+// (rounded up: R24 sets a minimum). Segments before a change keep their
+// bounds, so their draws (past ones above all) stay as they were.
+// count gives the count for a tier on a day (policy in force that day).
+func SurpriseSegmentsTiered(in ScheduleInput, changes []TierChange, count func(Date, Tier) int) ([]DateSpan, error) {
+	tierOn := func(d Date) Tier { return TierOn(changes, d) }
+	segs, err := SurpriseSegments(in, count(in.Start, tierOn(in.Start)))
+	if err != nil {
+		return nil, err
+	}
+	days := in.Start.DaysUntil(in.End)
+	for i, c := range changes {
+		if !c.From.After(in.Start) || !c.From.Before(in.End) {
+			continue
+		}
+		if i+1 < len(changes) && changes[i+1].From == c.From {
+			continue // a later decision for the same day wins
+		}
+		n := count(c.From, c.Tier)
+		if n == count(c.From, tierOn(c.From.AddDays(-1))) {
+			continue
+		}
+		var kept []DateSpan
+		for _, s := range segs {
+			switch {
+			case s.To.Before(c.From):
+				kept = append(kept, s)
+			case s.From.Before(c.From):
+				kept = append(kept, DateSpan{s.From, c.From.AddDays(-1)})
+			}
+		}
+		rest := c.From.DaysUntil(in.End)
+		k := 0
+		if n > 0 {
+			k = (n*rest + days - 1) / days
+			k = min(max(k, 1), rest)
+		}
+		for j := 0; j < k; j++ {
+			a, b := j*rest/k, (j+1)*rest/k-1
+			kept = append(kept, DateSpan{c.From.AddDays(a), c.From.AddDays(b)})
+		}
+		segs = kept
+	}
+	return segs, nil
 }

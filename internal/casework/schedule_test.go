@@ -418,3 +418,100 @@ func TestTextSetting(t *testing.T) {
 		}
 	}
 }
+
+// R24, R31: surprise segments follow the confirmed tier from the day it
+// takes effect; a change that keeps the count, or one on the term's first
+// day, re-splits nothing after the start.
+func TestSurpriseSegmentsTieredR31(t *testing.T) {
+	d := func(s string) Date { x, _ := ParseDate(s); return x }
+	in := ScheduleInput{Kind: MeasureTreatment, Start: d("2026-01-01"), End: d("2026-01-01").AddDays(300)}
+	count := func(_ Date, t Tier) int {
+		if t == TierHigh {
+			return 6
+		}
+		return 3
+	}
+	base, _ := SurpriseSegments(in, 3)
+	same, _ := SurpriseSegmentsTiered(in, []TierChange{{d("2026-02-01"), TierMedium}}, count)
+	if len(same) != 3 || same[0] != base[0] || same[2] != base[2] {
+		t.Fatalf("same count re-split: %v", same)
+	}
+	// High from day 151 (150 of 300 days left): 3 more segments of 50 days.
+	from := in.Start.AddDays(150)
+	got, _ := SurpriseSegmentsTiered(in, []TierChange{{from, TierHigh}}, count)
+	want := []DateSpan{base[0], {base[1].From, from.AddDays(-1)}, {from, from.AddDays(49)}, {from.AddDays(50), from.AddDays(99)}, {from.AddDays(100), from.AddDays(149)}}
+	if len(got) != len(want) {
+		t.Fatalf("segments %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("segment %d: %v, want %v", i, got[i], want[i])
+		}
+	}
+	// High from the first day: six segments over the term.
+	if got, _ := SurpriseSegmentsTiered(in, []TierChange{{in.Start, TierHigh}}, count); len(got) != 6 || got[0].From != in.Start {
+		t.Errorf("high from the start: %v", got)
+	}
+	// The last day of the term: one segment of one day (R24 is a minimum).
+	last := in.End.AddDays(-1)
+	if got, _ := SurpriseSegmentsTiered(in, []TierChange{{last, TierHigh}}, count); got[len(got)-1] != (DateSpan{last, last}) {
+		t.Errorf("a change on the last day: %v", got)
+	}
+}
+
+// TestTierIntervalsR22R31: with no tier setting (every default is "same")
+// a confirmed tier leaves the law-based intervals exactly as they were;
+// when the policy sets a tier's interval, the intervals that begin from the
+// day the tier takes effect use it, and the one under way keeps its bounds.
+func TestTierIntervalsR22R31(t *testing.T) {
+	in := ScheduleInput{Kind: MeasureTreatment, Start: MustParseDate("2025-01-15"), End: MustParseDate("2028-01-15")}
+	plain, _ := TestIntervals(in, defaults)
+	tiered := in
+	tiered.Tiers = []TierChange{{From: MustParseDate("2025-03-21"), Tier: TierHigh}, {From: MustParseDate("2026-06-02"), Tier: TierLow}}
+	same, _ := TestIntervals(tiered, defaults)
+	if ivString(plain) != ivString(same) {
+		t.Fatalf("a tier with no setting of its own changed the law intervals:\n%s\nvs\n%s", ivString(plain), ivString(same))
+	}
+	// High: monthly in year 2 (general: every 2 months); low: every 4
+	// months in year 2.
+	one, four := IntValue(1), IntValue(4)
+	chain := []*Org{{ID: "o"}}
+	pol := func(d Date) *EffectivePolicy {
+		return ResolvePolicy(chain, []*PolicyVersion{{OrgID: "o", EffectiveFrom: MustParseDate("2024-01-01"), Settings: map[string]*Value{
+			"test.tier.high.treatment.y2_months": &one, "test.tier.low.treatment.y2_months": &four}}}, d)
+	}
+	high := in
+	high.Tiers = []TierChange{{From: MustParseDate("2025-03-21"), Tier: TierHigh}}
+	ivs, _ := TestIntervals(high, pol)
+	var y2 []TestInterval
+	for _, iv := range ivs {
+		if iv.Year == 2 {
+			y2 = append(y2, iv)
+		}
+	}
+	if len(y2) != 12 || y2[0].Months != 1 || y2[0].Source == "national" {
+		t.Fatalf("high tier, year 2: want 12 monthly intervals from the tier's setting, got:\n%s", ivString(y2))
+	}
+	// A change to low taking effect 2026-06-02, mid-interval (2026-05-15..06-14):
+	// that interval keeps its month; those beginning after are 4 months.
+	high.Tiers = append(high.Tiers, TierChange{From: MustParseDate("2026-06-02"), Tier: TierLow})
+	ivs2, _ := TestIntervals(high, pol)
+	for i := range ivs2 {
+		iv := ivs2[i]
+		switch {
+		case iv.Span().Contains(MustParseDate("2026-06-01")):
+			if iv.From != MustParseDate("2026-05-15") || iv.To != MustParseDate("2026-06-14") || iv.Months != 1 {
+				t.Errorf("the interval under way changed: %+v", iv)
+			}
+		case iv.From == MustParseDate("2026-06-15"):
+			if iv.Months != 4 || iv.To != MustParseDate("2026-10-14") {
+				t.Errorf("the next interval should follow the low tier (4 months): %+v", iv)
+			}
+		case iv.Year == 3 && iv.Months != 3:
+			t.Errorf("year 3 has no tier setting: want the general 3 months, got %+v", iv)
+		}
+	}
+	if TierSettingKey("test.rehab_short.months", TierMedium) != "test.tier.medium.rehab_short.months" {
+		t.Error("the short rehabilitation interval has no tier key")
+	}
+}

@@ -135,34 +135,39 @@ type CaseStep struct {
 	Text         string         // acknowledge/decide/close: a note; decide and close: required
 }
 
-// Validate checks the fields the action needs.
+// Validate checks the fields the action needs, every one at once (issue
+// 18 item 9).
 func (in *CaseStep) Validate(today Date) error {
 	in.Recipient, in.Text, in.SentAt = strings.TrimSpace(in.Recipient), strings.TrimSpace(in.Text), strings.TrimSpace(in.SentAt)
-	if utf8.RuneCountInString(in.Text) > 2000 || utf8.RuneCountInString(in.Recipient) > 200 {
-		return Invalid("text", "内容过长", "the text is too long (2000 characters; recipient 200)")
+	var errs FieldErrors
+	if utf8.RuneCountInString(in.Text) > 2000 {
+		errs.Add(Invalid("text", "内容不能超过2000字", "the text must be at most 2000 characters"))
+	}
+	if utf8.RuneCountInString(in.Recipient) > 200 {
+		errs.Add(Invalid("recipient", "接收单位或民警不能超过200字", "the recipient must be at most 200 characters"))
 	}
 	switch in.Action {
 	case CaseReport:
 		if in.Recipient == "" {
-			return Invalid("recipient", "请写明接收报告的公安机关或民警（R10）", "name the police unit or officer the report went to (R10)")
+			errs.Add(Invalid("recipient", "请写明接收报告的公安机关或民警（R10）", "name the police unit or officer the report went to (R10)"))
 		}
 	case CaseDecide:
 		if _, ok := decisionLabels[in.Decision]; !ok {
-			return Invalid("decision", "请选择公安机关的决定", "choose the police decision (compulsory, not_compulsory, other)")
+			errs.Add(Invalid("decision", "请选择公安机关的决定", "choose the police decision (compulsory, not_compulsory, other)"))
 		}
 		if in.DecisionDate.IsZero() || in.DecisionDate.After(today) {
-			return Invalid("decision_date", "请填写决定日期（不晚于今天）", "give the decision date (today or earlier)")
+			errs.Add(Invalid("decision_date", "请填写决定日期（不晚于今天）", "give the decision date (today or earlier)"))
 		}
 		if in.Text == "" {
-			return Invalid("text", "请填写决定内容或文号", "give the decision's text or number")
+			errs.Add(Invalid("text", "请填写决定内容或文号", "give the decision's text or number"))
 		}
 	case CaseClose:
 		if in.Text == "" {
-			return Invalid("text", "请填写结案说明", "give a closing note")
+			errs.Add(Invalid("text", "请填写结案说明", "give a closing note"))
 		}
 	case CaseAcknowledge:
 	default:
-		return Invalid("action", "未知的案件操作：%s", "unknown case action %s (report, acknowledge, decide, close)", string(in.Action))
+		errs.Add(Invalid("action", "未知的案件操作：%s", "unknown case action %s (report, acknowledge, decide, close)", string(in.Action)))
 	}
-	return nil
+	return errs.Err()
 }

@@ -125,12 +125,18 @@ func (a Action) Label(lang string) string { return label(actionLabels[a], string
 //     new place the same way; the term is not restarted (R11: "连续计算"),
 //     which is the caller's to keep (the first report date stays).
 //   - start_leave / end_leave: 执行中 ⇄ 请假 (R8, R28).
-//   - suspend: 执行中 or 请假 → 中止 (R13; a person may be detained while
-//     away). resume (继续): 中止 → 执行中; a suspended file accepts nothing
-//     else but release, termination or death.
-//   - release: 执行中, 请假 or 中止 → 解除 (R15: automatic at expiry, which
-//     can fall during leave, or during a suspension when the clock
-//     continues, TermPolicy).
+//   - suspend: 执行中, 请假 or 待报到 → 中止 (R13; a person may be detained
+//     while away, or before reporting in — then the non-report while
+//     detained is no refusal, R2). resume (继续): 中止 → 执行中, or back to
+//     待报到 for a person who had not reported for the current deadline
+//     (ResumeStatus; the store decides, it knows the report dates); a
+//     suspended file accepts nothing else but release, termination or death.
+//   - release: 执行中, 请假, 中止 or 待报到 → 解除 (R15: automatic at expiry,
+//     which can fall during leave, during a suspension when the clock
+//     continues, TermPolicy, or while the person has not yet reported at a
+//     new place after a transfer: the term runs from the first report, R3,
+//     R11, and ends on its date whatever the status. A person who never
+//     reported has no term end, so the store refuses the release).
 //   - terminate: from any non-archived status → 终止 (R14; also the police
 //     deciding 强戒 for refusal to report, R2, or a violation, R9/R10).
 //   - transfer_out: 执行中 → 变更执行地 (R11; leave must be ended first, and
@@ -146,13 +152,32 @@ var transitions = []struct {
 	{ActReportIn, []Status{StatusPendingReport}, StatusExecuting},
 	{ActStartLeave, []Status{StatusExecuting}, StatusOnLeave},
 	{ActEndLeave, []Status{StatusOnLeave}, StatusExecuting},
-	{ActSuspend, []Status{StatusExecuting, StatusOnLeave}, StatusSuspended},
+	{ActSuspend, []Status{StatusExecuting, StatusOnLeave, StatusPendingReport}, StatusSuspended},
 	{ActResume, []Status{StatusSuspended}, StatusExecuting},
-	{ActRelease, []Status{StatusExecuting, StatusOnLeave, StatusSuspended}, StatusReleased},
+	{ActRelease, []Status{StatusExecuting, StatusOnLeave, StatusSuspended, StatusPendingReport}, StatusReleased},
 	{ActTerminate, []Status{StatusPendingReport, StatusExecuting, StatusOnLeave, StatusSuspended}, StatusTerminated},
 	{ActTransferOut, []Status{StatusExecuting}, StatusTransferredOut},
 	{ActTransferIn, []Status{StatusTransferredOut}, StatusPendingReport},
 	{ActDecease, []Status{StatusPendingReport, StatusExecuting, StatusOnLeave, StatusSuspended}, StatusDeceased},
+}
+
+// LeaveOnly reports whether the action belongs to the leave workflow alone
+// (R28, issue 18 §1): 请假 begins when an approved leave's first day comes
+// and ends with its return report (销假), never by hand — a status 请假
+// without a leave has no destination, no dates and no approval, and an
+// overdue return could never be flagged.
+func (a Action) LeaveOnly() bool { return a == ActStartLeave || a == ActEndLeave }
+
+// ErrLeaveOnly is the answer to a leave action asked for by hand.
+func ErrLeaveOnly(a Action) *Error {
+	if a == ActEndLeave {
+		return &Error{Code: EINVALID, Field: "action",
+			ZH: "销假须在该人员的请假记录中办理（报告返回、确认销假）（R28）",
+			EN: "ending leave is done on the person's leave record (report the return, confirm it) (R28)"}
+	}
+	return &Error{Code: EINVALID, Field: "action",
+		ZH: "“请假”状态只能由已批准的请假产生：请在“请假”中登记去向和日期，由领导审批，假期首日自动转为请假（R28）",
+		EN: "the status \"on leave\" comes only from an approved leave: record the destination and dates under Leave and have a lead approve it; the status follows on the first day (R28)"}
 }
 
 // ActionTarget returns the status an action leads to ("" for an unknown
@@ -224,10 +249,23 @@ func DeemedRefusal(status Status, received, today Date) bool {
 	return overdue
 }
 
-// ReleaseDue reports whether an active measure has reached its end date on
-// today and is due for automatic release (R15).
+// ReleaseDue reports whether a measure in force has reached its end date on
+// today and is due for automatic release (R15). A person awaiting report-in
+// at a new place is released too (the term runs from the first report, R3,
+// R11); one who never reported has no end date.
 func ReleaseDue(status Status, termEnd, today Date) bool {
-	return status.Active() && !termEnd.IsZero() && !today.Before(termEnd)
+	return (status.Active() || status == StatusPendingReport) && !termEnd.IsZero() && !today.Before(termEnd)
+}
+
+// ResumeStatus is where a suspended measure goes on resume (R13): back to
+// 执行中, or to 待报到 when the person had not yet reported for the current
+// report deadline (detained before reporting in, or before reporting at a
+// new place).
+func ResumeStatus(reported bool) Status {
+	if reported {
+		return StatusExecuting
+	}
+	return StatusPendingReport
 }
 
 // NoRelapseDate returns the date on which a person released on releaseDate
@@ -236,20 +274,33 @@ func ReleaseDue(status Status, termEnd, today Date) bool {
 // Date.AddYears. The zero Date gives the zero Date.
 func NoRelapseDate(releaseDate Date) Date { return releaseDate.AddYears(NoRelapseYears) }
 
+// NoRelapseFrom is the day the three years of R16 count from: the release
+// date, or the day of the latest relapse (a positive test or recorded drug
+// use) on or after it. "戒断3年未复吸" (S1 Art 7) is three years of
+// abstinence; a relapse ends the abstinence, so the years count again from
+// the day of the relapse itself (the test day, or the day of the use), not
+// from the day it was recorded. A relapse before release is the one the
+// measure was for and changes nothing. Zero when never released.
+func NoRelapseFrom(releaseDate, lastRelapse Date) Date {
+	if releaseDate.IsZero() {
+		return Date{}
+	}
+	if !lastRelapse.IsZero() && !lastRelapse.Before(releaseDate) {
+		return lastRelapse
+	}
+	return releaseDate
+}
+
 // NoRelapseReached reports whether, on today, a person released on
-// releaseDate counts as 3 years without relapse (R16): the date has been
-// reached (the day itself counts) and no relapse is recorded on or after the
-// release date. lastRelapse is the date of the latest recorded relapse
-// (positive test or drug use), zero for none. A zero releaseDate is never
-// reached.
+// releaseDate counts as 3 years without relapse (R16): three years have
+// passed since NoRelapseFrom (the anniversary itself counts; 29 February
+// gives 28 February). lastRelapse is the date of the latest recorded
+// relapse, zero for none. A zero releaseDate is never reached.
 func NoRelapseReached(releaseDate, lastRelapse, today Date) bool {
 	if releaseDate.IsZero() || today.IsZero() {
 		return false
 	}
-	if !lastRelapse.IsZero() && !lastRelapse.Before(releaseDate) {
-		return false
-	}
-	return !today.Before(NoRelapseDate(releaseDate))
+	return !today.Before(NoRelapseDate(NoRelapseFrom(releaseDate, lastRelapse)))
 }
 
 // OverdueDays is how many days a pending report is past its deadline on

@@ -12,6 +12,8 @@ import (
 var expectedTransitions = map[Status]map[Action]Status{
 	StatusPendingReport: {
 		ActReportIn:  StatusExecuting,  // R1, R3: report-in starts the term
+		ActSuspend:   StatusSuspended,  // R13: detained before reporting in (no refusal while held, R2)
+		ActRelease:   StatusReleased,   // R15, R11: awaiting report at a new place, the term still ends on its date
 		ActTerminate: StatusTerminated, // R2: refusal ⇒ police may decide 强戒
 		ActDecease:   StatusDeceased,
 	},
@@ -131,7 +133,7 @@ func TestTransitionAllPairs_R30(t *testing.T) {
 	for _, m := range expectedTransitions {
 		wantAllowed += len(m)
 	}
-	if allowed != wantAllowed || allowed != 19 {
+	if allowed != wantAllowed || allowed != 21 {
 		t.Fatalf("%d allowed pairs; want %d", allowed, wantAllowed)
 	}
 }
@@ -151,7 +153,6 @@ func TestTransitionRefusals(t *testing.T) {
 		{"R11 a transferred file is not released by the old place", StatusTransferredOut, ActRelease},
 		{"R13 a suspended file accepts continue, not leave", StatusSuspended, ActStartLeave},
 		{"R13 a suspended file cannot be transferred", StatusSuspended, ActTransferOut},
-		{"R3 no release before the term has started", StatusPendingReport, ActRelease},
 		{"no leave before reporting", StatusPendingReport, ActStartLeave},
 		{"no double report", StatusExecuting, ActReportIn},
 		{"leave must end before a transfer", StatusOnLeave, ActTransferOut},
@@ -311,7 +312,9 @@ func TestReleaseDue_R15(t *testing.T) {
 		{"R15 on leave at the end date", StatusOnLeave, end, end, true},
 		{"R15 suspended at the end date (clock continues)", StatusSuspended, end, end, true},
 		{"R15 already released", StatusReleased, end, end, false},
-		{"R15 pending report has no term", StatusPendingReport, end, end, false},
+		{"R15 pending report without a first report has no term", StatusPendingReport, Date{}, end, false},
+		{"R15 R11 pending report at a new place ends on its date", StatusPendingReport, end, end, true},
+		{"R15 R11 pending report at a new place, the day before", StatusPendingReport, end, d(2024, 2, 29), false},
 		{"R15 no end date", StatusExecuting, Date{}, end, false},
 	}
 	for _, tt := range tests {
@@ -354,7 +357,12 @@ func TestNoRelapse_R16(t *testing.T) {
 		{"R16 on the day 3 years are complete", release, Date{}, d(2024, 3, 1), true},
 		{"R16 later", release, Date{}, d(2025, 1, 1), true},
 		{"R16 relapse after release", release, d(2022, 5, 5), d(2025, 1, 1), false},
-		{"R16 relapse on the release date", release, release, d(2025, 1, 1), false},
+		{"R16 relapse after release: the day before 3 years from it", release, d(2022, 5, 5), d(2025, 5, 4), false},
+		{"R16 relapse after release: 3 years from the relapse", release, d(2022, 5, 5), d(2025, 5, 5), true},
+		{"R16 relapse on 29 Feb: the day before 28 Feb", release, d(2024, 2, 29), d(2027, 2, 27), false},
+		{"R16 relapse on 29 Feb: reached on 28 Feb", release, d(2024, 2, 29), d(2027, 2, 28), true},
+		{"R16 relapse on the release date", release, release, d(2024, 2, 29), false},
+		{"R16 relapse on the release date: counted from it", release, release, d(2024, 3, 1), true},
 		{"R16 relapse only before release (the one the measure was for)", release, d(2020, 5, 5), d(2025, 1, 1), true},
 		{"R16 never released", Date{}, Date{}, d(2025, 1, 1), false},
 		{"R16 no today", release, Date{}, Date{}, false},
@@ -365,5 +373,80 @@ func TestNoRelapse_R16(t *testing.T) {
 				t.Fatalf("NoRelapseReached = %v; want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+// R13: a person detained before reporting in goes back to pending report
+// on release; one who had reported goes back to executing.
+func TestResumeStatus_R13(t *testing.T) {
+	if ResumeStatus(true) != StatusExecuting || ResumeStatus(false) != StatusPendingReport {
+		t.Fatalf("ResumeStatus: %s, %s", ResumeStatus(true), ResumeStatus(false))
+	}
+}
+
+// R2: lateness is judged from the dates; day 15 on time, day 16 late,
+// whether or not the person has reported since.
+func TestReportLate_R2(t *testing.T) {
+	deadline := d(2026, 3, 16) // received 1 March
+	tests := []struct {
+		name            string
+		reported, today Date
+		want            bool
+	}{
+		{"R2 reported on day 15", d(2026, 3, 16), d(2026, 4, 1), false},
+		{"R2 reported on day 16", d(2026, 3, 17), d(2026, 3, 17), true},
+		{"R2 not reported, day 15", Date{}, d(2026, 3, 16), false},
+		{"R2 not reported, day 16", Date{}, d(2026, 3, 17), true},
+		{"R2 reported early", d(2026, 3, 2), d(2026, 3, 20), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := ReportLate(deadline, tt.reported, tt.today); got != tt.want {
+				t.Fatalf("ReportLate = %v; want %v", got, tt.want)
+			}
+		})
+	}
+	if ReportLate(Date{}, Date{}, deadline.AddDays(30)) {
+		t.Fatal("no deadline is never late")
+	}
+}
+
+// R13: the report deadline of a person detained before reporting in
+// follows the suspension clock; across a month end.
+func TestSuspendedReportDeadline_R13(t *testing.T) {
+	deadline := d(2026, 2, 5) // received 21 January
+	since, resumed := d(2026, 1, 28), d(2026, 2, 10)
+	tests := []struct {
+		name  string
+		dl    Date
+		pause bool
+		want  Date
+	}{
+		{"R13 pause moves the deadline by the 13 days held", deadline, true, d(2026, 2, 18)},
+		{"R13 continue: a deadline that fell while held becomes the day of release", deadline, false, resumed},
+		{"R13 continue: a deadline after release stays", d(2026, 2, 20), false, d(2026, 2, 20)},
+		{"R13 a deadline past before the detention does not move", d(2026, 1, 27), true, d(2026, 1, 27)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := SuspendedReportDeadline(tt.dl, since, resumed, tt.pause); got != tt.want {
+				t.Fatalf("SuspendedReportDeadline = %s; want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+// R13: the suspension clock is a policy setting, default continue
+// (UNCONFIRMED in law), with pause as the only other choice.
+func TestSuspensionClockSetting_R13(t *testing.T) {
+	s, ok := PolicySetting("term.suspension_clock")
+	if !ok || s.Default.Enum() != SuspensionClockContinue || s.Rule != "R13" || s.Confidence != "UNCONFIRMED" {
+		t.Fatalf("setting %+v", s)
+	}
+	if _, err := s.Parse("pause"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Parse("stop"); ErrorField(err) != "term.suspension_clock" {
+		t.Fatalf("an unknown choice: %v", err)
 	}
 }

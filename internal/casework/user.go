@@ -49,25 +49,27 @@ type UserInput struct {
 func (in *UserInput) Validate() error {
 	in.Username = strings.ToLower(strings.TrimSpace(in.Username))
 	in.DisplayName = strings.TrimSpace(in.DisplayName)
+	var errs FieldErrors // every bad field at once (issue 18 item 9)
 	if !usernameRE.MatchString(in.Username) {
-		return Invalid("username", "用户名须为2–40位小写字母、数字、点、下划线或连字符，且以字母或数字开头",
-			"username must be 2–40 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit")
+		errs = append(errs, Invalid("username", "用户名须为2–40位小写字母、数字、点、下划线或连字符，且以字母或数字开头",
+			"username must be 2–40 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit"))
 	}
 	if in.DisplayName == "" {
 		in.DisplayName = in.Username
 	}
 	if utf8.RuneCountInString(in.DisplayName) > 60 {
-		return Invalid("display_name", "姓名不能超过60个字", "display name must be at most 60 characters")
+		errs = append(errs, Invalid("display_name", "姓名不能超过60个字", "display name must be at most 60 characters"))
 	}
 	if in.OrgID == "" {
-		return Invalid("org_id", "请选择所属机构", "org_id is required")
+		errs = append(errs, Invalid("org_id", "请选择所属机构", "choose the organisation the account belongs to"))
 	}
 	switch in.Sex {
 	case "", "M", "F":
 	default:
-		return Invalid("sex", "性别应为 M 或 F", "sex must be M or F")
+		errs = append(errs, Invalid("sex", "性别应为 M 或 F", "sex must be M or F"))
 	}
-	return ValidatePassword(in.Password)
+	errs.Add(ValidatePassword(in.Password))
+	return errs.Err()
 }
 
 // MinPasswordLen is the shortest password accepted.

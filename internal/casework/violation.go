@@ -178,16 +178,20 @@ type ViolationReview struct {
 	Reason string
 }
 
-// Validate checks that the step has a reason (every step is justified, R29).
+// Validate checks that the action is known and the step has a reason
+// (every step is justified, R29), both at once (issue 18 item 9).
 func (in *ViolationReview) Validate() error {
 	in.Reason = strings.TrimSpace(in.Reason)
+	var errs FieldErrors
+	if _, ok := violationActionLabels[in.Action]; !ok {
+		errs.Add(Invalid("action", "请选择处理动作：记录说明、免责或确认违规", "choose an action: explain, excuse or confirm"))
+	}
 	if in.Reason == "" {
-		return Invalid("reason", "请填写理由（说明、免责和确认都须写明理由）", "a reason is required (explaining, excusing and confirming are always justified)")
+		errs.Add(Invalid("reason", "请填写理由（说明、免责和确认都须写明理由）", "a reason is required (explaining, excusing and confirming are always justified)"))
+	} else if utf8.RuneCountInString(in.Reason) > 1000 {
+		errs.Add(Invalid("reason", "理由不能超过1000字", "the reason must be at most 1000 characters"))
 	}
-	if utf8.RuneCountInString(in.Reason) > 1000 {
-		return Invalid("reason", "理由不能超过1000字", "the reason must be at most 1000 characters")
-	}
-	return nil
+	return errs.Err()
 }
 
 // LadderStep is a rung of the handling ladder (R29).
@@ -269,20 +273,20 @@ type LadderInput struct {
 	Recipient string // police unit or officer, for StepPolice (R10: record the recipient)
 }
 
-// Validate checks the step's fields.
+// Validate checks the step's fields, every one at once (issue 18 item 9).
 func (in *LadderInput) Validate() error {
 	in.Reason, in.Recipient = strings.TrimSpace(in.Reason), strings.TrimSpace(in.Recipient)
+	var errs FieldErrors
 	if in.Step.Rank() == 0 {
-		return Invalid("step", "请选择处理步骤（劝诫、告诫或通报公安）", "choose a step: exhort, warn or police")
+		errs.Add(Invalid("step", "请选择处理步骤（劝诫、告诫或通报公安）", "choose a step: exhort, warn or police"))
 	}
 	if in.Reason == "" {
-		return Invalid("reason", "请填写理由", "a reason is required")
-	}
-	if utf8.RuneCountInString(in.Reason) > 1000 {
-		return Invalid("reason", "理由不能超过1000字", "the reason must be at most 1000 characters")
+		errs.Add(Invalid("reason", "请填写理由", "a reason is required"))
+	} else if utf8.RuneCountInString(in.Reason) > 1000 {
+		errs.Add(Invalid("reason", "理由不能超过1000字", "the reason must be at most 1000 characters"))
 	}
 	if in.Step == StepPolice && in.Recipient == "" {
-		return Invalid("recipient", "通报公安须写明接收单位或民警（R10）", "a report to the police names the receiving unit or officer (R10)")
+		errs.Add(Invalid("recipient", "通报公安须写明接收单位或民警（R10）", "a report to the police names the receiving unit or officer (R10)"))
 	}
-	return nil
+	return errs.Err()
 }

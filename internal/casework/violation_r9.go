@@ -5,34 +5,49 @@ package casework
 // days it has not seen (a per-person Trip carried from night to night),
 // and the serious-violation thresholds.
 //
-// How days count (decisions, documented for the customer):
-//   - An away day is a day whose check-ins all lie outside the county of
-//     the place of execution and which no approved leave covers. A day
-//     after an approved leave's end date, before the person reported back
-//     (R28 overdue), is away too unless a check-in that day is inside the
-//     county.
-//   - A trip is a run of away days. It ends on a day with a check-in
-//     inside the county, or on a day that owes no duty (suspended R13,
-//     released, …). A day without any check-in neither ends a trip (no
-//     evidence of return) nor adds an absence day (no evidence of
-//     absence): it is its own violation (missed check-in). Approved leave
-//     inside a trip does not end it either: the person never came back,
-//     so it is one departure; leave days are not unauthorised days.
+// How days count (the law's words, R8 and R9: "leaving the county without
+// authorisation" and "cumulative absence of more than 30 days"; decisions
+// documented for the customer):
+//   - Evidence of being away is a check-in outside the county of the place
+//     of execution or a remote test recorded there (a test done at a police
+//     station or hospital elsewhere). Evidence of being home is a check-in
+//     inside the county or a test recorded at home; later, a visit. The
+//     detection reads these from a list of evidence sources, so a new kind
+//     of record is one more entry there.
+//   - A trip runs from the first day with evidence of being away to the
+//     last day before the next evidence of being home. Every day inside it
+//     is a day absent — a day without any check-in too: the person was
+//     last seen away and has not been seen back (the missed check-in is
+//     also its own violation). A day after an approved leave's end date,
+//     before the person reported back (R28 overdue), is evidence of being
+//     away unless there is evidence of home that day. A day that owes no
+//     duty (suspended R13, released, …) ends the trip.
+//   - Days covered by leave do not count: approved leave, and — where the
+//     policy takes the law's reading (leave.approval_required off, the
+//     default) — a request filed and not yet decided, from the day it was
+//     filed: the written report before leaving is what R8 asks, approval
+//     is local practice (DOMAIN §1.5). A rejected or withdrawn request
+//     covers nothing. Leave inside a trip
+//     does not end it: the person never came back, so it is one departure.
 //   - A trip is an unauthorised departure once it has lasted the leave
 //     threshold (R8, policy leave.threshold_days, 3 by law): a shorter
 //     trip needed no written report. Its length runs from its first away
-//     day to the day judged, measured on away days and leave days (a
-//     day without check-in is bridged but proves nothing on its own). It is then counted once, however long it lasts (R9 "each
-//     departure"), and all its away days count toward the cumulative
-//     absence, including those before it reached the threshold.
+//     day to the day judged, leave days included. It is then counted once,
+//     however long it lasts (R9 "each departure"), and all its uncovered
+//     days count toward the cumulative absence, including those before it
+//     reached the threshold. R9 is "more than 30": 30 days absent is not
+//     serious, 31 is.
+//   - Days are local calendar days of the place of execution's zone; a trip
+//     runs across a month end and across a transfer (the measure, and so
+//     the count, continues, R11).
 
 // DayFacts is what is known about one local day of a person.
 type DayFacts struct {
 	Date    Date
 	Duty    bool // the day owes a check-in (OwesDuty)
-	Inside  bool // at least one check-in inside the county
-	Outside bool // at least one check-in outside the county
-	Leave   bool // an approved leave covers the day
+	Inside  bool // evidence of being home: a check-in inside the county, a test at home
+	Outside bool // evidence of being away: a check-in outside the county, a remote test
+	Leave   bool // leave covers the day (approved; or filed, where a report suffices)
 	Overdue bool // after an approved leave's end, not yet reported back
 }
 
@@ -72,19 +87,26 @@ func (t *Trip) Step(f DayFacts, threshold int) TripEvent {
 			return TripEnded
 		}
 		return TripNone
-	case !away && !(f.Leave && t.Away()):
-		return TripNone // no check-in: the trip (if any) goes on, unmeasured
 	case away:
 		if !t.Away() {
 			t.Start = f.Date
 		}
+	case !t.Away():
+		return TripNone // no evidence of being away: at home
+	case f.Leave:
+		// Leave inside a trip: the trip goes on, the day is not counted.
+	default:
+		// No evidence either way inside a trip: last seen away, not seen
+		// back, so absent (R9 counts days absent, not days checked in).
+		away = true
+	}
+	if away {
 		t.Days++
 		if t.Qualified {
 			return TripContinued
 		}
 	}
-	// An away day, or approved leave inside a trip: the trip has lasted
-	// from its start to today, away at both ends.
+	// The trip has lasted from its start to today.
 	if !t.Qualified && t.Start.DaysUntil(f.Date)+1 >= threshold {
 		t.Qualified = true
 		return TripDeparted
@@ -150,4 +172,43 @@ func (c R9Counts) Serious(t Thresholds) []CaseTrigger {
 		out = append(out, TriggerAbsence)
 	}
 	return out
+}
+
+// IsR9 reports whether the trigger is one of R9's thresholds (which a
+// policy may lower), not an R10 event.
+func (t CaseTrigger) IsR9() bool {
+	return t == TriggerRefusals || t == TriggerDepartures || t == TriggerAbsence
+}
+
+// Statutory reports whether counts that reached trigger t under a policy
+// also reach the law's own threshold (R9): only then is it a serious
+// violation of the agreement in the regulation's sense (S1 Art 20). A
+// policy may lower the thresholds; a case opened below the law's is the
+// local policy's. R10 triggers are always the law's.
+func (c R9Counts) Statutory(t CaseTrigger) bool {
+	if !t.IsR9() {
+		return true
+	}
+	for _, x := range c.Serious(LawThresholds) {
+		if x == t {
+			return true
+		}
+	}
+	return false
+}
+
+var localTriggerLabels = map[CaseTrigger][2]string{
+	TriggerRefusals:   {"逃避或拒绝检测达到本地政策规定的次数（低于法定标准，非法定严重违反协议）", "refused or evaded tests: local policy threshold (below the law's; not a statutory serious violation)"},
+	TriggerDepartures: {"擅自离开执行地县（区）达到本地政策规定的次数（低于法定标准，非法定严重违反协议）", "unauthorised departures: local policy threshold (below the law's; not a statutory serious violation)"},
+	TriggerAbsence:    {"擅自离开累计天数达到本地政策规定（低于法定标准，非法定严重违反协议）", "cumulative unauthorised absence: local policy threshold (below the law's; not a statutory serious violation)"},
+}
+
+// CaseLabel names a case's trigger as the case, its report and the lists
+// show it: an R9 case opened below the law's threshold is labelled the
+// local policy's, never a statutory serious violation.
+func (t CaseTrigger) CaseLabel(statutory bool, lang string) string {
+	if !statutory && t.IsR9() {
+		return label(localTriggerLabels[t], string(t), lang)
+	}
+	return t.Label(lang)
 }

@@ -162,12 +162,43 @@ func TestTripCounting(t *testing.T) {
 				d.Leave = true
 			}
 		}), tripTotals{1, 1}},
-		{"a missed day between away days bridges, adds no day", days(start, 10, func(i int, d *DayFacts) {
+		{"R9: a day without check-in inside a trip is a day absent", days(start, 10, func(i int, d *DayFacts) {
 			switch {
 			case i == 1 || i == 3:
 				away(d)
 			case i == 2:
 				d.Inside = false
+			}
+		}), tripTotals{1, 3}},
+		{"R9: away every third day from day 1 to day 61, no home between: 61 days", days(start, 70, func(i int, d *DayFacts) {
+			switch {
+			case i >= 1 && i <= 61 && (i-1)%3 == 0:
+				away(d)
+			case i >= 1 && i <= 62:
+				d.Inside = false // no check-in (day 62 too: last seen away)
+			}
+		}), tripTotals{1, 62}},
+		{"R9: the trip ends the day before evidence of home", days(start, 10, func(i int, d *DayFacts) {
+			switch {
+			case i == 1:
+				away(d)
+			case i >= 2 && i <= 4:
+				d.Inside = false
+			}
+		}), tripTotals{1, 4}},
+		{"R8: no check-in and no away evidence is not a trip", days(start, 10, func(i int, d *DayFacts) {
+			if i >= 1 && i <= 5 {
+				d.Inside = false
+			}
+		}), tripTotals{0, 0}},
+		{"R9: days without check-in inside leave are not counted", days(start, 12, func(i int, d *DayFacts) {
+			switch {
+			case i == 1:
+				away(d)
+			case i >= 2 && i <= 6:
+				d.Inside, d.Leave = false, true
+			case i == 7:
+				away(d)
 			}
 		}), tripTotals{1, 2}},
 		{"overdue leave return counts as away", days(start, 12, func(i int, d *DayFacts) {

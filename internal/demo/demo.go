@@ -60,6 +60,27 @@ func Load(ctx context.Context, db *store.DB) (*Result, error) {
 	if err := loadViolations(ctx, db); err != nil {
 		return nil, err
 	}
+	if err := loadTransferOverdue(ctx, db); err != nil { // transfer_overdue.go
+		return nil, err
+	}
+	if err := loadPsych(ctx, db); err != nil { // psych.go
+		return nil, err
+	}
+	if err := loadRelapse(ctx, db); err != nil { // relapse.go (issue 10)
+		return nil, err
+	}
+	if err := loadHelp(ctx, db); err != nil { // help.go
+		return nil, err
+	}
+	if err := loadVisits(ctx, db); err != nil { // visits.go
+		return nil, err
+	}
+	if err := loadSummary(ctx, db); err != nil { // summary.go
+		return nil, err
+	}
+	if err := loadRisk(ctx, db); err != nil { // risk.go (issue 13)
+		return nil, err
+	}
 	// The demo goes live today: the nightly detection judges check-ins from
 	// today on, not every day since the demo persons reported (they had no
 	// app then).

@@ -86,8 +86,17 @@ func TestLoadCaseload(t *testing.T) {
 		w2 := storetest.Must(db.GetUser(ctx, sys, w2id))
 		actor := &casework.Actor{UserID: w2.ID, Username: w2.Username, Grants: w2.Grants}
 		_, n, err := db.ListPersons(ctx, actor, store.PersonFilter{IncludeEnded: true})
-		if err != nil || n != 4 {
-			t.Errorf("worker2 sees %d files (%v), want the 4 of 海湾社区", n, err)
+		if err != nil || n != 5 {
+			t.Errorf("worker2 sees %d files (%v), want the 4 of 海湾社区 and the one transferred there", n, err)
+		}
+		// Transferred to 海湾社区 16 days ago and never reported there (R11,
+		// R2): pending, one day past the new deadline, without a new agreement.
+		moved, _, err := db.ListPersons(ctx, actor, store.PersonFilter{Query: "邓迁", Status: []casework.Status{casework.StatusPendingReport}})
+		if err != nil || len(moved) != 1 || casework.OverdueDays(moved[0].Status, moved[0].ReportDeadline, today) != 1 {
+			t.Fatalf("worker2's pending files: %v %+v, want one a day overdue", err, moved)
+		}
+		if m := storetest.Must(db.ListMeasures(ctx, actor, moved[0].ID))[0]; !m.AgreementDate.IsZero() || m.ReportDate.IsZero() {
+			t.Errorf("the transferred person's measure: agreement %s report %s", m.AgreementDate, m.ReportDate)
 		}
 
 		// One transferred to 崖州区 (R11): the measure continues there, pending report.
@@ -146,14 +155,27 @@ func TestDemoLeaveAndMessages(t *testing.T) {
 		sys := casework.SystemActor("test")
 		queue := storetest.Must(db.ListLeaves(t.Context(), sys, store.LeaveFilter{State: "queue"}))
 		away := storetest.Must(db.ListLeaves(t.Context(), sys, store.LeaveFilter{State: "approved"}))
-		if len(queue) != 1 || len(away) != 1 || away[0].Kind != casework.LeaveKindWorkAway {
-			t.Fatalf("demo leave: %d awaiting a decision, %d approved; want one of each (the approved one working away)", len(queue), len(away))
+		// Approved: the working-away period and the leave of the person in
+		// 请假 (R28: that status comes only from an approved leave, issue 18 §1).
+		kinds := map[casework.LeaveKind]int{}
+		for _, l := range away {
+			kinds[l.Kind]++
+		}
+		if len(queue) != 1 || len(away) != 2 || kinds[casework.LeaveKindWorkAway] != 1 || kinds[casework.LeaveKindLeave] != 1 {
+			t.Fatalf("demo leave: %d awaiting a decision, %d approved %v; want one awaiting, one working away and one leave approved", len(queue), len(away), kinds)
+		}
+		onLeave, _, err := db.ListPersons(t.Context(), sys, store.PersonFilter{Status: []casework.Status{casework.StatusOnLeave}})
+		if err != nil || len(onLeave) != 1 {
+			t.Fatalf("persons on leave: %d %v", len(onLeave), err)
+		}
+		if a := storetest.Must(db.ActiveLeaveOn(t.Context(), onLeave[0].ID, casework.DateOf(db.Now(), nil))); a == nil || a.City != "琼中黎族苗族自治县" {
+			t.Fatalf("%s is on leave without an approved leave covering today: %+v", onLeave[0].Name, a)
 		}
 		if _, err := demo.Load(t.Context(), db); err != nil {
 			t.Fatal(err)
 		}
-		if again := storetest.Must(db.ListLeaves(t.Context(), sys, store.LeaveFilter{})); len(again) != 2 {
-			t.Fatalf("a second load made %d leave requests, want still 2", len(again))
+		if again := storetest.Must(db.ListLeaves(t.Context(), sys, store.LeaveFilter{})); len(again) != 3 {
+			t.Fatalf("a second load made %d leave requests, want still 3", len(again))
 		}
 	})
 }

@@ -333,7 +333,16 @@ func (l *personLoader) person(ctx context.Context, place *casework.Org, worker *
 		}
 		return tr(worker, casework.ActResume, from.AddDays(10), "拘留期满释放，继续执行 (R13)")
 	case scOnLeave:
-		return tr(worker, casework.ActStartLeave, l.ago(3), "回琼中老家探亲七日（已审批）")
+		// 请假 comes only from an approved leave (R28, issue 18 §1): a paper
+		// request with destination and dates, approved by the street's lead;
+		// its first day has come, so the approval puts the measure on leave.
+		lv, err := l.db.CreateLeave(ctx, worker, id, store.LeaveCreate{LeaveInput: casework.LeaveInput{Kind: casework.LeaveKindLeave,
+			Province: "460000", City: "琼中黎族苗族自治县", From: l.ago(3), To: l.ago(-4), Reason: "回琼中老家探亲七日"}})
+		if err != nil {
+			return fmt.Errorf("demo leave of %s: %w", surname, err)
+		}
+		_, err = l.db.StepLeave(ctx, l.lead, lv.ID, store.LeaveStep{Action: casework.LeaveApprove, Reason: "同意，每日在目的地签到，按期销假"})
+		return err
 	case scSuspended:
 		return tr(worker, casework.ActSuspend, l.ago(6), "因涉嫌违法被行政拘留十五日 (R13)")
 	case scTerminated:
@@ -383,7 +392,9 @@ func (l *personLoader) group(ctx context.Context, worker *casework.Actor, place 
 	members := []store.GroupMember{
 		{Role: "worker", UserID: worker.UserID},
 		{Role: "police", UserID: l.policeID},
-		{Role: "medical", UserID: l.medicID},
+		// The counsellor reads the files a lead assigns it (psych.go), not
+		// every file whose working group names it (issue 18 item 11).
+		{Role: "medical", Name: "赵老师（心理）", Note: "心理咨询师"},
 		{Role: "family", Name: family, Note: "家属"},
 		{Role: "volunteer", Name: l.pick("吴海燕", "林晓春", "邢志成", "麦小兰"), Note: "禁毒志愿者"},
 	}

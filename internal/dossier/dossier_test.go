@@ -260,7 +260,10 @@ func TestDossierPDF(t *testing.T) {
 			t.Fatal("not a PDF")
 		}
 		text := compact(pdfText(t, pdf))
-		for _, want := range []string{"黎海燕", "人员档案", "吉公（禁）社戒决字〔2026〕0815号", "符警官", "厂区保卫科长", "社区民警", "责令社区戒毒决定书", "460203********", "文书归档"} {
+		for _, want := range []string{"黎海燕", "人员档案", "吉公（禁）社戒决字〔2026〕0815号", "符警官", "厂区保卫科长", "社区民警", "责令社区戒毒决定书", "460203********", "文书归档",
+			// R1, issue 18 §7: registered with its report date, the measure has no
+			// report-in event, yet the history shows the report-in, not "无".
+			"报到：待报到 → 执行中", "报到日期据建档时登记的措施信息"} {
 			if !strings.Contains(text, compact(want)) {
 				t.Errorf("the dossier PDF lacks %q", want)
 			}

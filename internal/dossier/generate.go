@@ -11,7 +11,7 @@ import (
 
 // Templates are the standard documents Kangfu generates (issue 3 §5), each
 // filed under the document kind of the same name.
-var Templates = []string{"agreement", "working_group", "report_notice", "release_notice"}
+var Templates = []string{"agreement", "working_group", "report_notice", "release_notice", "help_plan"}
 
 // Generated is a document made from a template.
 type Generated struct {
@@ -50,6 +50,11 @@ func Generate(d *store.Dossier, template string) (*Generated, error) {
 				fmt.Sprintf("the measure is not released (status: %s): no release notice yet", m.Status.Label("en")))
 		}
 		title, draw = "解除"+kind+"通知书", drawReleaseNotice
+	case "help_plan": // help.go
+		if d.Help == nil {
+			return nil, casework.Errorf(casework.ECONFLICT, "该人员还没有帮扶计划，请先填写", "the person has no help plan yet: write it first")
+		}
+		title, draw = "帮扶计划书", drawHelpPlan
 	}
 	w, err := newWriter(title+"（"+d.Person.Name+"）", title+" · "+d.Person.Name, d.At)
 	if err != nil {
@@ -143,6 +148,13 @@ func drawWorkingGroup(w *writer, d *store.Dossier, m *store.Measure) {
 		rows = append(rows, []string{"", "（尚未登记成员）", "", ""})
 	}
 	w.table([]float64{0.1, 0.25, 0.25, 0.4}, rows, 10.5)
+	// R7: the register shows what the group still lacks, or why it has no family member.
+	if gaps := groupGapsZH(m); gaps != "" {
+		w.para("    尚缺成员："+gaps+"（工作小组至少应有专职工作人员、社区民警和一名家庭成员或监护人）。", 11)
+	}
+	if m.GroupFamilyReason != "" {
+		w.para("    未登记家庭成员的原因："+m.GroupFamilyReason, 11)
+	}
 	w.para("    工作小组成员依照《戒毒条例》第十七条，由专职工作人员、社区民警、社区医务人员、戒毒人员的家庭成员以及禁毒志愿者等组成，负责落实"+kind+"各项措施。", 11)
 	w.space(20)
 	w.right(d.Township().Name+"（盖章）", 11.5)
@@ -196,4 +208,17 @@ func noRelapse(m *store.Measure) string {
 		return ""
 	}
 	return "（" + m.NoRelapseOn.String() + "）"
+}
+
+// groupGapsZH names the required members the group lacks (R7), "" for none.
+func groupGapsZH(m *store.Measure) string {
+	var roles []string
+	for _, g := range m.Group {
+		roles = append(roles, g.Role)
+	}
+	var out []string
+	for _, g := range casework.GroupGaps(roles, m.GroupFamilyReason) {
+		out = append(out, casework.GroupRoleLabel(g, "zh"))
+	}
+	return strings.Join(out, "、")
 }

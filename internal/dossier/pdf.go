@@ -39,10 +39,18 @@ type writer struct {
 	pages  int
 	widths map[rune]float64
 	err    error
+	// page numbers the pages in the footer ("第 3 页").
+	page func(n int) string
 }
 
 func newWriter(title, footer string, at time.Time) (*writer, error) {
-	w := &writer{footer: footer, widths: map[rune]float64{}}
+	return newWriterPages(title, footer, func(n int) string { return fmt.Sprintf("第 %d 页", n) }, at)
+}
+
+// newWriterPages is newWriter with the page number's words (English
+// documents: "Page 3").
+func newWriterPages(title, footer string, page func(n int) string, at time.Time) (*writer, error) {
+	w := &writer{footer: footer, widths: map[rune]float64{}, page: page}
 	w.pdf.Start(gopdf.Config{PageSize: *gopdf.PageSizeA4, Unit: gopdf.UnitPT})
 	w.pdf.SetInfo(gopdf.PdfInfo{Title: title, Creator: "Kangfu 康复", Producer: "Kangfu", CreationDate: at})
 	// A character the font lacks prints as □ rather than vanishing.
@@ -78,7 +86,7 @@ func (w *writer) newPage() {
 	w.size = 0
 	w.font(9)
 	w.pdf.SetTextColor(110, 110, 110)
-	foot := fmt.Sprintf("%s    第 %d 页", w.footer, w.pages)
+	foot := w.footer + "    " + w.page(w.pages)
 	fw := w.width(foot)
 	w.pdf.SetXY((pageW-fw)/2, pageH-margin/2-4)
 	w.setErr(w.pdf.Cell(nil, foot))

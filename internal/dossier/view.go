@@ -9,6 +9,8 @@ package dossier
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -30,6 +32,16 @@ type View struct {
 	Measures    []MeasureView
 	Documents   []DocumentRow
 	Timeline    []EventRow
+	Tests       []TestRow
+	Violations  []ViolationRow
+	Leaves      []LeaveRow
+	Checkins    []MonthRow
+	// HideViolations, HideLeave: the reader's role does not cover the part;
+	// the dossier says so rather than showing it empty.
+	HideViolations, HideLeave bool
+	// Sealed: a statutory query's read-only view of a sealed file (R38):
+	// who asked, on what legal basis and document, and until when.
+	Sealed []Pair
 }
 
 // Pair is a labelled value.
@@ -71,14 +83,30 @@ func label(lang, prefix, code string) string {
 func KindLabel(lang, kind string) string { return label(lang, "doc.kind.", kind) }
 
 // RoleLabel names a working-group role (R7), or returns a local role as is.
-func RoleLabel(lang, role string) string { return label(lang, "doc.role.", role) }
+func RoleLabel(lang, role string) string {
+	if w := tr(lang, "doc.role."+role); w != "" {
+		return w
+	}
+	return casework.GroupRoleLabel(role, lang)
+}
 
-// EventLabel names a timeline entry.
+// EventLabel names a timeline entry from the catalogs: the dossier's own
+// word, the person page's, the audit log's, the action's; a kind no
+// catalog knows prints as "other record", never as its code.
 func EventLabel(lang, kind string) string {
-	if a, ok := strings.CutPrefix(kind, "status."); ok {
+	if a, ok := strings.CutPrefix(kind, "status."); ok && casework.Action(a).Valid() {
 		return T(lang, "dossier.event.status", casework.Action(a).Label(lang))
 	}
-	return label(lang, "dossier.event.", kind)
+	if w := tr(lang, "dossier.event."+kind, "event."+kind, "audit.action."+kind); w != "" {
+		return w
+	}
+	if a, ok := strings.CutPrefix(kind, "violation."); ok && slices.Contains(casework.ViolationActions, casework.ViolationAction(a)) {
+		return T(lang, "dossier.event.violation", casework.ViolationAction(a).Label(lang))
+	}
+	if a, ok := strings.CutPrefix(kind, "case."); ok && casework.CaseAction(a).Label(lang) != a {
+		return T(lang, "dossier.event.case", casework.CaseAction(a).Label(lang))
+	}
+	return T(lang, "dossier.event.other")
 }
 
 func dateStr(d casework.Date) string {
@@ -114,24 +142,43 @@ func location(d *store.Dossier) *time.Location {
 	return casework.LoadLocation("")
 }
 
+// builder holds what Build needs while it fills a View.
+type builder struct {
+	lang string
+	d    *store.Dossier
+	v    *View
+	loc  *time.Location
+}
+
+func (b *builder) when(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.In(b.loc).Format("2006-01-02 15:04")
+}
+
+// user names the actor of a record: "" is a system job (系统), a person
+// actor (the app) is the person's name as the reader may see it, a staff
+// user their name.
+func (b *builder) user(id string) string {
+	switch {
+	case id == "":
+		return T(b.lang, "dossier.system")
+	case strings.HasPrefix(id, store.PersonActorPrefix):
+		return b.v.Name
+	}
+	return orDash(b.d.Users[id])
+}
+
 // Build makes the View of a dossier in a language. The ID number and phone
 // are masked (R36): the dossier is an export.
 func Build(d *store.Dossier, lang string) *View {
 	loc := location(d)
-	when := func(t time.Time) string {
-		if t.IsZero() {
-			return "—"
-		}
-		return t.In(loc).Format("2006-01-02 15:04")
-	}
-	user := func(id string) string {
-		if id == "" {
-			return T(lang, "dossier.system")
-		}
-		return orDash(d.Users[id])
-	}
 	p := d.Person
-	v := &View{Lang: lang, PersonID: p.ID, Name: p.Name, GeneratedAt: when(d.At)}
+	v := &View{Lang: lang, PersonID: p.ID, Name: p.Name}
+	b := &builder{lang: lang, d: d, v: v, loc: loc}
+	when, user := b.when, b.user
+	v.GeneratedAt = when(d.At)
 	var chain []string
 	for _, o := range d.Orgs {
 		chain = append(chain, o.Name)
@@ -175,7 +222,7 @@ func Build(d *store.Dossier, lang string) *View {
 			{T(lang, "dossier.term_end"), dateStr(m.TermEnd)},
 			{T(lang, "dossier.place"), m.PlaceOrgName},
 			{T(lang, "dossier.worker"), orDash(m.WorkerName)},
-			{T(lang, "dossier.status"), m.Status.Label(lang) + " (" + T(lang, "dossier.since", dateStr(m.StatusSince)) + ")"},
+			{T(lang, "dossier.status"), m.Status.Label(lang) + paren(lang, T(lang, "dossier.since", dateStr(m.StatusSince)))},
 		}
 		if !m.EndedOn.IsZero() {
 			mv.Facts = append(mv.Facts, Pair{T(lang, "dossier.ended_on"), dateStr(m.EndedOn)})
@@ -183,12 +230,36 @@ func Build(d *store.Dossier, lang string) *View {
 		if !m.NoRelapseOn.IsZero() {
 			mv.Facts = append(mv.Facts, Pair{T(lang, "dossier.no_relapse_on"), dateStr(m.NoRelapseOn)})
 		}
+		if !m.NoRelapseMarkedOn.IsZero() { // R16
+			mv.Facts = append(mv.Facts, Pair{T(lang, "dossier.no_relapse_marked"), dateStr(m.NoRelapseMarkedOn)})
+		}
+		for _, r := range m.Relapses { // R16 (sensitive readers)
+			mv.Facts = append(mv.Facts, Pair{T(lang, "dossier.relapse"), dateStr(r.Day) + " " + r.SourceLabel(lang)})
+		}
+		if m.InForce { // R7: the register shows the gap
+			var roles, gaps []string
+			for _, g := range m.Group {
+				roles = append(roles, g.Role)
+			}
+			for _, g := range casework.GroupGaps(roles, m.GroupFamilyReason) {
+				gaps = append(gaps, casework.GroupRoleLabel(g, lang))
+			}
+			if len(gaps) > 0 {
+				mv.Facts = append(mv.Facts, Pair{T(lang, "dossier.group_gaps"), strings.Join(gaps, lang2sep(lang))})
+			}
+			if m.GroupFamilyReason != "" {
+				mv.Facts = append(mv.Facts, Pair{T(lang, "group.family_reason"), m.GroupFamilyReason})
+			}
+		}
 		for _, g := range m.Group {
 			mv.Group = append(mv.Group, GroupRow{Role: RoleLabel(lang, g.Role), Name: g.Name, Note: g.Note})
 		}
+		if r, ok := b.reportInRow(d, m); ok { // issue 18 §7: the report-in is part of the history
+			mv.History = append(mv.History, r)
+		}
 		for _, e := range m.Events {
 			mv.History = append(mv.History, EventRow{At: dateStr(e.EffectiveDate),
-				What:   e.Action.Label(lang) + ": " + e.From.Label(lang) + " → " + e.To.Label(lang),
+				What:   e.Action.Label(lang) + colon(lang) + e.From.Label(lang) + " → " + e.To.Label(lang),
 				Detail: e.Reason, By: user(e.ActorID)})
 		}
 		v.Measures = append(v.Measures, mv)
@@ -198,8 +269,14 @@ func Build(d *store.Dossier, lang string) *View {
 			Source: T(lang, "doc.source."+doc.Source), Size: SizeLabel(doc.Size), By: orDash(doc.CreatedByName), At: when(doc.CreatedAt)})
 	}
 	for _, e := range d.Timeline {
-		v.Timeline = append(v.Timeline, EventRow{At: when(e.At), What: EventLabel(lang, e.Kind), Detail: eventDetail(lang, e.Data), By: user(e.ActorID)})
+		v.Timeline = append(v.Timeline, EventRow{At: when(e.At), What: EventLabel(lang, e.Kind), Detail: eventDetail(lang, e.Data), By: b.byOf(e)})
 	}
+	b.tests(d)
+	b.violations(d)
+	b.leaves(d)
+	b.checkins(d)
+	v.HideViolations = slices.Contains(d.Hidden, store.HiddenViolations)
+	v.HideLeave = slices.Contains(d.Hidden, store.HiddenLeave)
 	return v
 }
 
@@ -226,6 +303,27 @@ func eventDetail(lang, data string) string {
 		}
 	}
 	add(str("title"))
+	if k := str("kind"); k != "" {
+		if mk := casework.MeasureKind(k); mk.Valid() {
+			add(mk.Label(lang))
+		} else if vk := casework.ViolationKind(k).Label(lang); vk != k {
+			add(vk)
+		}
+	}
+	if k := str("leave_kind"); k != "" {
+		add(casework.LeaveKind(k).Label(lang))
+	}
+	if k := str("step"); k != "" {
+		add(casework.LadderStep(k).Label(lang))
+	}
+	if k := str("trigger"); k != "" {
+		add(casework.CaseTrigger(k).Label(lang))
+	}
+	if k := str("to_state"); k != "" {
+		add(casework.LeaveState(k).Label(lang))
+	}
+	add(str("tested_on"))
+	add(str("day"))
 	add(str("decision_number"))
 	switch from, to := str("from"), str("to"); {
 	case from != "" && to != "":
@@ -233,8 +331,41 @@ func eventDetail(lang, data string) string {
 	case to != "":
 		add("→ " + to) // a transfer names the receiving org
 	}
-	for _, k := range []string{"effective", "date", "org", "role", "name", "reason"} {
+	for _, k := range []string{"effective", "date", "org"} {
 		add(str(k))
 	}
-	return strings.Join(parts, " · ")
+	if r := str("role"); r != "" {
+		add(RoleLabel(lang, r))
+	}
+	for _, k := range []string{"name", "reason"} {
+		add(str(k))
+	}
+	return rNumber.ReplaceAllString(strings.Join(parts, " · "), "")
+}
+
+// rNumber is a DOMAIN rule number in a label: it belongs in a tooltip, not
+// on paper.
+var rNumber = regexp.MustCompile(`\s*[（(]R\d+[)）]`)
+
+// paren puts s in the brackets of the language (full-width in Chinese).
+func paren(lang, s string) string {
+	if lang == "en" {
+		return " (" + s + ")"
+	}
+	return "（" + s + "）"
+}
+
+// colon is the colon of the language (full-width in Chinese).
+func colon(lang string) string {
+	if lang == "en" {
+		return ": "
+	}
+	return "："
+}
+
+func lang2sep(lang string) string {
+	if lang == "en" {
+		return ", "
+	}
+	return "、"
 }

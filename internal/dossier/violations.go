@@ -126,16 +126,27 @@ func drawLadder(w *writer, d *store.Dossier, m *store.Measure, v *store.Violatio
 // drawCaseReport: 严重违反协议（吸毒）情况报告书 to the police (R9, R10).
 func drawCaseReport(w *writer, d *store.Dossier, m *store.Measure, c *store.SeriousCase, in casework.CaseStep) {
 	kind := m.Kind.Label("zh")
-	w.centered("严重违反"+kind+"协议情况报告书", 20)
+	if c.Statutory || !c.Trigger.IsR9() {
+		w.centered("严重违反"+kind+"协议情况报告书", 20)
+	} else {
+		// R9: opened on a threshold a local policy lowered; not the
+		// regulation's serious violation, and the report must not say so.
+		w.centered("违反"+kind+"协议情况报告书（本地政策标准）", 20)
+	}
 	w.space(12)
 	w.para(in.Recipient+"：", 12)
 	w.para(fmt.Sprintf("    %s（公民身份号码：%s），依%s作出的决定（文号：%s），于 %s 起在%s执行%s。", d.Person.Name, orDash(d.Person.IDMasked),
 		m.DecisionAuthority, m.DecisionNumber, dateStr(m.ReportDate), m.PlaceOrgName, kind), 12)
-	w.para("    经核实，该人员存在下列情形："+c.Trigger.Label("zh")+"。", 12)
+	w.para("    经核实，该人员存在下列情形："+c.TriggerLabel("zh")+"。", 12)
 	if c.Counts != "" {
 		w.para("    统计（整个执行期间，已免责的不计）："+countsZH(c.Counts), 12)
 	}
-	w.para("    根据《戒毒条例》第二十条、第二十一条的规定，现予报告，请依法处理并将处理结果告知我单位。", 12)
+	if c.Statutory || !c.Trigger.IsR9() {
+		w.para("    根据《戒毒条例》第二十条、第二十一条的规定，现予报告，请依法处理并将处理结果告知我单位。", 12)
+	} else {
+		w.para("    上述情形未达到《戒毒条例》第二十条规定的严重违反协议标准（逃避或者拒绝接受检测3次以上，擅自离开执行地所在县（市、区）3次以上或者累计超过30日），"+
+			"系依照本地政策规定的较低标准报告，请结合实际依法处理并将处理结果告知我单位。", 12)
+	}
 	w.space(30)
 	w.right(d.Township().Name+"（盖章）", 12)
 	w.right(today(d), 12)

@@ -109,7 +109,7 @@ func ExportPersons(ctx context.Context, db *store.DB, actor *casework.Actor, fil
 	for i, c := range cols {
 		head[i] = excelize.Cell{StyleID: bold, Value: i18n.T(lang, "exchange.out."+c.key)}
 	}
-	if err := sw.SetRow("A1", head); err != nil {
+	if err := setRow(sw, "A1", head); err != nil {
 		return 0, err
 	}
 	n, err := streamPersons(ctx, db, actor, filter, lang, sw, cols)
@@ -149,7 +149,7 @@ func streamPersons(ctx context.Context, db *store.DB, actor *casework.Actor, fil
 			}
 			n++
 			cell, _ := excelize.CoordinatesToCellName(1, n+1)
-			if err := sw.SetRow(cell, row); err != nil {
+			if err := setRow(sw, cell, row); err != nil {
 				return 0, err
 			}
 		}

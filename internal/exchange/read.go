@@ -28,25 +28,11 @@ import (
 // at most MaxRows data rows and every required column; anything else is an
 // EINVALID error that says what is wrong.
 func ReadImport(r io.Reader) ([]store.ImportRow, error) {
-	b, err := io.ReadAll(io.LimitReader(r, MaxFileBytes+1))
+	f, date1904, err := openUpload(r)
 	if err != nil {
-		return nil, fmt.Errorf("read upload: %w", err)
-	}
-	if len(b) > MaxFileBytes {
-		return nil, casework.Errorf(casework.EINVALID, "文件超过%d MiB，请分成多个文件导入", "the file is larger than %d MiB: split it into several files", MaxFileBytes>>20)
-	}
-	if err := sniff(b); err != nil {
 		return nil, err
 	}
-	f, err := excelize.OpenReader(bytes.NewReader(b), excelize.Options{RawCellValue: true, UnzipSizeLimit: 256 << 20, UnzipXMLSizeLimit: 128 << 20})
-	if err != nil {
-		return nil, casework.Errorf(casework.EINVALID, "无法读取该 Excel 文件（文件损坏或不是 .xlsx 工作簿）", "cannot read this Excel file: it is damaged or not an .xlsx workbook")
-	}
 	defer f.Close()
-	date1904 := false
-	if p, err := f.GetWorkbookProps(); err == nil && p.Date1904 != nil {
-		date1904 = *p.Date1904
-	}
 	sheet := importSheet(f)
 	if sheet == "" {
 		return nil, casework.Errorf(casework.EINVALID, "工作簿中没有工作表", "the workbook has no sheet")
@@ -188,7 +174,7 @@ func rowOf(n int, cols, cells []string, date1904 bool) store.ImportRow {
 		if i >= len(cols) || cols[i] == "" {
 			continue
 		}
-		k, v := cols[i], strings.TrimSpace(c)
+		k, v := cols[i], cellText(c)
 		switch {
 		case v == "":
 		case dateColumns[k]:
@@ -241,4 +227,29 @@ func cellDate(v string, date1904 bool) (string, bool) {
 		return "", false
 	}
 	return t.Format("2006-01-02"), true
+}
+
+// openUpload opens an uploaded workbook for an import: at most MaxFileBytes,
+// an .xlsx by its content, readable. It says whether the workbook counts
+// dates from 1904. Every import reads its file through it, so a bad file
+// gets the same specific error whatever is imported.
+func openUpload(r io.Reader) (f *excelize.File, date1904 bool, err error) {
+	b, err := io.ReadAll(io.LimitReader(r, MaxFileBytes+1))
+	if err != nil {
+		return nil, false, fmt.Errorf("read upload: %w", err)
+	}
+	if len(b) > MaxFileBytes {
+		return nil, false, casework.Errorf(casework.EINVALID, "文件超过%d MiB，请分成多个文件导入", "the file is larger than %d MiB: split it into several files", MaxFileBytes>>20)
+	}
+	if err := sniff(b); err != nil {
+		return nil, false, err
+	}
+	f, err = excelize.OpenReader(bytes.NewReader(b), excelize.Options{RawCellValue: true, UnzipSizeLimit: 256 << 20, UnzipXMLSizeLimit: 128 << 20})
+	if err != nil {
+		return nil, false, casework.Errorf(casework.EINVALID, "无法读取该 Excel 文件（文件损坏或不是 .xlsx 工作簿）", "cannot read this Excel file: it is damaged or not an .xlsx workbook")
+	}
+	if p, err := f.GetWorkbookProps(); err == nil && p.Date1904 != nil {
+		date1904 = *p.Date1904
+	}
+	return f, date1904, nil
 }

@@ -89,7 +89,7 @@ func writeHeader(f *excelize.File, sheet, lang string, head, text, date int) err
 		if store.ImportRequired[k] {
 			name += "*"
 		}
-		if err := f.SetCellStr(sheet, col+"1", name); err != nil {
+		if err := setCell(f, sheet, col+"1", name); err != nil {
 			return err
 		}
 		if err := f.AddComment(sheet, excelize.Comment{Cell: col + "1", Author: "Kangfu", Text: i18n.T(lang, "exchange.note."+k)}); err != nil {
@@ -141,7 +141,7 @@ func writeExample(f *excelize.File, sheet, lang string) error {
 	}
 	for i, k := range store.ImportColumns {
 		col, _ := excelize.ColumnNumberToName(i + 1)
-		if err := f.SetCellValue(sheet, col+"2", vals[k]); err != nil {
+		if err := setCell(f, sheet, col+"2", vals[k]); err != nil {
 			return err
 		}
 	}
@@ -154,11 +154,11 @@ func writeNotes(f *excelize.File, lang string, head int) error {
 	if _, err := f.NewSheet(sheet); err != nil {
 		return err
 	}
-	if err := f.SetCellStr(sheet, "A1", i18n.T(lang, "exchange.notes.intro")); err != nil {
+	if err := setCell(f, sheet, "A1", i18n.T(lang, "exchange.notes.intro")); err != nil {
 		return err
 	}
 	row := []any{i18n.T(lang, "exchange.notes.column"), i18n.T(lang, "exchange.notes.required"), i18n.T(lang, "exchange.notes.note")}
-	if err := f.SetSheetRow(sheet, "A3", &row); err != nil {
+	if err := setSheetRow(f, sheet, "A3", row); err != nil {
 		return err
 	}
 	if err := f.SetCellStyle(sheet, "A3", "C3", head); err != nil {
@@ -170,7 +170,7 @@ func writeNotes(f *excelize.File, lang string, head int) error {
 			req = i18n.T(lang, "yes")
 		}
 		row := []any{ColumnName(k, lang), req, i18n.T(lang, "exchange.note."+k)}
-		if err := f.SetSheetRow(sheet, fmt.Sprintf("A%d", i+4), &row); err != nil {
+		if err := setSheetRow(f, sheet, fmt.Sprintf("A%d", i+4), row); err != nil {
 			return err
 		}
 	}

@@ -53,6 +53,8 @@ func Status(code string) int {
 		return http.StatusTooManyRequests
 	case casework.ELOCKED:
 		return http.StatusLocked
+	case casework.ETOOLARGE:
+		return http.StatusRequestEntityTooLarge
 	}
 	return http.StatusInternalServerError
 }
@@ -98,6 +100,23 @@ func SetActor(ctx context.Context, username string) {
 	}
 }
 
+// IsHTTPS reports whether the client reached us over TLS: a TLS listener,
+// or (only when the proxy is trusted) a TLS-terminating proxy that says so
+// in X-Forwarded-Proto (issue 15 §5). An untrusted header is ignored.
+func IsHTTPS(r *http.Request, trustProxy bool) bool {
+	if r.TLS != nil {
+		return true
+	}
+	if !trustProxy {
+		return false
+	}
+	p := r.Header.Get("X-Forwarded-Proto")
+	if i := strings.LastIndexByte(p, ','); i >= 0 { // the proxy nearest us appends last
+		p = p[i+1:]
+	}
+	return strings.EqualFold(strings.TrimSpace(p), "https")
+}
+
 // ClientIP returns the client address of the request. Behind a reverse
 // proxy set trustProxy, and the last address of X-Forwarded-For is used
 // (the one the proxy itself added).
@@ -115,4 +134,18 @@ func ClientIP(r *http.Request, trustProxy bool) string {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// NilUUID is the all-zero UUID: never the id of a record.
+const NilUUID = "00000000-0000-0000-0000-000000000000"
+
+// HasNilID reports whether a segment of the request's path is the nil
+// UUID: such a request is answered 404 without a lookup (issue 15 §7).
+func HasNilID(r *http.Request) bool {
+	for seg := range strings.SplitSeq(r.URL.Path, "/") {
+		if seg == NilUUID {
+			return true
+		}
+	}
+	return false
 }

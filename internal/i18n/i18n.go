@@ -1,8 +1,9 @@
 // Package i18n holds the console's and the app's words in Chinese (first)
 // and English. Catalogs are flat JSON files embedded in the binary; a test
-// keeps them complete and in step. Chinese has no plural forms and our
-// English strings avoid them, so a message catalog with fmt arguments is all
-// that is needed.
+// keeps them complete and in step. Chinese has no plural forms; English
+// has two (CLDR: "one" for exactly 1, "other" for the rest), written in a
+// message as {N:one|other}, where N is the 1-based fmt argument that counts:
+// "%d {1:day|days}" reads "1 day", "2 days" (issue 18 item 13).
 package i18n
 
 import (
@@ -11,6 +12,9 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
 
 	"golang.org/x/text/language"
 )
@@ -71,9 +75,46 @@ func T(lang, key string, args ...any) string {
 		return "[" + key + "]"
 	}
 	if len(args) > 0 {
-		return fmt.Sprintf(s, args...)
+		return fmt.Sprintf(Plural(s, args...), args...)
 	}
 	return s
+}
+
+var pluralRE = regexp.MustCompile(`\{([1-9]):([^{}|]*)\|([^{}|]*)\}`)
+
+// Plural resolves the {N:one|other} selectors of a message by its
+// arguments: "one" when argument N is the integer 1, "other" otherwise.
+func Plural(s string, args ...any) string {
+	if !strings.Contains(s, "|") {
+		return s
+	}
+	return pluralRE.ReplaceAllStringFunc(s, func(m string) string {
+		p := pluralRE.FindStringSubmatch(m)
+		i, _ := strconv.Atoi(p[1])
+		if i > len(args) {
+			return p[3]
+		}
+		if isOne(args[i-1]) {
+			return p[2]
+		}
+		return p[3]
+	})
+}
+
+func isOne(v any) bool {
+	switch n := v.(type) {
+	case int:
+		return n == 1
+	case int64:
+		return n == 1
+	case int32:
+		return n == 1
+	case uint:
+		return n == 1
+	case string:
+		return n == "1"
+	}
+	return false
 }
 
 var matcher = language.NewMatcher([]language.Tag{language.Chinese, language.English})

@@ -1,6 +1,7 @@
 package i18n
 
 import (
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -83,5 +84,50 @@ func TestFromRequest(t *testing.T) {
 				t.Fatalf("got %s, want %s", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestNoRuleNumbersShown: staff read the legal article, not DOMAIN's rule
+// numbers (issue 18 §8). A message that needs its basis cites the
+// instrument and article; pages put the rule number in a tooltip only.
+func TestNoRuleNumbersShown(t *testing.T) {
+	rule := regexp.MustCompile(`\bR\d{1,2}\b`)
+	for _, lang := range []string{"zh", "en"} {
+		for k, v := range Keys(lang) {
+			if rule.MatchString(v) {
+				t.Errorf("%s %s shows a rule number: %q", lang, k, v)
+			}
+		}
+	}
+}
+
+// English counts read "1 day", "2 days" (issue 18 item 13); the selector
+// names its argument, so a message may count several things.
+func TestPlural(t *testing.T) {
+	tests := []struct {
+		msg  string
+		args []any
+		want string
+	}{
+		{"%d {1:day|days}", []any{1}, "1 day"},
+		{"%d {1:day|days}", []any{2}, "2 days"},
+		{"%d {1:day|days}", []any{0}, "0 days"},
+		{"%d {1:day|days}, %d {2:time|times}", []any{1, 3}, "1 day, 3 times"},
+		{"%d {1:day|days}, %d {2:time|times}", []any{21, 1}, "21 days, 1 time"},
+		{"%s {1:item|items}", []any{"1"}, "1 item"},
+		{"no selector {\"a\":1}", []any{}, "no selector {\"a\":1}"},
+	}
+	for _, tt := range tests {
+		if got := fmt.Sprintf(Plural(tt.msg, tt.args...), tt.args...); got != tt.want {
+			t.Errorf("%q %v: got %q, want %q", tt.msg, tt.args, got, tt.want)
+		}
+	}
+	// No English message says "1 days": a count before a plural noun is a
+	// selector.
+	bare := regexp.MustCompile(`%(\[\d\])?d (days|times|months|persons|sessions|errors|events|rows|files|others|materials)\b`)
+	for k, v := range Keys(EN) {
+		if bare.MatchString(v) {
+			t.Errorf("en %s counts without a plural selector: %q", k, v)
+		}
 	}
 }

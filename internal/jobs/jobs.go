@@ -54,6 +54,9 @@ type Config struct {
 	// Detect is the nightly detection of missed duties and violations
 	// (00:30 local, after the day before has ended); nil: no such job.
 	Detect DailyFunc
+	// Exports writes each office's monthly summary into the export folder
+	// (02:00 local, after the rollups; issue 12 §5); nil: no such job.
+	Exports DailyFunc
 	// SMS sends the outbox's text messages; default the log-only driver.
 	SMS notify.SMS
 	// Log receives river's and the jobs' logs.

@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -38,6 +39,14 @@ type TestNoticeArgs struct{}
 // Kind names the job.
 func (TestNoticeArgs) Kind() string { return "notify_tests_today" }
 
+// IncentiveArgs credits incentive points for the verified events
+// recorded since the last run (store.AwardIncentives, issue 14): often,
+// so points come the same day the event is recorded.
+type IncentiveArgs struct{}
+
+// Kind names the job.
+func (IncentiveArgs) Kind() string { return "award_incentives" }
+
 // DrawsArgs makes the test draws of one local date.
 type DrawsArgs struct {
 	Date casework.Date `json:"date"`
@@ -60,6 +69,42 @@ func (DetectArgs) Kind() string { return "nightly_detection" }
 // InsertOpts makes one job per date, however many servers enqueue it.
 func (DetectArgs) InsertOpts() river.InsertOpts { return dailyOpts() }
 
+// RollupArgs refreshes the report rollups of one local date's buckets
+// (this month and year, last month: store.RefreshRollups, issue 12).
+type RollupArgs struct {
+	Date casework.Date `json:"date"`
+}
+
+// Kind names the job.
+func (RollupArgs) Kind() string { return "report_rollups" }
+
+// InsertOpts makes one job per date, however many servers enqueue it.
+func (RollupArgs) InsertOpts() river.InsertOpts { return dailyOpts() }
+
+// SealArgs seals the files whose retention period after release has
+// passed (R38; store.SealExpired), nightly.
+type SealArgs struct {
+	Date casework.Date `json:"date"`
+}
+
+// Kind names the job.
+func (SealArgs) Kind() string { return "nightly_sealing" }
+
+// InsertOpts makes one job per date, however many servers enqueue it.
+func (SealArgs) InsertOpts() river.InsertOpts { return dailyOpts() }
+
+// ExportArgs writes the monthly summaries owed on one local date (each
+// office's completed months not yet in the export folder; issue 12 §5).
+type ExportArgs struct {
+	Date casework.Date `json:"date"`
+}
+
+// Kind names the job.
+func (ExportArgs) Kind() string { return "monthly_summary_exports" }
+
+// InsertOpts makes one job per date, however many servers enqueue it.
+func (ExportArgs) InsertOpts() river.InsertOpts { return dailyOpts() }
+
 // dailyOpts: unique by the date in the arguments, across every state river
 // keeps by default (completed included, for the week the row is kept), so a
 // server restarting the same day does not run the day again.
@@ -73,7 +118,12 @@ func (r *Runner) addWorkers(w *river.Workers) {
 		if n > 0 {
 			r.cfg.Log.InfoContext(ctx, "release job: measures released at term end (R15)", "count", n)
 		}
-		return err
+		// R16: the same periodic job marks 戒断三年未复吸 on the day it is reached.
+		k, err2 := r.db.MarkNoRelapse(ctx)
+		if k > 0 {
+			r.cfg.Log.InfoContext(ctx, "release job: persons marked 3 years without relapse (R16)", "count", k)
+		}
+		return errors.Join(err, err2)
 	}))
 	river.AddWorker(w, river.WorkFunc(func(ctx context.Context, j *river.Job[LeaveStartArgs]) error {
 		n, err := r.db.StartDueLeaves(ctx)
@@ -96,11 +146,36 @@ func (r *Runner) addWorkers(w *river.Workers) {
 		}
 		return err
 	}))
+	river.AddWorker(w, river.WorkFunc(func(ctx context.Context, j *river.Job[IncentiveArgs]) error {
+		run, err := r.db.AwardIncentives(ctx)
+		if run.Rows > 0 {
+			r.cfg.Log.InfoContext(ctx, "incentive points awarded", "persons", run.Persons, "rows", run.Rows, "points", run.Points, "capped", run.Capped)
+		}
+		return err
+	}))
 	river.AddWorker(w, river.WorkFunc(func(ctx context.Context, j *river.Job[DrawsArgs]) error {
 		if r.cfg.Draws == nil {
 			return nil
 		}
 		return r.cfg.Draws(ctx, j.Args.Date)
+	}))
+	river.AddWorker(w, river.WorkFunc(func(ctx context.Context, j *river.Job[RollupArgs]) error {
+		buckets, err := r.db.RefreshRollups(ctx)
+		r.cfg.Log.InfoContext(ctx, "report rollups refreshed", "buckets", buckets)
+		return err
+	}))
+	river.AddWorker(w, river.WorkFunc(func(ctx context.Context, j *river.Job[SealArgs]) error {
+		n, err := r.db.SealExpired(ctx)
+		if n > 0 {
+			r.cfg.Log.InfoContext(ctx, "sealing job: released files sealed after the retention period (R38)", "count", n)
+		}
+		return err
+	}))
+	river.AddWorker(w, river.WorkFunc(func(ctx context.Context, j *river.Job[ExportArgs]) error {
+		if r.cfg.Exports == nil {
+			return nil
+		}
+		return r.cfg.Exports(ctx, j.Args.Date)
 	}))
 	river.AddWorker(w, river.WorkFunc(func(ctx context.Context, j *river.Job[DetectArgs]) error {
 		if r.cfg.Detect == nil {
@@ -135,14 +210,23 @@ func (r *Runner) periodic() []*river.PeriodicJob {
 		// Each place's notice time is its own test.hours start, so the job
 		// looks often; the notice keys keep it to one notice per test day.
 		every(r.cfg.NotifyEvery, TestNoticeArgs{}),
+		every(r.cfg.NotifyEvery, IncentiveArgs{}),
 	}
 	daily := func(hour, minute int, args func(casework.Date) river.JobArgs, id string) *river.PeriodicJob {
 		return river.NewPeriodicJob(dailyAt{hour, minute, r.cfg.Zone}, func() (river.JobArgs, *river.InsertOpts) {
 			return args(r.today()), nil
 		}, &river.PeriodicJobOpts{RunOnStart: true, ID: id})
 	}
+	// The report rollups after the night's detection (issue 12).
+	jobs = append(jobs, daily(1, 30, func(d casework.Date) river.JobArgs { return RollupArgs{Date: d} }, "report_rollups"))
+	// Sealing after the retention period (R38), after the rollups so the
+	// night's figures are made before a file leaves the lists.
+	jobs = append(jobs, daily(2, 0, func(d casework.Date) river.JobArgs { return SealArgs{Date: d} }, "nightly_sealing"))
 	if r.cfg.Draws != nil {
 		jobs = append(jobs, daily(0, 5, func(d casework.Date) river.JobArgs { return DrawsArgs{Date: d} }, "daily_draws"))
+	}
+	if r.cfg.Exports != nil {
+		jobs = append(jobs, daily(2, 0, func(d casework.Date) river.JobArgs { return ExportArgs{Date: d} }, "monthly_summary_exports"))
 	}
 	if r.cfg.Detect != nil {
 		jobs = append(jobs, daily(0, 30, func(d casework.Date) river.JobArgs { return DetectArgs{Date: d} }, "nightly_detection"))

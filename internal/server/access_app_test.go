@@ -10,6 +10,7 @@ var _ = addRules(map[string]accessRule{
 // Settings and records of the app (issue 4 §3): device routes like the
 // other app routes (access_checkins_test.go explains "device").
 var _ = addRules(map[string]accessRule{
-	"POST /api/v1/app/pin":     {roles: "device", body: `{}`},
-	"GET /api/v1/app/checkins": {roles: "device"},
+	"POST /api/v1/app/pin":        {roles: "device", body: `{}`},
+	"POST /api/v1/app/pin/verify": {roles: "device", body: `{}`},
+	"GET /api/v1/app/checkins":    {roles: "device"},
 })

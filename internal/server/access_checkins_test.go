@@ -48,6 +48,8 @@ var _ = addRules(map[string]accessRule{
 	"POST /app-codes/{id}/revoke":                {roles: writers},
 	"POST /devices/{id}/retire":                  {roles: writers, body: "reason=手机丢失"},
 	"GET /orgs/{id}/checkins":                    {roles: "office lead worker police counsellor"},
+	"GET /orgs/{id}/no-device":                   {roles: "office lead worker police counsellor"},
+	"GET /api/v1/orgs/{id}/no-device":            {roles: "office lead worker police counsellor"},
 })
 
 // An activation-code target: an unused code of a person in the community.

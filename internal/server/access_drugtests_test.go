@@ -67,9 +67,9 @@ func TestDrugTestRoutes(t *testing.T) {
 		{"office may not record", "POST", "/api/v1/persons/" + in + "/tests", drugTestBodyJSON, "office", http.StatusForbidden, ""},
 		{"police of street A, file in street B", "GET", "/api/v1/persons/" + out + "/tests", "", "police", http.StatusNotFound, ""},
 		{"one collector refused (R18)", "POST", "/persons/" + in + "/tests",
-			"tested_on=" + todayText + "&place=警务室&sample=urine&substances=吗啡&outcome=negative&staff_ids=x", "worker", http.StatusBadRequest, "R18"},
+			"tested_on=" + todayText + "&place=警务室&sample=urine&substances=吗啡&outcome=negative&staff_ids=x", "worker", http.StatusBadRequest, "《吸毒检测程序规定》第八条"},
 		{"forced without approver (R21)", "POST", "/api/v1/persons/" + in + "/tests",
-			strings.Replace(drugTestBodyJSON, `"remote":true`, `"forced":true,"remote":false,"staff_ids":["a","b"]`, 1), "police", http.StatusBadRequest, "R21"},
+			strings.Replace(drugTestBodyJSON, `"remote":true`, `"forced":true,"remote":false,"staff_ids":["a","b"]`, 1), "police", http.StatusBadRequest, "《吸毒检测程序规定》第七条"},
 		{"still one record", "GET", "/api/v1/persons/" + in + "/tests", "", "police", http.StatusOK, `"total":1`},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -78,7 +78,7 @@ func TestScheduleRoutes(t *testing.T) {
 		{"police of street A, file in street B", "GET", "/api/v1/persons/" + out + "/schedule", "", "police", http.StatusNotFound, ""},
 		{"counsellor sees no schedule", "GET", "/api/v1/persons/" + in + "/schedule", "", "counsellor", http.StatusForbidden, ""},
 		{"console: the lead sees the forced day and its reason", "GET", "/persons/" + in + "/schedule", "", "lead", http.StatusOK, "社区民警反映异常"},
-		{"console: force without a reason", "POST", "/persons/" + in + "/schedule/force", "day=" + tomorrow + "&reason=", "lead", http.StatusBadRequest, `data-field="reason"`},
+		{"console: force without a reason", "POST", "/persons/" + in + "/schedule/force", "day=" + tomorrow + "&reason=", "lead", http.StatusUnprocessableEntity, `data-field="reason"`},
 		{"console: the street's lists", "GET", "/orgs/" + m.streetA.ID + "/tests", "", "worker", http.StatusOK, `data-testid="due-list"`},
 		{"console: my tests", "GET", "/tests", "", "police", http.StatusOK, `data-testid="missed-list"`},
 	} {

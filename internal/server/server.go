@@ -6,11 +6,13 @@ package server
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -42,6 +44,7 @@ type Server struct {
 	registry *prometheus.Registry
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	opt      Options
 }
 
 // Options configure New.
@@ -49,6 +52,36 @@ type Options struct {
 	TrustProxy bool
 	Blobs      blob.Storage // where document content lives; nil: document routes answer 503
 	MaxUpload  int64        // largest upload in bytes; 0: 20 MiB
+	// MapTiles is the operator's tile server, a URL template with {z},
+	// {x} and {y} (and optionally {s}); "" (the default): no tiles are
+	// fetched and maps are drawn plain (issue 18 §14). Its origin is
+	// added to the CSP's img-src.
+	MapTiles       string
+	MapAttribution string
+	// MetricsToken, when set, is required as "Authorization: Bearer …" on
+	// /metrics; MetricsElsewhere takes /metrics off the main listener (it
+	// is served by MetricsHandler on its own address). Issue 15 §9.
+	MetricsToken     string
+	MetricsElsewhere bool
+}
+
+// TileOrigin checks a tile URL template and returns the origin to allow
+// in the CSP's img-src ({s} subdomains become a wildcard).
+func TileOrigin(tiles string) (string, error) {
+	for _, p := range []string{"{z}", "{x}", "{y}"} {
+		if !strings.Contains(tiles, p) {
+			return "", fmt.Errorf("%q must contain {z}, {x} and {y}, e.g. https://tiles.example.org/{z}/{x}/{y}.png", tiles)
+		}
+	}
+	u, err := url.Parse(strings.NewReplacer("{s}", "s", "{z}", "0", "{x}", "0", "{y}", "0", "{r}", "").Replace(tiles))
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return "", fmt.Errorf("%q must be an http(s) URL", tiles)
+	}
+	host := u.Host
+	if i := strings.Index(tiles, "://"); i >= 0 && strings.HasPrefix(tiles[i+3:], "{s}.") {
+		host = "*" + strings.TrimPrefix(host, "s")
+	}
+	return u.Scheme + "://" + host, nil
 }
 
 // New builds the server and its route table.
@@ -59,7 +92,14 @@ func New(db *store.DB, a *auth.Service, log *slog.Logger, opt Options) (*Server,
 	}
 	console.TrustProxy = opt.TrustProxy
 	console.Blobs, console.MaxUpload = opt.Blobs, opt.MaxUpload
-	s := &Server{DB: db, Auth: a, Log: log, Console: console,
+	imgSrc := ""
+	if opt.MapTiles != "" {
+		if imgSrc, err = TileOrigin(opt.MapTiles); err != nil {
+			return nil, err
+		}
+		console.MapTiles, console.MapAttribution = opt.MapTiles, opt.MapAttribution
+	}
+	s := &Server{DB: db, Auth: a, Log: log, Console: console, opt: opt,
 		API: &api.API{DB: db, Auth: a, Log: log, TrustProxy: opt.TrustProxy, Blobs: opt.Blobs, MaxUpload: opt.MaxUpload}}
 	s.initMetrics()
 	mux := http.NewServeMux()
@@ -83,7 +123,7 @@ func New(db *store.DB, a *auth.Service, log *slog.Logger, opt Options) (*Server,
 		}
 		http.Error(w, "跨站请求被拒绝 / cross-origin request refused", http.StatusForbidden)
 	}))
-	s.handler = s.observe(securityHeaders(cop.Handler(mux)))
+	s.handler = s.observe(securityHeaders(imgSrc, cop.Handler(mux), opt.TrustProxy))
 	return s, nil
 }
 
@@ -98,8 +138,34 @@ func (s *Server) ownRoutes() []httpx.Route {
 	return []httpx.Route{
 		{Method: "GET", Pattern: "/healthz", Access: public, Handler: http.HandlerFunc(s.healthz), Summary: "process is up"},
 		{Method: "GET", Pattern: "/readyz", Access: public, Handler: http.HandlerFunc(s.readyz), Summary: "database reachable, migrations current"},
-		{Method: "GET", Pattern: "/metrics", Access: public, Handler: promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}), Summary: "Prometheus metrics"},
+		{Method: "GET", Pattern: "/metrics", Access: public, Handler: http.HandlerFunc(s.metricsMain), Summary: "Prometheus metrics (token or separate address when configured)"},
 	}
+}
+
+// MetricsHandler serves the metrics, behind the token when one is set.
+func (s *Server) MetricsHandler() http.Handler {
+	h := promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if tok := s.opt.MetricsToken; tok != "" {
+			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(tok)) != 1 {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+				http.Error(w, "unauthorized", http.StatusUnauthorized)
+				return
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// metricsMain is /metrics on the main listener: not there when the
+// metrics have their own address.
+func (s *Server) metricsMain(w http.ResponseWriter, r *http.Request) {
+	if s.opt.MetricsElsewhere {
+		http.NotFound(w, r)
+		return
+	}
+	s.MetricsHandler().ServeHTTP(w, r)
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
@@ -221,8 +287,14 @@ func (s *Server) observe(next http.Handler) http.Handler {
 
 // securityHeaders sets a strict CSP (no inline script or style), forbids
 // framing and sniffing, and keeps referrers on this site.
-func securityHeaders(next http.Handler) http.Handler {
-	const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; " +
+// tiles is the map tile server's origin ("" for none), the only other
+// place images may come from.
+func securityHeaders(tiles string, next http.Handler, trustProxy bool) http.Handler {
+	img := "'self' data: blob:"
+	if tiles != "" {
+		img += " " + tiles
+	}
+	csp := "default-src 'self'; script-src 'self'; style-src 'self'; img-src " + img + "; connect-src 'self'; " +
 		"font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
@@ -231,7 +303,7 @@ func securityHeaders(next http.Handler) http.Handler {
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("Permissions-Policy", "camera=(self), geolocation=(self), microphone=()")
-		if r.TLS != nil {
+		if httpx.IsHTTPS(r, trustProxy) { // HSTS on TLS, ours or a trusted proxy's (issue 15 §5)
 			h.Set("Strict-Transport-Security", "max-age=31536000")
 		}
 		next.ServeHTTP(w, r)

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -43,12 +44,26 @@ type AuditRecord struct {
 	Detail     string
 	PrevHash   string
 	Hash       string
+	// TargetName names the target for a reader: a person's name (masked to
+	// its first character unless the reader may open the file), a user's
+	// display name, an org's name; empty for other targets.
+	TargetName string
+	// TargetOpen says the reader may open the target's page (a person file
+	// in the reader's read scope).
+	TargetOpen bool
 }
 
 // Audit appends an entry to the hash chain inside the transaction, so the
 // record and the change it describes commit together or not at all. The
 // head row is locked first: appends are strictly serial on both engines.
 func (tx *Tx) Audit(ctx context.Context, actor *casework.Actor, e AuditEntry) error {
+	tx.breakGlassDetail(&e) // breakglass.go: a row of a read under a grant names it
+	return tx.auditKeyed(ctx, tx.db.keys.Audit, actor, e)
+}
+
+// auditKeyed appends e keyed with key (the server's audit key, or the new
+// one for the link row of a master key rotation).
+func (tx *Tx) auditKeyed(ctx context.Context, key []byte, actor *casework.Actor, e AuditEntry) error {
 	var seq int64
 	var prev string
 	err := tx.QueryRow(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`+tx.forUpdate()).Scan(&seq, &prev)
@@ -72,14 +87,14 @@ func (tx *Tx) Audit(ctx context.Context, actor *casework.Actor, e AuditEntry) er
 			return fmt.Errorf("audit org path: %w", err)
 		}
 	}
-	r.Hash = chainHash(tx.db.keys.Audit, &r)
+	r.Hash = chainHash(key, &r)
 	_, err = tx.Exec(ctx, `INSERT INTO audit_log (seq, id, at, actor_id, actor_name, ip, action, target_type, target_id, org_id, org_path, reason, detail, prev_hash, hash)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.Seq, r.ID, r.At, r.ActorID, r.ActorName, r.IP, r.Action, r.TargetType, r.TargetID, r.OrgID, r.OrgPath, r.Reason, r.Detail, r.PrevHash, r.Hash)
 	if err != nil {
 		return fmt.Errorf("append audit: %w", err)
 	}
-	if _, err := tx.Exec(ctx, `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`, r.Seq, r.Hash); err != nil {
+	if _, err := tx.Exec(ctx, `UPDATE audit_head SET seq = ?, hash = ?, mac = ? WHERE id = 1`, r.Seq, r.Hash, headMAC(key, r.Seq, r.Hash)); err != nil {
 		return fmt.Errorf("advance audit head: %w", err)
 	}
 	return nil
@@ -116,9 +131,94 @@ func (b *AuditBreak) Error() string {
 // and, when the chain is broken, an *AuditBreak naming the first bad row: a
 // changed row fails its hash, a removed row leaves a gap in the sequence or
 // a head that points past the end, an inserted row fails the link or hash.
-func (db *DB) VerifyAudit(ctx context.Context) (int64, error) {
-	var n int64
+//
+// The head is keyed too (issue 15 §1): a head moved back over deleted rows
+// fails its MAC. Checkpoints kept outside the database (AuditCheckpoint)
+// catch a head replayed from an earlier state: each one's row must still be
+// there with the hash it signed.
+func (db *DB) VerifyAudit(ctx context.Context, checkpoints ...AuditCheckpoint) (int64, error) {
+	rep, err := db.VerifyAuditWith(ctx, AuditVerifyOptions{Checkpoints: checkpoints})
+	return rep.Rows, err
+}
+
+// AuditVerifyOptions are what VerifyAuditWith checks the chain with.
+type AuditVerifyOptions struct {
+	Checkpoints []AuditCheckpoint
+	// OldKeys are keys the log was keyed with before master key rotations
+	// (RotateMaster): the rows of their time are checked row by row, and
+	// the rotation link's MAC under the old key. Without them those rows
+	// are checked only against the digest the rotation link recorded.
+	OldKeys []*Keys
+}
+
+// AuditVerifyReport says what VerifyAuditWith checked.
+type AuditVerifyReport struct {
+	Rows       int64
+	Rotations  int   // master key rotation links crossed
+	LinksKeyed int   // links whose MAC under the old key was checked
+	Unkeyed    int64 // rows of an old key not given, checked only against a rotation link's digest
+	// CheckpointKeys are the public keys accepted for checkpoint lines: this
+	// server key's, the old keys', and those the rotation links recorded.
+	CheckpointKeys []string
+}
+
+// VerifyAuditWith is VerifyAudit across master key rotations: the rows
+// before each rotation are keyed with the key of their time, the link row
+// and the rows after it with the next key (issue 15, master key rotation).
+func (db *DB) VerifyAuditWith(ctx context.Context, opt AuditVerifyOptions) (AuditVerifyReport, error) {
+	var rep AuditVerifyReport
+	keys := map[string]*Keys{db.keys.Fingerprint(): db.keys}
+	for _, k := range opt.OldKeys {
+		keys[k.Fingerprint()] = k
+	}
+	checkpoints := opt.Checkpoints
 	err := db.Read(ctx, func(tx *Tx) error {
+		links, err := tx.masterLinks(ctx)
+		if err != nil {
+			return err
+		}
+		// epochs[i] is the key fingerprint of the rows from links[i-1] (the
+		// link row itself is keyed with the new key) up to links[i].
+		epochs := make([]string, len(links)+1)
+		epochs[len(links)] = db.keys.Fingerprint()
+		for i, l := range links {
+			epochs[i] = l.From
+			if i > 0 && links[i-1].To != l.From {
+				return &AuditBreak{Seq: l.Seq, Reason: fmt.Sprintf("the master key rotation at this row starts from key %s, but the previous rotation went to key %s", l.From, links[i-1].To)}
+			}
+		}
+		if n := len(links); n > 0 && links[n-1].To != db.keys.Fingerprint() {
+			return fmt.Errorf("%w: the audit log was last re-keyed to key %s, this secret key is %s", ErrKeyMismatch, links[n-1].To, db.keys.Fingerprint())
+		}
+		pubs := map[string]bool{}
+		for _, k := range keys {
+			if p, err := k.checkpointPublicKey(); err == nil {
+				pubs[p] = true
+			}
+		}
+		for _, l := range links {
+			if l.CheckpointKey != "" {
+				pubs[l.CheckpointKey] = true
+			}
+		}
+		for p := range pubs {
+			rep.CheckpointKeys = append(rep.CheckpointKeys, p)
+		}
+		slices.Sort(rep.CheckpointKeys)
+		for i := range checkpoints {
+			if err := checkCheckpoint(&checkpoints[i], rep.CheckpointKeys); err != nil {
+				return err
+			}
+		}
+		want := map[int64]string{} // seq → the hash a checkpoint signed
+		var last *AuditCheckpoint
+		for i := range checkpoints {
+			want[checkpoints[i].Seq] = checkpoints[i].Hash
+			if last == nil || checkpoints[i].Seq > last.Seq {
+				last = &checkpoints[i]
+			}
+		}
+
 		rows, err := tx.Query(ctx, `SELECT seq, id, at, actor_id, actor_name, ip, action, target_type, target_id, org_id, org_path, reason, detail, prev_hash, hash
 			FROM audit_log ORDER BY seq`)
 		if err != nil {
@@ -127,37 +227,78 @@ func (db *DB) VerifyAudit(ctx context.Context) (int64, error) {
 		defer rows.Close()
 		var prevHash string
 		var prevSeq int64
+		var digest []byte
+		epoch := 0
 		for rows.Next() {
 			var r AuditRecord
 			if err := rows.Scan(&r.Seq, &r.ID, &r.At, &r.ActorID, &r.ActorName, &r.IP, &r.Action, &r.TargetType, &r.TargetID,
 				&r.OrgID, &r.OrgPath, &r.Reason, &r.Detail, &r.PrevHash, &r.Hash); err != nil {
 				return err
 			}
-			n++
+			rep.Rows++
+			if epoch < len(links) && r.Seq == links[epoch].Seq {
+				// The rotation link: everything before it is what the
+				// rotation saw, and the old key vouches for the handover.
+				l := links[epoch]
+				if hex.EncodeToString(digest) != l.PriorDigest {
+					return &AuditBreak{Seq: r.Seq, ID: r.ID, Reason: "the rows before this master key rotation differ from the ones the rotation recorded (a row before it was changed, added or removed)"}
+				}
+				if old := keys[l.From]; old != nil {
+					if !hmac.Equal([]byte(l.LinkMAC), []byte(masterLinkMAC(old.Audit, prevSeq, r.PrevHash, l.To))) {
+						return &AuditBreak{Seq: r.Seq, ID: r.ID, Reason: "the master key rotation link is not keyed by the old key (the link was forged)"}
+					}
+					rep.LinksKeyed++
+				}
+				rep.Rotations++
+				epoch++
+			}
 			switch {
 			case r.Seq != prevSeq+1:
 				return &AuditBreak{Seq: prevSeq + 1, Reason: fmt.Sprintf("row missing: the sequence jumps from %d to %d", prevSeq, r.Seq)}
 			case r.PrevHash != prevHash:
 				return &AuditBreak{Seq: r.Seq, ID: r.ID, Reason: "its link to the previous row does not match (a row was inserted or removed before it)"}
-			case !hmac.Equal([]byte(chainHash(db.keys.Audit, &r)), []byte(r.Hash)):
-				return &AuditBreak{Seq: r.Seq, ID: r.ID, Reason: "its content does not match its hash (the row was changed)"}
 			}
+			if k := keys[epochs[epoch]]; k != nil {
+				if !hmac.Equal([]byte(chainHash(k.Audit, &r)), []byte(r.Hash)) {
+					return &AuditBreak{Seq: r.Seq, ID: r.ID, Reason: "its content does not match its hash (the row was changed)"}
+				}
+			} else {
+				rep.Unkeyed++
+			}
+			if h, ok := want[r.Seq]; ok && h != r.Hash {
+				return &AuditBreak{Seq: r.Seq, ID: r.ID, Reason: fmt.Sprintf("the row differs from checkpoint %d signed at %s (the log was rewritten after it)",
+					r.Seq, checkpointAt(checkpoints, r.Seq))}
+			}
+			digest = auditDigest(digest, &r)
 			prevHash, prevSeq = r.Hash, r.Seq
 		}
 		if err := rows.Err(); err != nil {
 			return err
 		}
+		if epoch < len(links) { // a link row not in the walk cannot happen: the pre-scan read it
+			return &AuditBreak{Seq: links[epoch].Seq, Reason: "the master key rotation row is missing from the chain"}
+		}
+		if last != nil && last.Seq > prevSeq {
+			return &AuditBreak{Seq: prevSeq + 1, Reason: fmt.Sprintf("%d rows missing after checkpoint %d: the checkpoint signed at %s vouches for rows up to %d, the chain ends at row %d",
+				last.Seq-prevSeq, last.Seq, last.At.UTC().Format(time.RFC3339), last.Seq, prevSeq)}
+		}
 		var headSeq int64
-		var headHash string
-		if err := tx.QueryRow(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&headSeq, &headHash); err != nil {
+		var headHash, mac string
+		if err := tx.QueryRow(ctx, `SELECT seq, hash, mac FROM audit_head WHERE id = 1`).Scan(&headSeq, &headHash, &mac); err != nil {
 			return fmt.Errorf("audit head: %w", err)
 		}
 		if headSeq != prevSeq || headHash != prevHash {
 			return &AuditBreak{Seq: prevSeq + 1, Reason: fmt.Sprintf("the chain ends at row %d but %d rows were written (rows removed from the end)", prevSeq, headSeq)}
 		}
+		if !hmac.Equal([]byte(mac), []byte(headMAC(db.keys.Audit, headSeq, headHash))) {
+			return &AuditBreak{Seq: prevSeq + 1, Reason: fmt.Sprintf("the head (row %d) is not keyed by the server key: it was rewritten, rows may have been removed from the end", headSeq)}
+		}
 		return nil
 	})
-	return n, err
+	if err != nil {
+		rep.Rows = 0
+	}
+	return rep, err
 }
 
 // AuditFilter selects audit rows; zero fields do not filter.
@@ -212,16 +353,31 @@ func (db *DB) ListAudit(ctx context.Context, actor *casework.Actor, f AuditFilte
 		if err := tx.QueryRow(ctx, `SELECT COUNT(*)`+from, args...).Scan(&total); err != nil {
 			return fmt.Errorf("count audit: %w", err)
 		}
-		rows, err := tx.Query(ctx, `SELECT a.seq, a.id, a.at, a.actor_id, a.actor_name, a.ip, a.action, a.target_type, a.target_id, a.org_id, COALESCE(o.name, ''), a.reason, a.detail`+
-			from+` ORDER BY a.seq DESC LIMIT ? OFFSET ?`, append(args, limit, max(f.Offset, 0))...)
+		// The target's name comes with the row (issue 18 §8: names, not ids).
+		rows, err := tx.Query(ctx, `SELECT a.seq, a.id, a.at, a.actor_id, a.actor_name, a.ip, a.action, a.target_type, a.target_id, a.org_id, COALESCE(o.name, ''), a.reason, a.detail,
+			COALESCE(tp.name, tu.display_name, tor.name, ''), COALESCE(tpo.path, '')`+
+			strings.Replace(from, ` WHERE `, ` LEFT JOIN persons tp ON a.target_type = 'person' AND tp.id = a.target_id
+			LEFT JOIN orgs tpo ON tpo.id = tp.org_id
+			LEFT JOIN users tu ON a.target_type = 'user' AND tu.id = a.target_id
+			LEFT JOIN orgs tor ON a.target_type = 'org' AND tor.id = a.target_id WHERE `, 1)+
+			` ORDER BY a.seq DESC LIMIT ? OFFSET ?`, append(args, limit, max(f.Offset, 0))...)
 		if err != nil {
 			return fmt.Errorf("list audit: %w", err)
 		}
 		defer rows.Close()
 		for rows.Next() {
 			var r AuditRecord
-			if err := rows.Scan(&r.Seq, &r.ID, &r.At, &r.ActorID, &r.ActorName, &r.IP, &r.Action, &r.TargetType, &r.TargetID, &r.OrgID, &r.OrgName, &r.Reason, &r.Detail); err != nil {
+			var personPath string
+			if err := rows.Scan(&r.Seq, &r.ID, &r.At, &r.ActorID, &r.ActorName, &r.IP, &r.Action, &r.TargetType, &r.TargetID, &r.OrgID, &r.OrgName, &r.Reason, &r.Detail,
+				&r.TargetName, &personPath); err != nil {
 				return err
+			}
+			if r.TargetType == "person" && r.TargetName != "" {
+				// An auditor reads who opened a file, not the file: the name
+				// is masked unless the reader may open the file anyway (R36).
+				if r.TargetOpen = actor.Can(casework.PermReadPersons, personPath); !r.TargetOpen {
+					r.TargetName = casework.MaskName(r.TargetName)
+				}
 			}
 			r.At = r.At.UTC()
 			out = append(out, r)

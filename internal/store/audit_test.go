@@ -306,3 +306,53 @@ func TestListAuditKeepsDeletedOrgRows(t *testing.T) {
 		}
 	})
 }
+
+// TestListAuditNamesTargets: the audit log names what a row is about
+// (issue 18 §8) — the person, masked to the family name for a reader who may
+// not open the file (the auditor, R36), in full with a way in for one who
+// may; users and orgs by name.
+func TestListAuditNamesTargets(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := pfBuild(t, db)
+		p := storetest.Must(db.CreatePerson(ctx, w.workerA, pfPerson(w.commA, "王小明", pfID("19900101", 7, true)), nil))
+		if _, err := db.GetPerson(ctx, w.workerA, p.ID, ""); err != nil {
+			t.Fatal(err)
+		}
+		// The office at the county may both audit and open files.
+		w.office.Grants = append(w.office.Grants, casework.Grant{Role: casework.RoleAuditor, OrgID: w.county.ID, OrgPath: w.county.Path})
+		tests := []struct {
+			name    string
+			actor   *casework.Actor
+			want    string
+			mayOpen bool
+		}{
+			{"auditor", w.auditor, "王**", false},
+			{"office who is also auditor", w.office, "王小明", true},
+		}
+		for _, tt := range tests {
+			rows, _, err := db.ListAudit(ctx, tt.actor, store.AuditFilter{Action: "person.read", TargetID: p.ID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rows) == 0 {
+				t.Fatalf("%s: no row of the read", tt.name)
+			}
+			for _, r := range rows {
+				if r.TargetName != tt.want || r.TargetOpen != tt.mayOpen {
+					t.Errorf("%s: target %q (may open %v), want %q (%v)", tt.name, r.TargetName, r.TargetOpen, tt.want, tt.mayOpen)
+				}
+			}
+		}
+		rows, _, err := db.ListAudit(ctx, w.auditor, store.AuditFilter{Action: "user.create", Limit: 500})
+		if err != nil {
+			t.Fatal(err)
+		}
+		named := false
+		for _, r := range rows {
+			named = named || r.TargetName == "worker-a"
+		}
+		if !named {
+			t.Errorf("user rows do not name the user: %+v", rows)
+		}
+	})
+}

@@ -36,22 +36,25 @@ type Checkin struct {
 	LocalDate   casework.Date
 	AccuracyM   float64
 	PhotoSHA256 string
-	Verdict     casework.Verdict
-	PolicyRef   string // the policy version(s) the verdict used (casework.PolicySource.Ref, comma-joined)
+	Verdict     casework.Verdict   // the first failed check, ok when none
+	Checks      []casework.Verdict // every failed check (issue 18 §2); empty: ok
+	Counts      bool               // it discharges the day's duty (policy checkin.counts, casework.Discharges)
+	PolicyRef   string             // the policy version(s) the verdict used (casework.PolicySource.Ref, comma-joined)
 	BodySHA256  string
 	Signature   string
 }
 
-const checkinColumns = `id, person_id, device_id, org_id, taken_at, received_at, local_date, accuracy_m, photo_sha256, verdict, policy_version_id, body_sha256, signature`
+const checkinColumns = `id, person_id, device_id, org_id, taken_at, received_at, local_date, accuracy_m, photo_sha256, verdict, policy_version_id, body_sha256, signature, checks, counts`
 
 func scanCheckin(sc interface{ Scan(...any) error }) (*Checkin, error) {
 	var c Checkin
-	var verdict string
+	var verdict, checks string
 	if err := sc.Scan(&c.ID, &c.PersonID, &c.DeviceID, &c.OrgID, &c.TakenAt, &c.ReceivedAt, &c.LocalDate, &c.AccuracyM, &c.PhotoSHA256,
-		&verdict, &c.PolicyRef, &c.BodySHA256, &c.Signature); err != nil {
+		&verdict, &c.PolicyRef, &c.BodySHA256, &c.Signature, &checks, &c.Counts); err != nil {
 		return nil, err
 	}
 	c.TakenAt, c.ReceivedAt, c.Verdict = c.TakenAt.UTC(), c.ReceivedAt.UTC(), casework.Verdict(verdict)
+	c.Checks = casework.ParseChecks(checks, c.Verdict)
 	return &c, nil
 }
 
@@ -248,7 +251,7 @@ func (db *DB) checkinPolicy(ctx context.Context, org *casework.Org, date casewor
 }
 
 // The settings a check-in verdict uses.
-var checkinSettings = []string{"checkin.window", "checkin.area", "checkin.accuracy_m", "checkin.selfie"}
+var checkinSettings = []string{"checkin.window", "checkin.area", "checkin.accuracy_m", "checkin.selfie", "checkin.counts"}
 
 // areaOf returns the geofence of the chain's org of the kind the policy's
 // checkin.area names (county by default).
@@ -300,6 +303,11 @@ func (db *DB) pendingCheckin(ctx context.Context, dev *AppDevice, in casework.Ch
 		return nil, err
 	}
 	area := areaOf(pc.chain, pol.Value("checkin.area").Enum())
+	// R31: the check-in window is the one of the tier in force that day.
+	tier, err := db.tierOn(ctx, dev.PersonID, day)
+	if err != nil {
+		return nil, err
+	}
 	// Approved leave keeps the duty with the destination as the area (issue
 	// 4 §5): a point and radius when the request gave one; a destination
 	// known only by city cannot be checked, and says so (unverifiable).
@@ -311,12 +319,29 @@ func (db *DB) pendingCheckin(ctx context.Context, dev *AppDevice, in casework.Ch
 		area = la.area
 	}
 	sum := sha256.Sum256(body)
+	// The selfie counts only if this person uploaded it (issue 15 §2): a
+	// made-up hash, or another person's photo, is no photo.
+	photo := in.PhotoSHA256
+	if photo != "" {
+		ok, err := db.photoUploaded(ctx, dev.PersonID, photo)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			photo = ""
+		}
+	}
+	checks := casework.Checks(casework.CheckinFacts{TakenAt: taken, ReceivedAt: received, Loc: loc, Lat: in.Lat, Lng: in.Lng,
+		AccuracyM: in.AccuracyM, PhotoSHA: photo, Area: area, Window: pol.ForTier("checkin.window", tier).Value.Window(),
+		AccuracyMx: pol.Value("checkin.accuracy_m").Int(), Selfie: pol.Value("checkin.selfie").Bool()})
+	verdict := casework.VerdictOK
+	if len(checks) > 0 {
+		verdict = checks[0]
+	}
 	c := &Checkin{ID: in.ID, PersonID: dev.PersonID, DeviceID: dev.ID, OrgID: pc.org.ID, TakenAt: taken, ReceivedAt: received, LocalDate: day,
 		AccuracyM: in.AccuracyM, PhotoSHA256: in.PhotoSHA256, BodySHA256: hex.EncodeToString(sum[:]), Signature: sig,
-		PolicyRef: strings.Join(pol.Refs(checkinSettings...), ","),
-		Verdict: casework.Judge(casework.CheckinFacts{TakenAt: taken, ReceivedAt: received, Loc: loc, Lat: in.Lat, Lng: in.Lng,
-			AccuracyM: in.AccuracyM, PhotoSHA: in.PhotoSHA256, Area: area, Window: pol.Value("checkin.window").Window(),
-			AccuracyMx: pol.Value("checkin.accuracy_m").Int(), Selfie: pol.Value("checkin.selfie").Bool()})}
+		PolicyRef: strings.Join(pol.Refs(checkinSettings...), ","), Verdict: verdict, Checks: checks,
+		Counts: casework.Discharges(pol.Value("checkin.counts").Enum(), checks)}
 	point := strconv.FormatFloat(in.Lat, 'f', -1, 64) + "," + strconv.FormatFloat(in.Lng, 'f', -1, 64)
 	sealed, err := db.vault.Seal(point, "checkin.loc:"+c.ID)
 	if err != nil {

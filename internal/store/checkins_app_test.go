@@ -51,8 +51,10 @@ func TestAppMonthRecords(t *testing.T) {
 			march.Checkins[1].Verdict != casework.VerdictOutsideWin {
 			t.Fatalf("march check-ins %+v", march.Checkins)
 		}
-		// Executing all of March (leave keeps the duty): 31 due, 2 done.
-		if march.Duty.Due != 31 || march.Duty.Done != 2 || len(march.Duty.Missed) != 29 || march.Duty.Missed[0] != pfD("2026-03-01") {
+		// Executing all of March (leave keeps the duty), but the phone was
+		// activated on 10 March: 22 due (issue 18 §4); 1 done, as the 23:30
+		// check-in falls outside the window and does not count (§2).
+		if march.Duty.Due != 22 || march.Duty.Done != 1 || len(march.Duty.Missed) != 21 || march.Duty.Missed[0] != pfD("2026-03-11") {
 			t.Fatalf("march duty %+v", march.Duty)
 		}
 		if len(march.Leaves) != 1 || march.Leaves[0].ID != l.ID {
@@ -65,10 +67,11 @@ func TestAppMonthRecords(t *testing.T) {
 			t.Fatalf("%d app.tests.read rows, want 1", n)
 		}
 
-		// This month (zero): 1 and 2 April so far; nothing else.
+		// This month (zero): 1 and 2 April so far, the 00:30 check-in outside
+		// the window (it does not count); nothing else.
 		april := storetest.Must(db.AppMonthRecords(ctx, phone.dev, casework.Date{}))
 		if april.From != pfD("2026-04-01") || len(april.Checkins) != 1 || april.Checkins[0].ID != firstOfApril.ID ||
-			april.Duty.Due != 2 || april.Duty.Done != 1 || len(april.Leaves) != 0 || len(april.Tests) != 0 {
+			april.Duty.Due != 2 || april.Duty.Done != 0 || len(april.Leaves) != 0 || len(april.Tests) != 0 {
 			t.Fatalf("april %+v", april)
 		}
 		if n := len(pinAudit(t, db, "app.tests.read", w.person.ID)); n != 1 {

@@ -86,24 +86,6 @@ func (tx *Tx) personSpansOf(ctx context.Context, ids []string) (map[string][]cas
 	return out, nil
 }
 
-// checkedDays returns the local dates in [from, to] with a check-in.
-func (tx *Tx) checkedDays(ctx context.Context, personID string, from, to casework.Date) (map[casework.Date]bool, error) {
-	rows, err := tx.Query(ctx, `SELECT DISTINCT local_date FROM checkins WHERE person_id = ? AND local_date >= ? AND local_date <= ?`, personID, from, to)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[casework.Date]bool{}
-	for rows.Next() {
-		var d casework.Date
-		if err := rows.Scan(&d); err != nil {
-			return nil, err
-		}
-		out[d] = true
-	}
-	return out, rows.Err()
-}
-
 // clampPeriod checks the period and ends it today (org zone) at the latest.
 func clampPeriod(from, to, today casework.Date) (casework.Date, casework.Date, error) {
 	if from.IsZero() || to.IsZero() || to.Before(from) {
@@ -123,21 +105,35 @@ func (tx *Tx) personDuty(ctx context.Context, personID string, from, to casework
 	if err != nil {
 		return casework.Duty{}, err
 	}
-	due := casework.DutyDays(spans, from, to)
-	if len(due) == 0 {
-		return casework.Duty{}, nil
-	}
-	checked, err := tx.checkedDays(ctx, personID, from, to)
+	apps, err := tx.appSpans(ctx, personID)
 	if err != nil {
 		return casework.Duty{}, err
 	}
-	return casework.ComputeDuty(due, checked), nil
+	var due, noApp []casework.Date
+	for _, d := range casework.DutyDays(spans, from, to) {
+		if casework.CheckinDueOn(true, apps, d) {
+			due = append(due, d)
+		} else {
+			noApp = append(noApp, d)
+		}
+	}
+	if len(due) == 0 {
+		return casework.Duty{NoApp: noApp}, nil
+	}
+	checked, err := tx.countedDays(ctx, personID, from, to)
+	if err != nil {
+		return casework.Duty{}, err
+	}
+	d := casework.ComputeDuty(due, checked)
+	d.NoApp = noApp
+	return d, nil
 }
 
 // PersonDuty returns the person's daily check-in duty over [from, to]
 // (local dates of the place of execution; the period ends today at the
-// latest): days due (executing and not suspended; approved leave keeps
-// the duty), days done, and the missed days.
+// latest): days due (executing and not suspended, approved leave keeps
+// the duty, and a device active: casework.CheckinDutyDays), days done (a
+// check-in that counts, casework.Discharges), and the missed days.
 func (db *DB) PersonDuty(ctx context.Context, actor *casework.Actor, personID string, from, to casework.Date) (casework.Duty, error) {
 	var d casework.Duty
 	err := db.Read(ctx, func(tx *Tx) error {
@@ -249,7 +245,34 @@ func (db *DB) ListCheckins(ctx context.Context, actor *casework.Actor, personID 
 // CheckinPoint opens the location of a check-in for a reader with
 // sensitive access to the file (R36, R37); the read is audited.
 func (db *DB) CheckinPoint(ctx context.Context, actor *casework.Actor, checkinID string) (lat, lng float64, err error) {
-	err = db.Write(ctx, func(tx *Tx) error {
+	p, err := db.CheckinLocation(ctx, actor, checkinID)
+	if err != nil {
+		return 0, 0, err
+	}
+	return p.Lat, p.Lng, nil
+}
+
+// CheckinPlace is a check-in with its opened location and the area its
+// verdict was judged against (the check-in location page, issue 18 §14).
+type CheckinPlace struct {
+	Checkin  *Checkin
+	Lat, Lng float64
+	// Area is the area in force on the check-in's local date: the geofence
+	// of the org of the kind policy checkin.area names (R8: the county by
+	// default), or on approved leave the destination circle; nil when
+	// none is known (the verdict was unverifiable).
+	Area     *casework.Geofence
+	AreaOrg  string // the name of the org whose geofence Area is; "" on leave
+	OnLeave  bool
+	Distance float64 // metres from the point to Area (0 inside); NaN without an area
+}
+
+// CheckinLocation opens the location of a check-in for a reader with
+// sensitive access to the file (R36, R37), with the area it was judged
+// against and the distance to it; the read is audited.
+func (db *DB) CheckinLocation(ctx context.Context, actor *casework.Actor, checkinID string) (*CheckinPlace, error) {
+	out := &CheckinPlace{}
+	err := db.Write(ctx, func(tx *Tx) error {
 		var personID, sealed string
 		if err := tx.QueryRow(ctx, `SELECT person_id, loc_enc FROM checkins WHERE id = ?`, checkinID).Scan(&personID, &sealed); err != nil {
 			return notFound(err, "签到记录", "check-in")
@@ -261,21 +284,56 @@ func (db *DB) CheckinPoint(ctx context.Context, actor *casework.Actor, checkinID
 			}
 			return err
 		}
+		if out.Checkin, err = scanCheckin(tx.QueryRow(ctx, `SELECT `+checkinColumns+` FROM checkins WHERE id = ?`, checkinID)); err != nil {
+			return err
+		}
 		point, err := db.vault.Open(sealed, "checkin.loc:"+checkinID)
 		if err != nil {
 			return fmt.Errorf("open check-in location: %w", err)
 		}
 		a, b, _ := strings.Cut(point, ",")
-		if lat, err = strconv.ParseFloat(a, 64); err != nil {
+		if out.Lat, err = strconv.ParseFloat(a, 64); err != nil {
 			return err
 		}
-		if lng, err = strconv.ParseFloat(b, 64); err != nil {
+		if out.Lng, err = strconv.ParseFloat(b, 64); err != nil {
 			return err
 		}
 		return tx.Audit(ctx, actor, AuditEntry{Action: "checkin.point.read", TargetType: "person", TargetID: personID, OrgID: r.OrgID,
 			Detail: map[string]any{"checkin_id": checkinID}})
 	})
-	return lat, lng, err
+	if err != nil {
+		return nil, err
+	}
+	// The area as the verdict saw it (pendingCheckin): the policy of the
+	// check-in's org on its local date, or the approved leave's destination.
+	c := out.Checkin
+	oc, err := db.orgContext(ctx, c.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	pol, err := db.checkinPolicy(ctx, oc.org, c.LocalDate)
+	if err != nil {
+		return nil, err
+	}
+	kind := pol.Value("checkin.area").Enum()
+	for i := len(oc.chain) - 1; i >= 0; i-- {
+		if string(oc.chain[i].Kind) == kind {
+			out.Area, out.AreaOrg = oc.chain[i].Geofence, oc.chain[i].Name
+			break
+		}
+	}
+	la, err := db.leaveAreaOn(ctx, c.PersonID, c.LocalDate)
+	if err != nil {
+		return nil, err
+	}
+	if la.onLeave {
+		out.Area, out.AreaOrg, out.OnLeave = la.area, "", true
+	}
+	if out.Area == nil {
+		out.AreaOrg = ""
+	}
+	out.Distance = out.Area.DistanceToM(out.Lat, out.Lng)
+	return out, nil
 }
 
 // BoardRow is one person on a community's "today" board.
@@ -283,8 +341,11 @@ type BoardRow struct {
 	PersonID string
 	Name     string
 	Status   casework.Status
-	Checked  bool
-	Verdict  casework.Verdict // of the day's last check-in
+	Checked  bool               // a check-in today that counts (casework.Discharges)
+	NoApp    bool               // no active device: nothing is owed yet (issue 18 §4)
+	Tried    bool               // checked in today, but none counts: must check in again
+	Verdict  casework.Verdict   // of the day's last check-in
+	Checks   []casework.Verdict // every failed check of the day's last check-in
 	At       time.Time
 }
 
@@ -302,35 +363,59 @@ func (db *DB) TodayBoard(ctx context.Context, actor *casework.Actor, orgID strin
 		today = tx.today(org)
 		scope, args := scopeClause("o.path", actor.Scope(casework.PermReadPersons))
 		args = append([]any{today, likePrefix(org.Path), string(casework.StatusExecuting), string(casework.StatusOnLeave)}, args...)
-		rows, err := tx.Query(ctx, `SELECT p.id, p.name, p.status, c.verdict, c.taken_at FROM persons p JOIN orgs o ON o.id = p.org_id
+		rows, err := tx.Query(ctx, `SELECT p.id, p.name, p.status, c.verdict, c.checks, c.taken_at,
+			EXISTS (SELECT 1 FROM checkins c3 WHERE c3.person_id = p.id AND c3.local_date = ? AND c3.counts = ?)
+			FROM persons p JOIN orgs o ON o.id = p.org_id
 			LEFT JOIN checkins c ON c.id = (SELECT c2.id FROM checkins c2 WHERE c2.person_id = p.id AND c2.local_date = ? ORDER BY c2.taken_at DESC LIMIT 1)
-			WHERE o.path LIKE ? ESCAPE '\' AND p.status IN (?, ?) AND `+scope+` ORDER BY p.name_key, p.id`, args...)
+			WHERE o.path LIKE ? ESCAPE '\' AND p.status IN (?, ?) AND `+scope+` ORDER BY p.name_key, p.id`, append([]any{today, true}, args...)...)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
+		var ids []string
 		for rows.Next() {
 			var b BoardRow
 			var st string
-			var verdict sql.NullString
+			var verdict, checks sql.NullString
 			var at sql.NullTime
-			if err := rows.Scan(&b.PersonID, &b.Name, &st, &verdict, &at); err != nil {
+			if err := rows.Scan(&b.PersonID, &b.Name, &st, &verdict, &checks, &at, &b.Checked); err != nil {
+				rows.Close()
 				return err
 			}
-			b.Status, b.Checked, b.Verdict, b.At = casework.Status(st), verdict.Valid, casework.Verdict(verdict.String), scanTime(at)
+			b.Status, b.Verdict, b.At = casework.Status(st), casework.Verdict(verdict.String), scanTime(at)
+			if verdict.Valid {
+				b.Checks = casework.ParseChecks(checks.String, b.Verdict)
+				b.Tried = !b.Checked
+			}
 			out = append(out, b)
+			ids = append(ids, b.PersonID)
 		}
-		return rows.Err()
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		apps, err := tx.appSpansOf(ctx, ids)
+		if err != nil {
+			return err
+		}
+		for i := range out {
+			out[i].NoApp = !casework.CheckinDueOn(true, apps[out[i].PersonID], today)
+		}
+		return nil
 	})
-	slices.SortStableFunc(out, func(a, b BoardRow) int {
+	// Not yet checked in first, then those who must check in again, then
+	// done; persons without an app last (they owe nothing yet).
+	rank := func(b BoardRow) int {
 		switch {
-		case a.Checked == b.Checked:
-			return 0
-		case !a.Checked:
-			return -1
+		case b.NoApp && !b.Checked:
+			return 3
+		case b.Checked:
+			return 2
+		case b.Tried:
+			return 1
 		}
-		return 1
-	})
+		return 0
+	}
+	slices.SortStableFunc(out, func(a, b BoardRow) int { return rank(a) - rank(b) })
 	return out, today, err
 }
 
@@ -338,14 +423,20 @@ func (db *DB) TodayBoard(ctx context.Context, actor *casework.Actor, orgID strin
 // "today").
 type CheckinDay struct {
 	Date    casework.Date
-	Due     bool
-	Done    bool
-	Verdict casework.Verdict // of the day's last check-in
+	Due     bool               // a check-in is owed today (casework.CheckinDueOn)
+	Done    bool               // a check-in today counts (casework.Discharges)
+	Verdict casework.Verdict   // of the day's last check-in
+	Checks  []casework.Verdict // every failed check of the day's last check-in
 	Count   int
+	Window  casework.Window // today's check-in window (policy checkin.window)
+	Open    bool            // the window is open now
+	Over    bool            // today's window has ended: no check-in can count today any more
 }
 
 // CheckinToday returns the device's person's duty today in the zone of the
-// place of execution.
+// place of execution. A day with check-ins none of which counts is not
+// done: the app tells the person what failed and, while the window is
+// open, to check in again (issue 18 §2).
 func (db *DB) CheckinToday(ctx context.Context, personID string) (CheckinDay, error) {
 	var out CheckinDay
 	err := db.Read(ctx, func(tx *Tx) error {
@@ -358,23 +449,40 @@ func (db *DB) CheckinToday(ctx context.Context, personID string) (CheckinDay, er
 			return err
 		}
 		out.Date = tx.today(org)
+		pol, err := tx.resolvePolicy(ctx, org, out.Date)
+		if err != nil {
+			return err
+		}
+		tier, err := tx.tierAt(ctx, personID, out.Date) // R31: the tier's window
+		if err != nil {
+			return err
+		}
+		out.Window = pol.ForTier("checkin.window", tier).Value.Window()
+		out.Open = out.Window.Contains(tx.now, org.Location())
+		out.Over = !tx.now.Before(out.Date.In(org.Location()).Add(time.Duration(out.Window.To) * time.Minute))
 		spans, err := tx.personSpans(ctx, personID)
 		if err != nil {
 			return err
 		}
-		out.Due = len(casework.DutyDays(spans, out.Date, out.Date)) == 1
-		rows, err := tx.Query(ctx, `SELECT verdict FROM checkins WHERE person_id = ? AND local_date = ? ORDER BY taken_at`, personID, out.Date)
+		apps, err := tx.appSpans(ctx, personID)
+		if err != nil {
+			return err
+		}
+		out.Due = casework.CheckinDueOn(len(casework.DutyDays(spans, out.Date, out.Date)) == 1, apps, out.Date)
+		rows, err := tx.Query(ctx, `SELECT verdict, checks, counts FROM checkins WHERE person_id = ? AND local_date = ? ORDER BY taken_at`, personID, out.Date)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var v string
-			if err := rows.Scan(&v); err != nil {
+			var v, checks string
+			var counts bool
+			if err := rows.Scan(&v, &checks, &counts); err != nil {
 				return err
 			}
 			out.Count++
-			out.Done, out.Verdict = true, casework.Verdict(v)
+			out.Done = out.Done || counts
+			out.Verdict, out.Checks = casework.Verdict(v), casework.ParseChecks(checks, casework.Verdict(v))
 		}
 		return rows.Err()
 	})
@@ -400,6 +508,12 @@ func (db *DB) CheckinPhoto(ctx context.Context, actor *casework.Actor, checkinID
 		}
 		if sha == "" {
 			return casework.NotFound("签到照片", "check-in photo")
+		}
+		// Only a photo this person uploaded is shown through their check-in
+		// (issue 15 §2): citing another person's photo hash reads nothing.
+		var one int
+		if err := tx.QueryRow(ctx, `SELECT 1 FROM app_photos WHERE sha256 = ? AND person_id = ?`, sha, personID).Scan(&one); err != nil {
+			return notFound(err, "签到照片", "check-in photo")
 		}
 		return tx.Audit(ctx, actor, AuditEntry{Action: "checkin.photo.read", TargetType: "person", TargetID: personID, OrgID: r.OrgID,
 			Detail: map[string]any{"checkin_id": checkinID}})

@@ -79,6 +79,11 @@ func ciActivate(t testing.TB, db *store.DB, actor *casework.Actor, personID stri
 
 func (p ciPhone) checkin(db *store.DB, in casework.CheckinInput) (*store.Checkin, bool, []byte, error) {
 	req := p.send(in)
+	if in.PhotoSHA256 != "" { // the app uploads the selfie first (issue 15 §2)
+		if err := db.RecordAppPhoto(ctx, p.dev, in.PhotoSHA256); err != nil {
+			return nil, false, nil, err
+		}
+	}
 	c, created, err := db.IngestCheckin(ctx, p.dev, in, req.Body, req.Sig)
 	return c, created, req.Body, err
 }
@@ -262,12 +267,14 @@ func TestCheckinDuty(t *testing.T) {
 		}
 		clock.T = time.Date(2026, 2, 6, 20, 0, 0, 0, time.UTC) // 7 Feb 04:00 Beijing
 		d := storetest.Must(db.PersonDuty(ctx, w.worker, w.person.ID, pfD("2026-01-01"), pfD("2026-02-28")))
-		// Due: 29, 30, 31 Jan, 1 Feb, 5, 6, 7 Feb (today) = 7; done 3.
-		if d.Due != 7 || d.Done != 3 || len(d.Missed) != 4 || d.Missed[0] != pfD("2026-01-30") {
+		// Due: 29, 30, 31 Jan, 1 Feb, 5, 6, 7 Feb (today) = 7; done 2: the
+		// 23:30 check-in is dated 29 Jan but falls outside the 06:00–22:00
+		// window, so it does not discharge the day (issue 18 §2).
+		if d.Due != 7 || d.Done != 2 || len(d.Missed) != 5 || d.Missed[0] != pfD("2026-01-29") || d.Missed[1] != pfD("2026-01-30") {
 			t.Fatalf("duty %+v", d)
 		}
 		o := storetest.Must(db.OrgCheckinDuty(ctx, w.lead, w.street.ID, pfD("2026-01-01"), pfD("2026-02-28")))
-		if o.Persons != 1 || o.Due != 7 || o.Done != 3 {
+		if o.Persons != 1 || o.Due != 7 || o.Done != 2 {
 			t.Fatalf("org duty %+v", o)
 		}
 		if _, err := db.OrgCheckinDuty(ctx, w.lead, w.street.ID, pfD("2026-02-01"), pfD("2026-01-01")); casework.ErrorField(err) != "from" {

@@ -28,6 +28,9 @@ func (db *DB) RequestCorrection(ctx context.Context, actor *casework.Actor, pers
 	if strings.TrimSpace(reason) == "" {
 		return "", casework.Invalid("reason", "更正须说明原因", "a correction needs a reason")
 	}
+	if err := casework.CheckText("reason", reason, casework.MaxReason); err != nil {
+		return "", err
+	}
 	b, err := json.Marshal(up)
 	if err != nil {
 		return "", err
@@ -59,6 +62,10 @@ func (db *DB) RequestCorrection(ctx context.Context, actor *casework.Actor, pers
 // DecideCorrection approves (and applies) or rejects a correction. The
 // approver is a lead over the file and not the requester: two people.
 func (db *DB) DecideCorrection(ctx context.Context, actor *casework.Actor, correctionID string, approve bool, reason string) error {
+	// The reason is free text with a cap (issue 15 §7), approving or not.
+	if err := casework.CheckText("reason", reason, casework.MaxReason); err != nil {
+		return err
+	}
 	return db.Write(ctx, func(tx *Tx) error {
 		var personID, sealed, requester, state string
 		err := tx.QueryRow(ctx, `SELECT person_id, changes, requested_by, state FROM corrections WHERE id = ?`+tx.forUpdate(), correctionID).Scan(&personID, &sealed, &requester, &state)

@@ -38,6 +38,7 @@ const (
 // same pool.
 type DB struct {
 	engine Engine
+	dsn    string // as given to Open: pg_dump connects with it (backup.go)
 	write  *sql.DB
 	read   *sql.DB
 	keys   *Keys
@@ -63,7 +64,7 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 	if opt.Keys == nil {
 		return nil, errors.New("store.Open: no keys")
 	}
-	db := &DB{keys: opt.Keys, now: opt.Now}
+	db := &DB{keys: opt.Keys, now: opt.Now, dsn: dsn}
 	db.appState = newAppState(db)
 	if db.now == nil {
 		db.now = time.Now
@@ -206,6 +207,7 @@ type Tx struct {
 	tx  *sql.Tx
 	db  *DB
 	now time.Time
+	bg  []*bgRead // reads under a break-glass grant, audited at the end (breakglass.go)
 }
 
 // Now is the time pinned at the start of the transaction, in UTC.
@@ -237,20 +239,32 @@ func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
 		tx.tx.Rollback()
 		return err
 	}
+	if err := tx.auditBreakGlassReads(ctx, tx.bg); err != nil {
+		tx.tx.Rollback()
+		return err
+	}
 	if err := tx.tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", normalize(err))
 	}
 	return nil
 }
 
-// Read runs fn in a read-only transaction.
+// Read runs fn in a read-only transaction. Files read under a break-glass
+// grant are audited afterwards in a write transaction (breakglass.go); the
+// answer waits for that row.
 func (db *DB) Read(ctx context.Context, fn func(*Tx) error) error {
 	tx, err := db.begin(ctx, false)
 	if err != nil {
 		return err
 	}
-	defer tx.tx.Rollback()
-	return fn(tx)
+	err = func() error {
+		defer tx.tx.Rollback()
+		return fn(tx)
+	}()
+	if err != nil || len(tx.bg) == 0 {
+		return err
+	}
+	return db.Write(ctx, func(w *Tx) error { return w.auditBreakGlassReads(ctx, tx.bg) })
 }
 
 // Exec runs a statement written with ? placeholders.

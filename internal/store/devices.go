@@ -49,6 +49,7 @@ type Device struct {
 	ActivatedAt  time.Time
 	RetiredAt    time.Time
 	RetireReason string
+	Lang         string // the app's language: "zh" or "en" (issue 18 item 13)
 }
 
 // Active reports whether the device is not retired.
@@ -66,12 +67,12 @@ func scanActivation(sc interface{ Scan(...any) error }) (*ActivationCode, error)
 	return &c, nil
 }
 
-const deviceColumns = `id, person_id, public_key, activated_at, retired_at, retire_reason`
+const deviceColumns = `id, person_id, public_key, activated_at, retired_at, retire_reason, lang`
 
 func scanDevice(sc interface{ Scan(...any) error }) (*Device, error) {
 	var d Device
 	var retired sql.NullTime
-	if err := sc.Scan(&d.ID, &d.PersonID, &d.PublicKey, &d.ActivatedAt, &retired, &d.RetireReason); err != nil {
+	if err := sc.Scan(&d.ID, &d.PersonID, &d.PublicKey, &d.ActivatedAt, &retired, &d.RetireReason, &d.Lang); err != nil {
 		return nil, err
 	}
 	d.ActivatedAt, d.RetiredAt = d.ActivatedAt.UTC(), scanTime(retired)
@@ -185,6 +186,7 @@ type Activation struct {
 	PublicKey string // base64 SPKI DER
 	PINHash   string
 	TokenHash string
+	Lang      string // the app's language at activation; "" is Chinese
 }
 
 var errBadCode = casework.Invalid("code", "激活码无效、已使用、已撤销或已过期，请向社工索取新的激活码",
@@ -230,9 +232,9 @@ func (db *DB) Activate(ctx context.Context, in Activation) (*Device, string, err
 			tx.Now(), "replaced", c.PersonID); err != nil {
 			return err
 		}
-		d = &Device{ID: NewID(), PersonID: c.PersonID, PublicKey: in.PublicKey, ActivatedAt: tx.Now()}
-		if _, err := tx.Exec(ctx, `INSERT INTO devices (id, person_id, public_key, pin_hash, token_hash, activated_at) VALUES (?, ?, ?, ?, ?, ?)`,
-			d.ID, d.PersonID, d.PublicKey, in.PINHash, in.TokenHash, d.ActivatedAt); err != nil {
+		d = &Device{ID: NewID(), PersonID: c.PersonID, PublicKey: in.PublicKey, ActivatedAt: tx.Now(), Lang: deviceLang(in.Lang)}
+		if _, err := tx.Exec(ctx, `INSERT INTO devices (id, person_id, public_key, pin_hash, token_hash, activated_at, lang) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			d.ID, d.PersonID, d.PublicKey, in.PINHash, in.TokenHash, d.ActivatedAt, d.Lang); err != nil {
 			return fmt.Errorf("insert device: %w", err)
 		}
 		if _, err := tx.Exec(ctx, `UPDATE activation_codes SET used_at = ?, device_id = ? WHERE id = ?`, tx.Now(), d.ID, c.ID); err != nil {

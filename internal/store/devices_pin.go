@@ -83,7 +83,7 @@ func (db *DB) ChangeDevicePIN(ctx context.Context, deviceID string, pc PINChange
 		return err
 	}
 	if !ok {
-		return db.pinFailed(ctx, deviceID)
+		return db.pinFailed(ctx, deviceID, casework.ErrWrongPIN, casework.ErrPINLocked)
 	}
 	newHash, err := pc.NewHash(ctx)
 	if err != nil {
@@ -114,7 +114,7 @@ func (db *DB) ChangeDevicePIN(ctx context.Context, deviceID string, pc PINChange
 
 // pinFailed counts a wrong old PIN (a lock that has run out starts the
 // count afresh) and answers how many tries are left, or the lock.
-func (db *DB) pinFailed(ctx context.Context, deviceID string) error {
+func (db *DB) pinFailed(ctx context.Context, deviceID string, wrong func(left int) *casework.Error, locked func(until, now time.Time) *casework.Error) error {
 	var answer error
 	app := &casework.Actor{Username: "app:" + deviceID}
 	err := db.Write(ctx, func(tx *Tx) error {
@@ -124,7 +124,7 @@ func (db *DB) pinFailed(ctx context.Context, deviceID string) error {
 		}
 		now := tx.Now()
 		if now.Before(cur.lockedUntil) {
-			answer = casework.ErrPINLocked(cur.lockedUntil, now)
+			answer = locked(cur.lockedUntil, now)
 			return nil
 		}
 		failures := cur.failures + 1
@@ -135,10 +135,10 @@ func (db *DB) pinFailed(ctx context.Context, deviceID string) error {
 		var until any
 		if failures >= casework.PINMaxFailures {
 			u := now.Add(casework.PINLockFor)
-			until, answer = u, casework.ErrPINLocked(u, now)
+			until, answer = u, locked(u, now)
 			detail["locked_until"] = u.Format(time.RFC3339)
 		} else {
-			answer = casework.ErrWrongPIN(casework.PINMaxFailures - failures)
+			answer = wrong(casework.PINMaxFailures - failures)
 		}
 		if _, err := tx.Exec(ctx, `UPDATE devices SET pin_failures = ?, pin_locked_until = ? WHERE id = ?`, failures, until, deviceID); err != nil {
 			return err
@@ -149,4 +149,41 @@ func (db *DB) pinFailed(ctx context.Context, deviceID string) error {
 		return err
 	}
 	return answer
+}
+
+// VerifyDevicePIN checks the PIN the person typed to unlock the app (issue
+// 18 §3: asked on opening after the policy's idle time, and before every
+// check-in where the policy says so). Wrong PINs count toward the same lock
+// as a PIN change (casework.PINMaxFailures, then casework.PINLockFor) and
+// are audited (device.pin.failed); a right one clears the count. Errors:
+// device_retired, ELOCKED, EINVALID on field pin.
+func (db *DB) VerifyDevicePIN(ctx context.Context, deviceID string, check func(ctx context.Context, hash string) (bool, error)) error {
+	var st *pinState
+	if err := db.Read(ctx, func(tx *Tx) error {
+		var err error
+		st, err = tx.devicePIN(ctx, deviceID, false)
+		return err
+	}); err != nil {
+		return err
+	}
+	if st.retired {
+		return casework.ErrDeviceRetired()
+	}
+	if now := db.Now(); now.Before(st.lockedUntil) {
+		return casework.ErrAppPINLocked(st.lockedUntil, now)
+	}
+	ok, err := check(ctx, st.hash)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return db.pinFailed(ctx, deviceID, casework.ErrWrongAppPIN, casework.ErrAppPINLocked)
+	}
+	if st.failures == 0 && st.lockedUntil.IsZero() {
+		return nil
+	}
+	return db.Write(ctx, func(tx *Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE devices SET pin_failures = 0, pin_locked_until = NULL WHERE id = ? AND pin_hash = ?`, deviceID, st.hash)
+		return err
+	})
 }

@@ -37,7 +37,7 @@ func pinAudit(t *testing.T, db *store.DB, action, personID string) []store.Audit
 }
 
 func triesLeft(err error, n int) bool {
-	return casework.ErrorField(err) == "old_pin" && strings.Contains(err.Error(), fmt.Sprintf("%d tries left", n))
+	return casework.ErrorField(err) == "old_pin" && strings.Contains(err.Error(), fmt.Sprintf("%d %s left", n, map[bool]string{true: "try", false: "tries"}[n == 1]))
 }
 
 // Issue 4 §3 (settings: PIN): the old PIN is checked on the server; wrong

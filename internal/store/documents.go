@@ -75,7 +75,7 @@ type DocumentInput struct {
 func (in *DocumentInput) ValidateMeta() error {
 	in.Title = strings.TrimSpace(in.Title)
 	if !slices.Contains(DocumentKinds, in.Kind) {
-		return casework.Invalid("kind", "请选择文书类别", "choose a document kind (one of %s)", strings.Join(DocumentKinds, ", "))
+		return casework.Invalid("kind", "请选择文书类别（%s 之一）", "choose a document kind (one of %s)", strings.Join(DocumentKinds, ", "))
 	}
 	if in.Title == "" {
 		return casework.Invalid("title", "请填写文书标题", "a title is required")
@@ -264,14 +264,20 @@ func (db *DB) DownloadDocument(ctx context.Context, actor *casework.Actor, docum
 // Dossier is the whole file of a person, for the printable dossier and for
 // generating documents from templates.
 type Dossier struct {
-	Person    *casework.Person
-	Orgs      []*casework.Org // the current place and its ancestors, root first
-	Measures  []*Measure      // newest first
-	Documents []Document      // newest first
-	Timeline  []TimelineEntry // newest first
-	Users     map[string]string
-	At        time.Time // when it was put together
-	Until     time.Time // non-zero: a past place's view, up to the hand-over
+	Person     *casework.Person
+	Orgs       []*casework.Org // the current place and its ancestors, root first
+	Measures   []*Measure      // newest first
+	Documents  []Document      // newest first
+	Timeline   []TimelineEntry // newest first
+	Users      map[string]string
+	Help       *HelpPlan    // the help plan, for readers of help (nil: none or not theirs)
+	Tests      []DrugTest   // newest first (dossier_file.go)
+	Violations []*Violation // newest day first, each with its ladder steps
+	Leaves     []*Leave     // latest start first; work addresses stay sealed
+	Checkins   []MonthDuty  // newest month first
+	Hidden     []string     // parts the reader's role does not cover (HiddenViolations, HiddenLeave)
+	At         time.Time    // when it was put together
+	Until      time.Time    // non-zero: a past place's view, up to the hand-over
 }
 
 // Township returns the responsible 乡镇/街道 (the township or street over the
@@ -331,27 +337,7 @@ func (db *DB) LoadDossier(ctx context.Context, actor *casework.Actor, personID s
 		if err != nil {
 			return err
 		}
-		d.At, d.Until = tx.now, r.Access.Until
-		if d.Person, err = tx.db.open(r); err != nil {
-			return err
-		}
-		// A past place of execution is not told where the person went (R11):
-		// open() blanks the current place for it, and so does the dossier.
-		if d.Person.OrgPath != "" {
-			if err := tx.dossierOrgs(ctx, d, d.Person.OrgPath); err != nil {
-				return err
-			}
-		}
-		if d.Measures, err = tx.measuresOf(ctx, r); err != nil {
-			return err
-		}
-		if d.Documents, err = tx.documents(ctx, personID, r.Access); err != nil {
-			return err
-		}
-		if err := tx.dossierTimeline(ctx, d, personID, r.Access); err != nil {
-			return err
-		}
-		if err := tx.dossierUsers(ctx, d); err != nil {
+		if err := tx.loadDossier(ctx, actor, d, r, purpose); err != nil {
 			return err
 		}
 		e := AuditEntry{Action: "person.export", TargetType: "person", TargetID: personID, OrgID: r.OrgID,
@@ -369,6 +355,44 @@ func (db *DB) LoadDossier(ctx context.Context, actor *casework.Actor, personID s
 		return nil, err
 	}
 	return d, nil
+}
+
+// loadDossier reads the parts of a dossier of the row r, opened for the
+// actor with r.Access (LoadDossier; a statutory query's read-only view).
+func (tx *Tx) loadDossier(ctx context.Context, actor *casework.Actor, d *Dossier, r *personRow, purpose DossierPurpose) error {
+	var err error
+	d.At, d.Until = tx.now, r.Access.Until
+	if d.Person, err = tx.db.open(r); err != nil {
+		return err
+	}
+	// A past place of execution is not told where the person went (R11):
+	// open() blanks the current place for it, and so does the dossier.
+	if d.Person.OrgPath != "" {
+		if err := tx.dossierOrgs(ctx, d, d.Person.OrgPath); err != nil {
+			return err
+		}
+	}
+	if d.Measures, err = tx.measuresOf(ctx, r); err != nil {
+		return err
+	}
+	if d.Documents, err = tx.documents(ctx, r.ID, r.Access); err != nil {
+		return err
+	}
+	if err := tx.dossierTimeline(ctx, d, r.ID, r.Access); err != nil {
+		return err
+	}
+	if err := tx.dossierUsers(ctx, d); err != nil {
+		return err
+	}
+	if d.Help, err = tx.dossierHelp(ctx, actor, r); err != nil { // help.go
+		return err
+	}
+	if purpose != DossierGenerate {
+		if err := tx.dossierParts(ctx, actor, d, r); err != nil { // dossier_file.go
+			return err
+		}
+	}
+	return nil
 }
 
 func (tx *Tx) dossierOrgs(ctx context.Context, d *Dossier, path string) error {
@@ -411,6 +435,9 @@ func (tx *Tx) dossierUsers(ctx context.Context, d *Dossier) error {
 	}
 	delete(ids, "")
 	for id := range ids {
+		if strings.HasPrefix(id, PersonActorPrefix) {
+			continue // the person, named by the dossier itself
+		}
 		var name string
 		err := tx.QueryRow(ctx, `SELECT display_name FROM users WHERE id = ?`, id).Scan(&name)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {

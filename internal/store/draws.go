@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -96,6 +97,8 @@ type activeMeasure struct {
 	start, end               casework.Date
 	termMonths               int
 	spans                    []casework.StatusSpan
+	leaves                   []casework.DateSpan   // days covered by approved leave (R8, R28)
+	tiers                    []casework.TierChange // confirmed tiers, by effective day (R31)
 }
 
 // DailyDraws is the daily draw job: it commits seeds for the coming
@@ -205,18 +208,104 @@ func (tx *Tx) activeMeasures(ctx context.Context) ([]*activeMeasure, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	for rows.Next() {
 		var mid, pid, st string
 		var d casework.Date
 		if err := rows.Scan(&mid, &pid, &d, &st); err != nil {
+			rows.Close()
 			return nil, err
 		}
 		if m := byPerson[pid]; m != nil && m.id == mid {
 			m.spans = append(m.spans, casework.StatusSpan{From: d, Status: casework.Status(st)})
 		}
 	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if err := tx.confirmedTiers(ctx, byPerson); err != nil {
+		return nil, err
+	}
+	return out, tx.approvedLeaveSpans(ctx, byPerson)
+}
+
+// confirmedTiers adds each person's confirmed tier decisions (R31, R32: a
+// proposal never counts) in the order they take effect; a later decision
+// for the same day comes after the earlier one.
+func (tx *Tx) confirmedTiers(ctx context.Context, byPerson map[string]*activeMeasure) error {
+	rows, err := tx.Query(ctx, `SELECT person_id, effective_from, tier FROM risk_assessments
+		WHERE state IN ('confirmed', 'overridden') AND effective_from IS NOT NULL ORDER BY effective_from, decided_at`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var pid, t string
+		var d casework.Date
+		if err := rows.Scan(&pid, &d, &t); err != nil {
+			return err
+		}
+		if m := byPerson[pid]; m != nil {
+			m.tiers = append(m.tiers, casework.TierChange{From: d, Tier: casework.Tier(t)})
+		}
+	}
+	return rows.Err()
+}
+
+// tierChanges are the person's confirmed tiers in the order they take
+// effect (R31, R32), as confirmedTiers gives them to the draw job.
+func (tx *Tx) tierChanges(ctx context.Context, personID string) ([]casework.TierChange, error) {
+	rows, err := tx.Query(ctx, `SELECT effective_from, tier FROM risk_assessments WHERE person_id = ?
+		AND state IN ('confirmed', 'overridden') AND effective_from IS NOT NULL ORDER BY effective_from, decided_at`, personID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []casework.TierChange
+	for rows.Next() {
+		var t string
+		var d casework.Date
+		if err := rows.Scan(&d, &t); err != nil {
+			return nil, err
+		}
+		out = append(out, casework.TierChange{From: d, Tier: casework.Tier(t)})
+	}
 	return out, rows.Err()
+}
+
+// approvedLeaveSpans adds the days covered by approved leave to each
+// measure (a test day is not drawn there while the interval has others).
+// An extension asked for and not yet decided covers its days, as in the
+// detection; a return reported early ends the cover on that day.
+func (tx *Tx) approvedLeaveSpans(ctx context.Context, byPerson map[string]*activeMeasure) error {
+	rows, err := tx.Query(ctx, `SELECT person_id, state, from_date, to_date, extension_to, returned_on FROM leaves
+		WHERE state IN ('approved', 'extension_requested', 'return_pending', 'returned') ORDER BY from_date, id`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var pid, state string
+		var s casework.DateSpan
+		var ext, ret sql.Null[casework.Date]
+		if err := rows.Scan(&pid, &state, &s.From, &s.To, &ext, &ret); err != nil {
+			return err
+		}
+		m := byPerson[pid]
+		if m == nil || s.To.Before(m.start) {
+			continue
+		}
+		if state == string(casework.LeaveExtensionRequested) && ext.Valid && ext.V.After(s.To) {
+			s.To = ext.V
+		}
+		if ret.Valid && ret.V.Before(s.To) {
+			s.To = ret.V
+		}
+		if !s.To.Before(s.From) {
+			m.leaves = append(m.leaves, s)
+		}
+	}
+	return rows.Err()
 }
 
 // commitSeeds makes sure every seed org has a committed seed for this
@@ -383,7 +472,8 @@ func (j *drawJob) seedSource(ctx context.Context, tx *Tx, orgID string) (casewor
 }
 
 // inputKey is what a measure's draws depend on besides the policy: kind,
-// term, place (its seed org) and status history (suspensions, R13).
+// term, place (its seed org), status history (suspensions, R13) and
+// approved leave.
 func (j *drawJob) inputKey(m *activeMeasure) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s|%s|%s|%d|", m.kind, m.start, m.end, m.termMonths)
@@ -392,6 +482,20 @@ func (j *drawJob) inputKey(m *activeMeasure) string {
 	}
 	b.WriteString("|")
 	b.WriteString(casework.FormatSpans(casework.SuspensionSpans(m.spans, m.end)))
+	if len(m.leaves) > 0 {
+		// Only when there is leave: the keys of measures without any stay
+		// as they were, so no measure is redrawn for nothing.
+		b.WriteString("|leave:")
+		b.WriteString(casework.FormatSpans(m.leaves))
+	}
+	if len(m.tiers) > 0 {
+		// Likewise only with a confirmed tier (R31): a change re-splits
+		// the surprise segments from its day on.
+		b.WriteString("|tier:")
+		for _, t := range m.tiers {
+			fmt.Fprintf(&b, "%s=%s,", t.From, t.Tier)
+		}
+	}
 	h := sha256.Sum256([]byte(b.String()))
 	return hex.EncodeToString(h[:12])
 }
@@ -451,12 +555,19 @@ func (j *drawJob) materialiseOne(ctx context.Context, tx *Tx, m *activeMeasure, 
 		return err
 	}
 	susp := casework.SuspensionSpans(m.spans, m.end)
-	in := casework.ScheduleInput{Kind: m.kind, Start: m.start, End: m.end, TermMonths: m.termMonths, Suspended: susp}
+	// R22, R23, R31: an interval's length follows the tier in force on
+	// its first day when the policy sets the tier's interval.
+	in := casework.ScheduleInput{Kind: m.kind, Start: m.start, End: m.end, TermMonths: m.termMonths, Suspended: susp, Tiers: m.tiers}
 	ivs, err := casework.TestIntervals(in, policyAt)
 	if err != nil {
 		return nil // an impossible term draws nothing; the file shows the term problem
 	}
-	segs, _ := casework.SurpriseSegments(in, policyAt(m.start).Value("test.surprise_min").Int())
+	// R24, R31: the surprise tests per term follow the confirmed tier; a
+	// change re-splits the segments from the day it takes effect (always
+	// after today), so past and today's draws keep their windows.
+	segs, _ := casework.SurpriseSegmentsTiered(in, m.tiers, func(d casework.Date, t casework.Tier) int {
+		return policyAt(d).ForTier("test.surprise_min", t).Value.Int()
+	})
 	oldKey := j.state[m.id][0]
 	key := j.inputKey(m)
 	changed := oldKey != "" && oldKey != key
@@ -503,8 +614,20 @@ func (j *drawJob) materialiseOne(ctx context.Context, tx *Tx, m *activeMeasure, 
 				others = append(others, d)
 			}
 		}
-		excl := clipSpans(casework.MergeDays(susp, others...), win)
+		// R9, R8: a day inside approved leave is not drawn while the window
+		// has other days; the leave days go into excluded with the rest, so
+		// the stored draw recomputes (verify-draws) as any other. When the
+		// whole window lies in leave the draw is made without them and the
+		// day is a remote test (at the destination, the report uploaded).
+		base := casework.MergeDays(susp, others...)
+		excl := clipSpans(mergeSpans(base, m.leaves), win)
 		day, ok, err := scorer.Draw(casework.DrawSpec{PersonID: m.personID, Purpose: s.kind, IntervalFrom: s.From, Window: win, Excluded: excl})
+		remote := false
+		if err == nil && !ok && len(m.leaves) > 0 {
+			excl = clipSpans(base, win)
+			day, ok, err = scorer.Draw(casework.DrawSpec{PersonID: m.personID, Purpose: s.kind, IntervalFrom: s.From, Window: win, Excluded: excl})
+			remote = ok
+		}
 		if errors.Is(err, casework.ErrSeedUnknown) {
 			continue // drawn once the seeds exist
 		}
@@ -521,14 +644,14 @@ func (j *drawJob) materialiseOne(ctx context.Context, tx *Tx, m *activeMeasure, 
 			if taken[ex.day]--; taken[ex.day] == 0 {
 				delete(taken, ex.day)
 			}
-			if _, err := tx.Exec(ctx, `UPDATE test_draws SET interval_to = ?, win_from = ?, win_to = ?, excluded = ?, day = ?, period = ?, seed_org_id = ?
-				WHERE id = ?`, s.To, win.From, win.To, casework.FormatSpans(excl), day, casework.PeriodOf(day), seedOrg.ID, ex.id); err != nil {
+			if _, err := tx.Exec(ctx, `UPDATE test_draws SET interval_to = ?, win_from = ?, win_to = ?, excluded = ?, day = ?, period = ?, seed_org_id = ?, remote = ?
+				WHERE id = ?`, s.To, win.From, win.To, casework.FormatSpans(excl), day, casework.PeriodOf(day), seedOrg.ID, remote, ex.id); err != nil {
 				return err
 			}
 			run.Moved++
 		} else {
 			j.inserts = append(j.inserts, NewID(), m.personID, m.id, s.kind, seedOrg.ID, s.From, s.To, win.From, win.To,
-				casework.FormatSpans(excl), day, casework.PeriodOf(day), tx.now)
+				casework.FormatSpans(excl), day, casework.PeriodOf(day), remote, tx.now)
 		}
 		taken[day]++
 	}
@@ -550,11 +673,11 @@ func (j *drawJob) materialiseOne(ctx context.Context, tx *Tx, m *activeMeasure, 
 // part of the job). A draw another server inserted meanwhile is skipped
 // by its unique key.
 func (j *drawJob) flush(ctx context.Context, tx *Tx, run *DrawRun) error {
-	const drawCols, stateCols, perStmt = 13, 4, 400
+	const drawCols, stateCols, perStmt = 14, 4, 400
 	for vals := j.inserts; len(vals) > 0; {
 		k := min(perStmt, len(vals)/drawCols)
 		res, err := tx.Exec(ctx, `INSERT INTO test_draws (id, person_id, measure_id, kind, seed_org_id, interval_from, interval_to, win_from, win_to,
-			excluded, day, period, created_at) VALUES `+placeholders(k, drawCols)+` ON CONFLICT (measure_id, kind, interval_from) DO NOTHING`, vals[:k*drawCols]...)
+			excluded, day, period, remote, created_at) VALUES `+placeholders(k, drawCols)+` ON CONFLICT (measure_id, kind, interval_from) DO NOTHING`, vals[:k*drawCols]...)
 		if err != nil {
 			return fmt.Errorf("insert draws: %w", err)
 		}
@@ -578,6 +701,28 @@ func (j *drawJob) flush(ctx context.Context, tx *Tx, run *DrawRun) error {
 func placeholders(rows, cols int) string {
 	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", cols), ", ") + ")"
 	return strings.TrimSuffix(strings.Repeat(row+", ", rows), ", ")
+}
+
+// mergeSpans returns the days of a and b as sorted spans, overlapping or
+// touching spans joined (the stored excluded list stays short and plain).
+func mergeSpans(a, b []casework.DateSpan) []casework.DateSpan {
+	if len(b) == 0 {
+		return a
+	}
+	all := append(slices.Clone(a), b...)
+	slices.SortFunc(all, func(x, y casework.DateSpan) int { return x.From.Compare(y.From) })
+	out := all[:1]
+	for _, s := range all[1:] {
+		last := &out[len(out)-1]
+		if !s.From.After(last.To.AddDays(1)) {
+			if s.To.After(last.To) {
+				last.To = s.To
+			}
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
 }
 
 // clipSpans keeps the parts of spans inside win.

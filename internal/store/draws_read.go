@@ -38,8 +38,12 @@ type TestDay struct {
 	ExcusedBy    string
 	ExcusedAt    time.Time
 	ExcuseReason string
-	Status       casework.DrawStatus
-	Deadline     time.Time
+	// Remote: the day lies in approved leave that covers the whole interval:
+	// a test at a police station or hospital at the destination, the
+	// report uploaded (a remote test record).
+	Remote   bool
+	Status   casework.DrawStatus
+	Deadline time.Time
 
 	measureStatus casework.Status // the draw's measure's status now, since statusSince (whether the day was owed)
 	statusSince   casework.Date
@@ -73,11 +77,19 @@ type Schedule struct {
 	Hours     casework.Window
 	CanAdjust bool
 	Policy    []string // the policy sources the schedule used
+	// The surprise tests per term in force today for the person's tier
+	// (R24, R31): the tier ("" when none is confirmed), the count, and
+	// whether it is the tier's own setting or the general one, with its
+	// source.
+	Tier           casework.Tier
+	SurpriseMin    int
+	SurpriseByTier bool
+	SurpriseSource casework.PolicySource
 }
 
 const testDayColumns = `d.id, d.person_id, p.name, p.org_id, o.name, d.measure_id, d.kind, d.day, d.interval_from, d.interval_to, d.seed_org_id,
 	d.period, d.reason, COALESCE(cu.display_name, d.created_by), d.created_at, d.excused_reason, COALESCE(eu.display_name, d.excused_by), d.excused_at,
-	dm.status, dm.status_since, EXISTS (SELECT 1 FROM drug_tests t WHERE t.person_id = d.person_id AND t.tested_on = d.day)`
+	dm.status, dm.status_since, EXISTS (SELECT 1 FROM drug_tests t WHERE t.person_id = d.person_id AND t.tested_on = d.day), d.remote`
 
 const testDayFrom = ` FROM test_draws d JOIN persons p ON p.id = d.person_id JOIN orgs o ON o.id = p.org_id JOIN measures dm ON dm.id = d.measure_id
 	LEFT JOIN users cu ON cu.id = d.created_by LEFT JOIN users eu ON eu.id = d.excused_by`
@@ -87,7 +99,7 @@ func scanTestDay(sc interface{ Scan(...any) error }) (*TestDay, error) {
 	var exAt sql.NullTime
 	var status string
 	if err := sc.Scan(&d.ID, &d.PersonID, &d.PersonName, &d.OrgID, &d.OrgName, &d.MeasureID, &d.Kind, &d.Day, &d.IntervalFrom, &d.IntervalTo,
-		&d.SeedOrgID, &d.Period, &d.Reason, &d.CreatedBy, &d.CreatedAt, &d.ExcuseReason, &d.ExcusedBy, &exAt, &status, &d.statusSince, &d.tested); err != nil {
+		&d.SeedOrgID, &d.Period, &d.Reason, &d.CreatedBy, &d.CreatedAt, &d.ExcuseReason, &d.ExcusedBy, &exAt, &status, &d.statusSince, &d.tested, &d.Remote); err != nil {
 		return nil, err
 	}
 	d.measureStatus = casework.Status(status)
@@ -272,7 +284,11 @@ func (tx *Tx) schedule(ctx context.Context, actor *casework.Actor, r *personRow,
 		return nil, err
 	}
 	susp := casework.SuspensionSpans(spans, m.TermEnd)
-	in := casework.ScheduleInput{Kind: m.Kind, Start: m.ReportDate, End: m.TermEnd, TermMonths: m.TermMonths, Suspended: susp}
+	tiers, err := tx.tierChanges(ctx, r.ID)
+	if err != nil {
+		return nil, err
+	}
+	in := casework.ScheduleInput{Kind: m.Kind, Start: m.ReportDate, End: m.TermEnd, TermMonths: m.TermMonths, Suspended: susp, Tiers: tiers}
 	ivs, err := casework.TestIntervals(in, policyAt)
 	if err != nil {
 		return nil, err
@@ -294,13 +310,25 @@ func (tx *Tx) schedule(ctx context.Context, actor *casework.Actor, r *personRow,
 		Place: pol.Value("test.place").Text(), Hours: pol.Value("test.hours").Window(),
 		CanAdjust: actor.Can(casework.PermAdjustSchedule, r.OrgPath),
 		Coverage:  casework.TestCoverage(ivs, tested, susp, today)}
-	s.Policy = pol.Refs("test.place", "test.hours", casework.IntervalKey(m.Kind, m.TermMonths, 1), "test.surprise_min")
+	s.Tier = casework.TierOn(tiers, today)
+	sur := pol.ForTier("test.surprise_min", s.Tier)
+	s.SurpriseMin, s.SurpriseSource = sur.Value.Int(), sur.Source
+	s.SurpriseByTier = s.Tier != "" && sur.Setting != nil && sur.Key == casework.TierSettingKey("test.surprise_min", s.Tier)
+	// The sources of what was used: place and hours, every interval's
+	// length (general or the tier's, R31) and today's surprise count.
+	s.Policy = pol.Refs("test.place", "test.hours")
+	for _, ref := range append([]string{sur.Source.Ref()}, intervalRefs(ivs)...) {
+		if !slices.Contains(s.Policy, ref) {
+			s.Policy = append(s.Policy, ref)
+		}
+	}
+	slices.Sort(s.Policy)
 	scheduled := map[casework.Date]*TestDay{}
 	for i, d := range days {
 		d.Deadline = dayDeadline(policyAt, d.Day, loc)
 		d.Status = casework.DayState(d.Day, d.Excused, slices.Contains(tested, d.Day), owed[i], tx.now, d.Deadline, today)
 		if d.Day.After(today) && !s.CanAdjust {
-			d.Hidden, d.Day, d.Period, d.Deadline = true, casework.Date{}, "", time.Time{}
+			d.Hidden, d.Day, d.Period, d.Deadline, d.Remote = true, casework.Date{}, "", time.Time{}, false
 			if d.Kind == casework.DrawForced { // its "interval" is the day itself
 				d.IntervalFrom, d.IntervalTo = casework.Date{}, casework.Date{}
 			}
@@ -325,6 +353,16 @@ func (tx *Tx) schedule(ctx context.Context, actor *casework.Actor, r *personRow,
 		s.Intervals = append(s.Intervals, si)
 	}
 	return s, nil
+}
+
+func intervalRefs(ivs []casework.TestInterval) []string {
+	var out []string
+	for _, iv := range ivs {
+		if iv.Source != "" && !slices.Contains(out, iv.Source) {
+			out = append(out, iv.Source)
+		}
+	}
+	return out
 }
 
 // intervalStatus: a drawn day not owed (suspended, R13) counts as no draw:
@@ -360,8 +398,10 @@ func (db *DB) ForceTestDay(ctx context.Context, actor *casework.Actor, personID 
 		if err != nil {
 			return err
 		}
-		if rerr != nil {
-			return rerr
+		// The reason and the day are checked together (issue 18 item 9).
+		var errs casework.FieldErrors
+		if err := errs.Add(rerr); err != nil {
+			return err
 		}
 		m, err := tx.currentMeasure(ctx, personID)
 		if err != nil {
@@ -372,15 +412,19 @@ func (db *DB) ForceTestDay(ctx context.Context, actor *casework.Actor, personID 
 			return err
 		}
 		today := tx.today(org)
+		if m.Status != casework.StatusExecuting && m.Status != casework.StatusOnLeave {
+			return casework.Errorf(casework.ECONFLICT, "措施当前状态不能安排检测", "no test can be set in the measure's current status")
+		}
 		switch {
 		case day.IsZero():
-			return casework.Invalid("day", "请选择加测日期", "choose the day of the test")
+			errs.Add(casework.Invalid("day", "请选择加测日期", "choose the day of the test"))
 		case day.Before(today):
-			return casework.Invalid("day", "加测日期不能早于今天（%s）", "the day cannot be before today (%s)", today)
+			errs.Add(casework.Invalid("day", "加测日期不能早于今天（%s）", "the day cannot be before today (%s)", today))
 		case m.ReportDate.IsZero() || m.TermEnd.IsZero() || day.Before(m.ReportDate) || !day.Before(m.TermEnd):
-			return casework.Invalid("day", "加测日期须在期限内（%s 至 %s）", "the day must lie in the term (%s to %s)", m.ReportDate, m.TermEnd.AddDays(-1))
-		case m.Status != casework.StatusExecuting && m.Status != casework.StatusOnLeave:
-			return casework.Errorf(casework.ECONFLICT, "措施当前状态不能安排检测", "no test can be set in the measure's current status")
+			errs.Add(casework.Invalid("day", "加测日期须在期限内（%s 至 %s）", "the day must lie in the term (%s to %s)", m.ReportDate, m.TermEnd.AddDays(-1)))
+		}
+		if err := errs.Err(); err != nil {
+			return err
 		}
 		if day == today {
 			// A day whose reporting hours are over could only be missed.
@@ -493,7 +537,7 @@ func (tx *Tx) callOffTest(ctx context.Context, personID string, day casework.Dat
 	if told == 0 {
 		return nil // not told yet: the morning notice skips an excused day
 	}
-	_, err := tx.NotifyPerson(ctx, PersonNotice{PersonID: personID, Kind: "test.cancelled", Body: TestCalledOffText("zh"), SMS: true,
+	_, err := tx.NotifyPerson(ctx, PersonNotice{PersonID: personID, Kind: "test.cancelled", Words: TestCalledOffText, SMS: true,
 		Key: "test.cancelled:" + personID + ":" + day.String()})
 	return err
 }
@@ -590,6 +634,7 @@ type MissedTest struct {
 	Kind      string
 	Day       casework.Date
 	Deadline  time.Time
+	Remote    bool // a remote test day (inside approved leave): an evasion only by policy
 }
 
 // MissedTests lists the person's missed test days up to and including
@@ -628,7 +673,7 @@ func (tx *Tx) missedBetween(ctx context.Context, from, to casework.Date) ([]Miss
 }
 
 func (tx *Tx) missed(ctx context.Context, where string, args ...any) ([]MissedTest, error) {
-	rows, err := tx.Query(ctx, `SELECT d.id, d.person_id, d.measure_id, p.org_id, d.kind, d.day, m.status, m.status_since FROM test_draws d
+	rows, err := tx.Query(ctx, `SELECT d.id, d.person_id, d.measure_id, p.org_id, d.kind, d.day, m.status, m.status_since, d.remote FROM test_draws d
 		JOIN persons p ON p.id = d.person_id JOIN measures m ON m.id = d.measure_id
 		WHERE `+where+` AND d.excused_reason = '' AND NOT EXISTS (SELECT 1 FROM drug_tests t WHERE t.person_id = d.person_id AND t.tested_on = d.day)
 		ORDER BY d.day, d.person_id, d.id`, args...)
@@ -643,7 +688,7 @@ func (tx *Tx) missed(ctx context.Context, where string, args ...any) ([]MissedTe
 	var all []row
 	for rows.Next() {
 		var r row
-		if err := rows.Scan(&r.DrawID, &r.PersonID, &r.MeasureID, &r.OrgID, &r.Kind, &r.Day, &r.status, &r.since); err != nil {
+		if err := rows.Scan(&r.DrawID, &r.PersonID, &r.MeasureID, &r.OrgID, &r.Kind, &r.Day, &r.status, &r.since, &r.Remote); err != nil {
 			rows.Close()
 			return nil, err
 		}
@@ -790,24 +835,13 @@ func (db *DB) OrgTestCoverage(ctx context.Context, actor *casework.Actor, orgID 
 		}
 		pp := newPlacePolicies(tx)
 		for _, m := range ms {
-			_, p, err := pp.get(ctx, m.placeOrgID)
+			c, ok, err := tx.measureCoverage(ctx, pp, m, from, asOf)
 			if err != nil {
 				return err
 			}
-			spans, err := tx.measureSpans(ctx, m.id)
-			if err != nil {
-				return err
-			}
-			tested, err := tx.testedDays(ctx, m.personID)
-			if err != nil {
-				return err
-			}
-			susp := casework.SuspensionSpans(spans, m.end)
-			ivs, err := casework.TestIntervals(casework.ScheduleInput{Kind: m.kind, Start: m.start, End: m.end, TermMonths: m.termMonths, Suspended: susp}, p)
-			if err != nil {
+			if !ok {
 				continue
 			}
-			c := casework.TestCoverageIn(ivs, tested, susp, from, asOf)
 			out.Persons++
 			out.Should += c.Should
 			out.Done += c.Done
@@ -815,6 +849,36 @@ func (db *DB) OrgTestCoverage(ctx context.Context, actor *casework.Actor, orgID 
 		return nil
 	})
 	return out, err
+}
+
+// measureCoverage is the R25 coverage of one measure over the intervals
+// that ended in [from, asOf): the schedule of its place's policy, its
+// suspensions (R13) and the person's recorded tests. ok is false when the
+// measure has no schedule (its term cannot be read). OrgTestCoverage and
+// the test_completion figure both count through here.
+func (tx *Tx) measureCoverage(ctx context.Context, pp *placePolicies, m *activeMeasure, from, asOf casework.Date) (casework.Coverage, bool, error) {
+	_, p, err := pp.get(ctx, m.placeOrgID)
+	if err != nil {
+		return casework.Coverage{}, false, err
+	}
+	spans, err := tx.measureSpans(ctx, m.id)
+	if err != nil {
+		return casework.Coverage{}, false, err
+	}
+	tested, err := tx.testedDays(ctx, m.personID)
+	if err != nil {
+		return casework.Coverage{}, false, err
+	}
+	tiers, err := tx.tierChanges(ctx, m.personID)
+	if err != nil {
+		return casework.Coverage{}, false, err
+	}
+	susp := casework.SuspensionSpans(spans, m.end)
+	ivs, err := casework.TestIntervals(casework.ScheduleInput{Kind: m.kind, Start: m.start, End: m.end, TermMonths: m.termMonths, Suspended: susp, Tiers: tiers}, p)
+	if err != nil {
+		return casework.Coverage{}, false, nil
+	}
+	return casework.TestCoverageIn(ivs, tested, susp, from, asOf), true, nil
 }
 
 // AppTestDay is a test day as the person's app shows it: where to go and by
@@ -827,6 +891,7 @@ type AppTestDay struct {
 	Hours    casework.Window
 	Deadline time.Time
 	Done     bool
+	Remote   bool // test at a police station or hospital where the person is (approved leave)
 }
 
 // AppTestsToday returns the person's test days of today (in the place's
@@ -855,7 +920,7 @@ func (db *DB) AppTestsToday(ctx context.Context, personID string) ([]AppTestDay,
 		pol := p(today)
 		for _, d := range days {
 			out = append(out, AppTestDay{ID: d.ID, Kind: d.Kind, Day: d.Day, Place: pol.Value("test.place").Text(), Hours: pol.Value("test.hours").Window(),
-				Deadline: dayDeadline(p, d.Day, org.Location()), Done: d.tested})
+				Deadline: dayDeadline(p, d.Day, org.Location()), Done: d.tested, Remote: d.Remote})
 		}
 		return nil
 	})

@@ -24,6 +24,7 @@ type DrugTest struct {
 	SampleA       string
 	SampleB       string
 	SealNo        string
+	RetainUntil   casework.Date // R18: the samples may be destroyed from this day
 	Staff         []casework.Collector
 	Forced        bool
 	ApproverName  string
@@ -46,6 +47,8 @@ type drugResult struct {
 	SampleA    string   `json:"sample_a,omitempty"`
 	SampleB    string   `json:"sample_b,omitempty"`
 	SealNo     string   `json:"seal_no,omitempty"`
+	// RetainUntil (R18) is sealed with the samples: it says the result was positive.
+	RetainUntil casework.Date `json:"retain_until,omitzero"`
 }
 
 func sealDrugCtx(id string) string { return "drug_test.result:" + id }
@@ -115,6 +118,24 @@ func (db *DB) RecordTest(ctx context.Context, actor *casework.Actor, personID st
 		if err := in.CheckCollectors(r.Sex, staff); err != nil {
 			return err
 		}
+		if err := tx.checkFollowUp(ctx, personID); err != nil {
+			return err
+		}
+		if in.Forced {
+			// R17 with R21: a forced test of a pregnant or nursing woman or
+			// a minor under 16, refused where the policy says so.
+			sp, err := tx.specialOn(ctx, personID, in.TestedOn)
+			if err != nil {
+				return err
+			}
+			pol, err := tx.resolvePolicy(ctx, org, in.TestedOn)
+			if err != nil {
+				return err
+			}
+			if err := sp.CheckForcedTest(true, pol.Value("test.no_forced_special").Bool()); err != nil {
+				return err
+			}
+		}
 		var doc any
 		if in.RemoteDocumentID != "" {
 			var n int
@@ -128,7 +149,7 @@ func (db *DB) RecordTest(ctx context.Context, actor *casework.Actor, personID st
 		}
 		id = NewID()
 		res, err := json.Marshal(drugResult{Outcome: in.Outcome, Substances: in.Substances, Positive: in.Positive,
-			SampleA: in.SampleA, SampleB: in.SampleB, SealNo: in.SealNo})
+			SampleA: in.SampleA, SampleB: in.SampleB, SealNo: in.SealNo, RetainUntil: in.RetainUntil})
 		if err != nil {
 			return err
 		}
@@ -155,6 +176,12 @@ func (db *DB) RecordTest(ctx context.Context, actor *casework.Actor, personID st
 			in.ApproverName, in.ApproverTitle, in.NotifiedOn, dl.LabRequestBy, dl.RetestRequestBy, in.Remote, in.RemoteInstitution, doc,
 			actorID, tx.now); err != nil {
 			return fmt.Errorf("insert drug test: %w", err)
+		}
+		if in.Outcome == casework.OutcomePositive {
+			// R16: a positive test after release restarts the three years.
+			if err := tx.relapsePositive(ctx, actor, personID, r.OrgID, id, in.TestedOn); err != nil {
+				return err
+			}
 		}
 		// The timeline is read by everyone who reads the file, a counsellor
 		// in the working group included, so it carries no result (R36).
@@ -230,6 +257,7 @@ func (db *DB) drugTests(ctx context.Context, tx *Tx, where string, args ...any) 
 			return nil, fmt.Errorf("drug test %s result: %w", t.ID, err)
 		}
 		t.Outcome, t.Substances, t.Positive, t.SampleA, t.SampleB, t.SealNo = res.Outcome, res.Substances, res.Positive, res.SampleA, res.SampleB, res.SealNo
+		t.RetainUntil = res.RetainUntil
 		if err := json.Unmarshal([]byte(staff), &t.Staff); err != nil {
 			return nil, fmt.Errorf("drug test %s staff: %w", t.ID, err)
 		}

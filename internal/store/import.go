@@ -389,8 +389,18 @@ func (tx *Tx) checkExisting(ctx context.Context, actor *casework.Actor, p *impor
 	}
 	r, err := tx.personFor(ctx, actor, personID, nil)
 	if casework.IsCode(err, casework.ENOTFOUND) {
-		fault("id_number", casework.Errorf(casework.ECONFLICT, "该身份证号已在其他地方建档（一人一档）；如需由本地管理，请办理变更执行地",
-			"a file with this ID number exists at another place (one person, one file); to manage the person here, use a transfer"))
+		// Filed outside the actor's scope: not confirmed, referred to the
+		// holder, audited and limited per user (issue 15 §3).
+		if err := tx.idQueriesAllowed(ctx, actor); err != nil {
+			fault("id_number", err)
+			return nil
+		}
+		if p.org != nil {
+			if err := tx.recordIDQuery(ctx, actor, personID, p.org.ID); err != nil {
+				return err
+			}
+		}
+		fault("id_number", errIDQueried)
 		return nil
 	}
 	if err != nil {

@@ -52,13 +52,23 @@ var taskSources = []TaskSource{
 	leaveApprovalTasks,
 	leaveReturnTasks,
 	releaseTasks,
+	releaseNoticeTasks, // release_notice.go
 	transferTasks,
-	testDueTasks,         // inbox_tests.go
-	missedTestTasks,      // inbox_tests.go
-	missedCheckinTasks,   // inbox_tests.go
-	violationReviewTasks, // inbox_violations.go
-	caseReportTasks,      // inbox_violations.go
-	casePoliceTasks,      // inbox_violations.go
+	testDueTasks,          // inbox_tests.go
+	missedTestTasks,       // inbox_tests.go
+	missedCheckinTasks,    // inbox_tests.go
+	violationReviewTasks,  // inbox_violations.go
+	caseReportTasks,       // inbox_violations.go
+	casePoliceTasks,       // inbox_violations.go
+	item9Tasks,            // inbox_care.go
+	policeReportTasks,     // inbox_rules.go (R10)
+	groupTasks,            // inbox_rules.go (R7)
+	helpReviewTasks,       // inbox_help.go
+	methadoneReportTasks,  // inbox_help.go
+	visitCadenceTasks,     // inbox_visits.go
+	visitFollowUpTasks,    // inbox_visits.go
+	riskTasks,             // risk_due.go
+	breakGlassReviewTasks, // breakglass.go
 }
 
 // ReleaseHorizonDays is how far ahead the inbox shows term ends (R15): the
@@ -81,7 +91,10 @@ func (db *DB) Inbox(ctx context.Context, actor *casework.Actor) ([]Task, error) 
 			}
 			out = append(out, ts...)
 		}
-		return nil
+		// R38: sources that scope by org alone drop sealed files here.
+		var err error
+		out, err = tx.dropSealedTasks(ctx, out)
+		return err
 	})
 	slices.SortStableFunc(out, func(a, b Task) int {
 		if a.Overdue != b.Overdue {
@@ -134,7 +147,7 @@ func personScope(actor *casework.Actor, perm casework.Perm) (string, []any) {
 			args = append(args, actor.UserID)
 		}
 	}
-	return clause, args
+	return clause + ` AND p.sealed_at IS NULL`, args // R38: no task about a sealed file
 }
 
 // personTasks runs a query selecting p.id, p.name, o.name, o.time_zone and
@@ -193,42 +206,50 @@ func reportInTasks(ctx context.Context, tx *Tx, actor *casework.Actor, today cas
 }
 
 // agreementTasks: a measure being executed without a signed agreement
-// (the agreement is signed at report-in, PRODUCT §2).
+// (the agreement is signed at report-in, PRODUCT §2), and a measure handed
+// to a new place, which signs its own (R11) — due at the report there, or
+// at the new report deadline while it is awaited.
 func agreementTasks(ctx context.Context, tx *Tx, actor *casework.Actor, today casework.Date) ([]Task, error) {
 	if !actor.CanAnywhere(casework.PermWritePersons) {
 		return nil, nil
 	}
 	scope, args := personScope(actor, casework.PermWritePersons)
-	q := `SELECT p.id, p.name, o.name, o.time_zone, m.report_date` + taskFrom + ` JOIN measures m ON m.person_id = p.id AND m.in_force = ?
-		WHERE m.status IN ('executing', 'on_leave') AND m.agreement_date IS NULL AND m.report_date IS NOT NULL AND ` + scope + ` ORDER BY m.report_date`
+	q := `SELECT p.id, p.name, o.name, o.time_zone, COALESCE(m.reported_on, m.report_deadline)` + taskFrom + ` JOIN measures m ON m.person_id = p.id AND m.in_force = ?
+		WHERE m.status IN ('executing', 'on_leave', 'pending_report') AND m.agreement_date IS NULL AND m.report_date IS NOT NULL AND ` + scope + ` ORDER BY 5`
 	return personTasks(ctx, tx, q, append([]any{true}, args...), func(t *Task, tz string, d casework.Date) bool {
 		t.Kind, t.Due, t.Rule, t.Link = "agreement", d, "R6", "/persons/"+t.PersonID+"#measure"
 		t.Overdue = d.Before(tx.zoneToday(tz))
-		t.TitleZH = fmt.Sprintf("%s 的社区戒毒（康复）协议待签订（%s 报到）", t.PersonName, d)
-		t.TitleEN = fmt.Sprintf("%s: agreement to sign (reported %s)", t.PersonName, d)
+		t.TitleZH = fmt.Sprintf("%s 的社区戒毒（康复）协议待签订（应于 %s 报到时签订）", t.PersonName, d)
+		t.TitleEN = fmt.Sprintf("%s: agreement to sign (due at report-in, %s)", t.PersonName, d)
 		return true
 	})
 }
 
 // leaveApprovalTasks: requests waiting for a lead's decision (R28); overdue
-// once the first day has come.
+// once the first day has come. A request still undecided on its first day
+// is raised for review: by the law's reading (leave.approval_required off)
+// the filed request is the written report R8 asks for, so the days away
+// are not counted as unauthorised (R9) — the lead should decide it now;
+// where approval is required, the days away count until it is approved.
 func leaveApprovalTasks(ctx context.Context, tx *Tx, actor *casework.Actor, today casework.Date) ([]Task, error) {
 	if !actor.CanAnywhere(casework.PermApproveLeave) {
 		return nil, nil
 	}
 	scope, args := scopeClause("o.path", actor.Scope(casework.PermApproveLeave))
-	q := `SELECT p.id, p.name, o.name, o.time_zone, l.from_date, l.id, l.state FROM leaves l JOIN persons p ON p.id = l.person_id JOIN orgs o ON o.id = p.org_id
+	q := `SELECT p.id, p.name, o.name, o.time_zone, l.from_date, l.id, l.state, p.org_id FROM leaves l JOIN persons p ON p.id = l.person_id JOIN orgs o ON o.id = p.org_id
 		WHERE l.state IN ('pending', 'extension_requested') AND ` + scope + ` ORDER BY l.from_date LIMIT ` + fmt.Sprint(InboxLimit)
 	rows, err := tx.Query(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	var out []Task
+	var begun []int // tasks of requests undecided on their first day
+	var orgIDs []string
 	for rows.Next() {
 		t := Task{Kind: "leave_approval", Rule: "R28"}
-		var tz, id, state string
-		if err := rows.Scan(&t.PersonID, &t.PersonName, &t.OrgName, &tz, &t.Due, &id, &state); err != nil {
+		var tz, id, state, orgID string
+		if err := rows.Scan(&t.PersonID, &t.PersonName, &t.OrgName, &tz, &t.Due, &id, &state, &orgID); err != nil {
+			rows.Close()
 			return nil, err
 		}
 		t.Link = "/leave/" + id
@@ -238,10 +259,32 @@ func leaveApprovalTasks(ctx context.Context, tx *Tx, actor *casework.Actor, toda
 		} else {
 			t.TitleZH = fmt.Sprintf("%s 的请假申请待审批（%s 起）", t.PersonName, t.Due)
 			t.TitleEN = fmt.Sprintf("%s: leave request to decide (from %s)", t.PersonName, t.Due)
+			if t.Overdue {
+				begun, orgIDs = append(begun, len(out)), append(orgIDs, orgID)
+			}
 		}
 		out = append(out, t)
 	}
-	return out, rows.Err()
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	pp := newPlacePolicies(tx)
+	for i, k := range begun {
+		org, pol, err := pp.get(ctx, orgIDs[i])
+		if err != nil {
+			return nil, err
+		}
+		t := &out[k]
+		if pol(tx.today(org)).Value("leave.approval_required").Bool() {
+			t.TitleZH = fmt.Sprintf("%s 的请假申请（%s 起）已到开始日期仍未审批：本地规定须批准，离开期间计为擅自离开", t.PersonName, t.Due)
+			t.TitleEN = fmt.Sprintf("%s: leave request from %s still undecided on its first day; local policy requires approval, so days away count as unauthorised", t.PersonName, t.Due)
+		} else {
+			t.TitleZH = fmt.Sprintf("%s 的请假申请（%s 起）已到开始日期仍未审批：已书面报告，不计擅自离开，请审查", t.PersonName, t.Due)
+			t.TitleEN = fmt.Sprintf("%s: leave request from %s still undecided on its first day; the written report was made, so days away are not unauthorised — please review", t.PersonName, t.Due)
+		}
+	}
+	return out, nil
 }
 
 // leaveReturnTasks: approved leaves whose end date has passed without a
@@ -262,7 +305,8 @@ func leaveReturnTasks(ctx context.Context, tx *Tx, actor *casework.Actor, today 
 		}
 		t.Kind, t.Due, t.Overdue, t.Rule, t.Link = "leave_return", d, true, "R28", "/persons/"+t.PersonID+"/leave"
 		t.TitleZH = fmt.Sprintf("%s 请假已于 %s 到期，未销假（逾期 %d 天）", t.PersonName, d, d.DaysUntil(today))
-		t.TitleEN = fmt.Sprintf("%s: leave ended %s, no return reported (%d days)", t.PersonName, d, d.DaysUntil(today))
+		n := d.DaysUntil(today)
+		t.TitleEN = fmt.Sprintf("%s: leave ended %s, no return reported (%d %s)", t.PersonName, d, n, map[bool]string{true: "day", false: "days"}[n == 1])
 		return true
 	})
 }
@@ -276,7 +320,7 @@ func releaseTasks(ctx context.Context, tx *Tx, actor *casework.Actor, today case
 	}
 	scope, args := personScope(actor, casework.PermWritePersons)
 	q := `SELECT p.id, p.name, o.name, o.time_zone, m.term_end` + taskFrom + ` JOIN measures m ON m.person_id = p.id AND m.in_force = ?
-		WHERE m.term_end IS NOT NULL AND m.term_end <= ? AND m.status IN ('executing', 'on_leave') AND ` + scope + ` ORDER BY m.term_end`
+		WHERE m.term_end IS NOT NULL AND m.term_end <= ? AND m.status IN ('executing', 'on_leave', 'pending_report') AND ` + scope + ` ORDER BY m.term_end`
 	return personTasks(ctx, tx, q, append([]any{true, today.AddDays(ReleaseHorizonDays)}, args...), func(t *Task, tz string, d casework.Date) bool {
 		t.Kind, t.Due, t.Rule, t.Link = "release", d, "R15", "/persons/"+t.PersonID+"/documents"
 		t.TitleZH = fmt.Sprintf("%s 将于 %s 期满解除，准备解除通知书", t.PersonName, d)

@@ -158,9 +158,13 @@ func missedCheckinTasks(ctx context.Context, tx *Tx, actor *casework.Actor, _ ca
 	u := casework.DateOf(tx.now, time.UTC)
 	// The latest check-in date from yesterday (UTC) on, through the
 	// (person_id, local_date) index: today is checked against it per zone.
-	q := `SELECT p.id, p.name, o.name, p.org_id, (SELECT MAX(c.local_date) FROM checkins c WHERE c.person_id = p.id AND c.local_date >= ?)` + taskFrom +
-		` WHERE p.status IN (?, ?) AND ` + scope + ` ORDER BY p.name_key, p.id LIMIT ` + fmt.Sprint(InboxLimit)
-	rows, err := tx.Query(ctx, q, append([]any{u.AddDays(-1), string(casework.StatusExecuting), string(casework.StatusOnLeave)}, args...)...)
+	// Only check-ins that count (issue 18 §2), and only persons with an
+	// active device (§4: without one nothing is owed; they are on the
+	// no-device list instead).
+	q := `SELECT p.id, p.name, o.name, p.org_id, (SELECT MAX(c.local_date) FROM checkins c WHERE c.person_id = p.id AND c.local_date >= ? AND c.counts = ?)` + taskFrom +
+		` WHERE p.status IN (?, ?) AND EXISTS (SELECT 1 FROM devices d WHERE d.person_id = p.id AND d.retired_at IS NULL) AND ` + scope +
+		` ORDER BY p.name_key, p.id LIMIT ` + fmt.Sprint(InboxLimit)
+	rows, err := tx.Query(ctx, q, append([]any{u.AddDays(-1), true, string(casework.StatusExecuting), string(casework.StatusOnLeave)}, args...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -181,6 +185,14 @@ func missedCheckinTasks(ctx context.Context, tx *Tx, actor *casework.Actor, _ ca
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	ids := make([]string, len(all))
+	for i, r := range all {
+		ids[i] = r.personID
+	}
+	apps, err := tx.appSpansOf(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
 	pp := newPlacePolicies(tx)
 	var out []Task
 	for _, r := range all {
@@ -191,7 +203,7 @@ func missedCheckinTasks(ctx context.Context, tx *Tx, actor *casework.Actor, _ ca
 		loc := org.Location()
 		today := casework.DateOf(tx.now, loc)
 		win := pol(today).Value("checkin.window").Window()
-		if r.last.Valid && !r.last.V.Before(today) || tx.now.Before(today.In(loc).Add(time.Duration(win.To)*time.Minute)) {
+		if !casework.CheckinDueOn(true, apps[r.personID], today) || r.last.Valid && !r.last.V.Before(today) || tx.now.Before(today.In(loc).Add(time.Duration(win.To)*time.Minute)) {
 			continue
 		}
 		out = append(out, Task{Kind: "checkin_missed", PersonID: r.personID, PersonName: r.name, OrgName: r.orgName, Due: today, Overdue: true,

@@ -41,6 +41,13 @@ func TestInboxTestAndCheckinSources(t *testing.T) {
 			t.Helper()
 			storetest.Must(db.ForceTestDay(ctx, w.lead, p.ID, pfD(day), "专项行动"))
 		}
+		// The world has no geofence: a check-in is unverifiable, which by
+		// default does not count (issue 18 §2); this county counts any.
+		storetest.Must(db.CreatePolicyVersion(ctx, pfSys, w.county.ID, casework.PolicyVersionInput{EffectiveFrom: pfD("2026-03-03"),
+			Settings: map[string]string{"checkin.counts": casework.CountsAny}, Note: "无围栏"}))
+		// Only persons with an app owe check-ins (issue 18 §4).
+		ciActivate(t, db, w.workerA, w.person.ID)
+		ciActivate(t, db, w.workerB, wang.ID)
 		force(w.person, "2026-03-02") // 8 days before the 10th: out of the inbox by then
 		force(w.person, "2026-03-03") // 7 days before: still shown
 		force(w.woman, "2026-03-09")  // tested: never missed

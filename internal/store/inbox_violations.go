@@ -62,7 +62,7 @@ func caseTasks(perm casework.Perm, states []string, kind, zh, en string) TaskSou
 			in += "?"
 			args = append(args, s)
 		}
-		rows, err := tx.Query(ctx, `SELECT c.id, c.person_id, p.name, o.name, c.trigger_kind, c.opened_on`+caseFrom+`
+		rows, err := tx.Query(ctx, `SELECT c.id, c.person_id, p.name, o.name, c.trigger_kind, c.opened_on, c.statutory`+caseFrom+`
 			WHERE `+where+` AND c.state IN (`+in+`) ORDER BY c.opened_on, c.id LIMIT `+fmt.Sprint(InboxLimit), args...)
 		if err != nil {
 			return nil, err
@@ -72,14 +72,15 @@ func caseTasks(perm casework.Perm, states []string, kind, zh, en string) TaskSou
 		for rows.Next() {
 			var id, pid, name, org, trig string
 			var opened casework.Date
-			if err := rows.Scan(&id, &pid, &name, &org, &trig, &opened); err != nil {
+			var statutory bool
+			if err := rows.Scan(&id, &pid, &name, &org, &trig, &opened, &statutory); err != nil {
 				return nil, err
 			}
 			tr := casework.CaseTrigger(trig)
 			out = append(out, Task{Kind: kind, PersonID: pid, PersonName: name, OrgName: org, Due: opened,
 				Overdue: kind == "case_report" && opened.Before(today), Rule: "R10", Link: "/cases/" + id,
-				TitleZH: fmt.Sprintf("%s：%s（%s）", name, zh, tr.Label("zh")),
-				TitleEN: fmt.Sprintf("%s: %s (%s)", name, en, tr.Label("en"))})
+				TitleZH: fmt.Sprintf("%s：%s（%s）", name, zh, tr.CaseLabel(statutory, "zh")),
+				TitleEN: fmt.Sprintf("%s: %s (%s)", name, en, tr.CaseLabel(statutory, "en"))})
 		}
 		return out, rows.Err()
 	}

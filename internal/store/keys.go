@@ -27,7 +27,7 @@ type Keys struct {
 // server holding the secret key derives the same key for an id and a key
 // rotation (kangfu rotate-key) needs no new secret to distribute. Rotating
 // KANGFU_SECRET_KEY itself is a different operation (it also keys the audit
-// chain and the blind indexes) and is not supported by rotate-key.
+// chain and the blind indexes): RotateMaster, `kangfu rotate-master`.
 func (k *Keys) FieldKey(id string) ([]byte, error) {
 	if id == "k1" && len(k.Field) == 32 {
 		return k.Field, nil

@@ -97,6 +97,15 @@ func (l *Leave) judge(now time.Time) {
 	l.OverdueDays = casework.LeaveOverdueDays(l.State, l.To, l.Today)
 }
 
+// actionsNow are the workflow's steps from the stored state that make
+// sense on the leave's Today (casework.LeaveActionsOn; issue 18 §14).
+func (l *Leave) actionsNow() []casework.LeaveAction {
+	return casework.LeaveActionsOn(l.State, l.Kind, l.From, l.To, l.Today, l.Started)
+}
+
+// ActionsNow is actionsNow for other packages (the app's leave list).
+func (l *Leave) ActionsNow() []casework.LeaveAction { return l.actionsNow() }
+
 func leaveSealCtx(id string) string { return "leave.address:" + id }
 
 // personActor is the actor recorded for what a person does in the app: not
@@ -139,7 +148,7 @@ func (db *DB) openLeave(l *Leave, sensitive bool) error {
 // staffLeaveActions are the steps a staff member with the access may take.
 func staffLeaveActions(l *Leave, acc casework.PersonAccess, approve bool) []casework.LeaveAction {
 	var out []casework.LeaveAction
-	for _, a := range casework.AllowedLeaveActions(l.State) {
+	for _, a := range l.actionsNow() {
 		switch a {
 		case casework.LeaveApprove, casework.LeaveReject:
 			if approve {
@@ -402,11 +411,19 @@ func (tx *Tx) stepLeave(ctx context.Context, actor *casework.Actor, r *personRow
 	if len([]rune(reason)) > 500 {
 		return casework.Invalid("reason", "理由不能超过500字", "the reason must be at most 500 characters")
 	}
+	if err := casework.CheckText("reason", reason, 500); err != nil {
+		return err
+	}
 	org, err := tx.orgByID(ctx, r.OrgID)
 	if err != nil {
 		return err
 	}
 	today := tx.today(org)
+	// 销假 before the leave begins, 续假 after it ended: refused here, not
+	// only hidden on the pages (issue 18 §14, R28).
+	if err := casework.LeaveActionWhen(s.Action, l.Kind, l.From, l.To, today, l.Started); err != nil {
+		return err
+	}
 	set := []string{"state = ?", "updated_at = ?"}
 	args := []any{string(to), tx.now}
 	data := map[string]any{"leave_id": l.ID, "from_state": l.State, "to_state": to}
@@ -450,9 +467,6 @@ func (tx *Tx) stepLeave(ctx context.Context, actor *casework.Actor, r *personRow
 		data["to"], kind = s.To.String(), "leave.extension_requested"
 	case casework.LeaveReportReturn, casework.LeaveConfirmReturn:
 		if s.Action == casework.LeaveReportReturn {
-			if today.Before(l.From) && !l.Started {
-				return casework.Errorf(casework.ECONFLICT, "请假尚未开始（%s），不能销假；不再外出请撤回", "the leave has not begun (%s); withdraw it instead of reporting back", l.From)
-			}
 			set, args = append(set, "returned_at = ?", "returned_on = ?", "extension_to = NULL"), append(args, tx.now, today)
 			kind = "leave.return_reported"
 			if !byPerson { // staff record a return they witnessed: it is confirmed
@@ -635,7 +649,7 @@ func (db *DB) GetPersonLeave(ctx context.Context, personID, id string) (*Leave, 
 		if err := tx.db.openLeave(l, true); err != nil {
 			return err
 		}
-		for _, a := range casework.AllowedLeaveActions(l.State) {
+		for _, a := range l.actionsNow() {
 			for _, p := range personLeaveActions {
 				if a == p {
 					l.Actions = append(l.Actions, a)

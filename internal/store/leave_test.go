@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -157,6 +158,10 @@ func TestLeaveWorkflowRolesAndStatus(t *testing.T) {
 		storetest.Must(db.StepLeave(ctx, w.workerA, l.ID, store.LeaveStep{Action: casework.LeaveRequestExtension, To: pfD("2026-03-20")}))
 		_, err = db.StepLeave(ctx, w.lead, l.ID, store.LeaveStep{Action: casework.LeaveReject})
 		pfField(t, "reject without reason", err, "reason")
+		_, err = db.StepLeave(ctx, w.lead, l.ID, store.LeaveStep{Action: casework.LeaveReject, Reason: strings.Repeat("长", 100000)})
+		pfField(t, "reject with a 100,000-character reason (issue 15 §7)", err, "reason")
+		_, err = db.StepLeave(ctx, w.lead, l.ID, store.LeaveStep{Action: casework.LeaveReject, Reason: "时间\x00过长"})
+		pfField(t, "reject with a control character in the reason", err, "reason")
 		l = storetest.Must(db.StepLeave(ctx, w.lead, l.ID, store.LeaveStep{Action: casework.LeaveReject, Reason: "时间过长"}))
 		if l.State != casework.LeaveApproved || l.To != pfD("2026-03-14") || !l.ExtensionTo.IsZero() {
 			t.Fatalf("extension refused: %s to %s ext %s", l.State, l.To, l.ExtensionTo)

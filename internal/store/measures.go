@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"kangfu/internal/casework"
 )
@@ -35,10 +36,27 @@ type Measure struct {
 	StatusSince       casework.Date
 	InForce           bool
 	EndedOn           casework.Date
-	NoRelapseOn       casework.Date
-	CreatedAt         time.Time
-	Group             []GroupMember
-	Events            []StatusEvent
+	NoRelapseOn       casework.Date // R16: 3 years from release or from the latest relapse after it
+	NoRelapseMarkedOn casework.Date // R16: marked 戒断三年未复吸 (the date reached), by the periodic job
+	LastRelapse       casework.Date // R16: the latest relapse after release
+	GroupFamilyReason string        // R7: why the working group has no family member or guardian
+	// ReportedOn is the date of the report-in for the current deadline (the
+	// first, or at a new place after a transfer, R11); zero while awaited.
+	ReportedOn casework.Date
+	// PausedDays: days the term's clock stood still during suspensions
+	// (R13, policy term.suspension_clock = pause); SuspensionPauses: the
+	// suspension under way pauses it.
+	PausedDays       int
+	SuspensionPauses bool
+	// The release notice (R15): due within 7 days of the release, recorded
+	// with its date and recipient.
+	ReleaseNoticeDue casework.Date
+	ReleaseNoticeOn  casework.Date
+	ReleaseNoticeTo  string
+	CreatedAt        time.Time
+	Group            []GroupMember
+	Events           []StatusEvent
+	Relapses         []Relapse // R16, for readers with sensitive access
 }
 
 // GroupMember is a member of a working group (R7).
@@ -63,14 +81,20 @@ type StatusEvent struct {
 
 const measureColumns = `m.id, m.person_id, m.kind, m.decision_number, m.decision_authority, m.decision_date, m.received_date, m.report_deadline,
 	m.report_date, m.agreement_date, m.term_months, m.term_end, m.suspended_days, m.suspended_since, m.place_org_id, o.name,
-	COALESCE(m.worker_id, ''), COALESCE(w.display_name, ''), m.status, m.status_since, m.in_force, m.ended_on, m.no_relapse_on, m.created_at`
+	COALESCE(m.worker_id, ''), COALESCE(w.display_name, ''), m.status, m.status_since, m.in_force, m.ended_on, m.no_relapse_on,
+	m.no_relapse_marked_on, (SELECT MAX(rl.day) FROM relapses rl WHERE rl.measure_id = m.id), m.group_family_reason, m.created_at,
+	m.reported_on, m.paused_days, m.suspension_pauses, m.release_notice_due, m.release_notice_on, m.release_notice_to`
 
 func scanMeasure(sc interface{ Scan(...any) error }) (*Measure, error) {
 	var m Measure
 	var kind, status string
+	var last sql.Null[casework.Date]
 	err := sc.Scan(&m.ID, &m.PersonID, &kind, &m.DecisionNumber, &m.DecisionAuthority, &m.DecisionDate, &m.ReceivedDate, &m.ReportDeadline,
 		&m.ReportDate, &m.AgreementDate, &m.TermMonths, &m.TermEnd, &m.SuspendedDays, &m.SuspendedSince, &m.PlaceOrgID, &m.PlaceOrgName,
-		&m.WorkerID, &m.WorkerName, &status, &m.StatusSince, &m.InForce, &m.EndedOn, &m.NoRelapseOn, &m.CreatedAt)
+		&m.WorkerID, &m.WorkerName, &status, &m.StatusSince, &m.InForce, &m.EndedOn, &m.NoRelapseOn,
+		&m.NoRelapseMarkedOn, &last, &m.GroupFamilyReason, &m.CreatedAt,
+		&m.ReportedOn, &m.PausedDays, &m.SuspensionPauses, &m.ReleaseNoticeDue, &m.ReleaseNoticeOn, &m.ReleaseNoticeTo)
+	m.LastRelapse = last.V
 	m.Kind, m.Status = casework.MeasureKind(kind), casework.Status(status)
 	return &m, err
 }
@@ -143,10 +167,10 @@ func (tx *Tx) addMeasure(ctx context.Context, actor *casework.Actor, personID st
 		since = in.ReceivedDate
 	}
 	_, err := tx.Exec(ctx, `INSERT INTO measures (id, person_id, kind, decision_number, decision_authority, decision_date, received_date, report_deadline,
-		report_date, agreement_date, term_months, term_end, place_org_id, worker_id, status, status_since, in_force, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		report_date, reported_on, agreement_date, term_months, term_end, place_org_id, worker_id, status, status_since, in_force, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		id, personID, string(in.Kind), in.DecisionNumber, in.DecisionAuthority, in.DecisionDate, in.ReceivedDate, in.ReportDeadline(),
-		in.ReportDate, in.AgreementDate, in.TermMonths, termEnd, org.ID, worker, string(status), since, true, tx.now, tx.now)
+		in.ReportDate, in.ReportDate, in.AgreementDate, in.TermMonths, termEnd, org.ID, worker, string(status), since, true, tx.now, tx.now)
 	if errors.Is(err, ErrUnique) {
 		return "", casework.Errorf(casework.ECONFLICT, "该人员已有正在执行的措施", "the person already has a measure in force")
 	}
@@ -299,7 +323,13 @@ func (tx *Tx) loadMeasureDetail(ctx context.Context, m *Measure, acc casework.Pe
 		e.Action, e.From, e.To = casework.Action(action), casework.Status(from), casework.Status(to)
 		m.Events = append(m.Events, e)
 	}
-	return rows.Err()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if acc.Sensitive && !m.InForce {
+		m.Relapses, err = tx.relapsesOf(ctx, m.ID)
+	}
+	return err
 }
 
 // currentMeasure loads the measure in force, for update.
@@ -347,6 +377,9 @@ func (db *DB) Transition(ctx context.Context, actor *casework.Actor, personID st
 		if in.Action == casework.ActTransferOut || in.Action == casework.ActTransferIn {
 			return casework.Invalid("action", "变更执行地请通过“转移”办理", "use a transfer to change the place of execution")
 		}
+		if in.Action.LeaveOnly() {
+			return casework.ErrLeaveOnly(in.Action) // R28: only the leave workflow moves 请假 (issue 18 §1)
+		}
 		m, err := tx.currentMeasure(ctx, personID)
 		if err != nil {
 			return err
@@ -365,6 +398,9 @@ func (tx *Tx) transition(ctx context.Context, actor *casework.Actor, r *personRo
 	if err != nil {
 		return err
 	}
+	if in.Action == casework.ActResume {
+		to = casework.ResumeStatus(!m.ReportedOn.IsZero())
+	}
 	org, err := tx.orgByID(ctx, m.PlaceOrgID)
 	if err != nil {
 		return err
@@ -374,25 +410,36 @@ func (tx *Tx) transition(ctx context.Context, actor *casework.Actor, r *personRo
 	if eff.IsZero() {
 		eff = today
 	}
-	if eff.After(today) {
-		return casework.Invalid("effective_date", "生效日期不能晚于今天", "the effective date cannot be in the future")
-	}
-	if eff.Before(m.StatusSince) {
-		return casework.Invalid("effective_date", "生效日期不能早于当前状态开始的日期（%s）", "the effective date cannot be before the current status began (%s)", m.StatusSince)
-	}
-	if in.Action == casework.ActRelease && (m.TermEnd.IsZero() || eff.Before(m.TermEnd)) {
-		// Release is what happens at the end of the term (R15), not before.
-		return casework.Invalid("effective_date", "解除须在期满之日（%s）或之后", "release takes effect on or after the end of the term (%s)", m.TermEnd)
+	// The date and the reason are checked together, so the form shows both
+	// problems at once (issue 18 item 9).
+	var errs casework.FieldErrors
+	switch {
+	case eff.After(today):
+		errs.Add(casework.Invalid("effective_date", "生效日期不能晚于今天", "the effective date cannot be in the future"))
+	case eff.Before(m.StatusSince):
+		errs.Add(casework.Invalid("effective_date", "生效日期不能早于当前状态开始的日期（%s）", "the effective date cannot be before the current status began (%s)", m.StatusSince))
+	case in.Action == casework.ActRelease && (m.TermEnd.IsZero() || eff.Before(m.TermEnd)):
+		// Release is what happens at the end of the term (R15), not before;
+		// a person who never reported has no term yet (R3).
+		errs.Add(casework.Invalid("effective_date", "解除须在期满之日（%s）或之后", "release takes effect on or after the end of the term (%s)", m.TermEnd))
 	}
 	reason := strings.TrimSpace(in.Reason)
 	needsReason := in.Action != casework.ActReportIn && in.Action != casework.ActEndLeave && in.Action != casework.ActRelease
 	if needsReason && reason == "" {
-		return casework.Invalid("reason", "请填写原因", "a reason is required")
+		errs.Add(casework.Invalid("reason", "请填写原因", "a reason is required"))
+	} else if err := errs.Add(casework.CheckText("reason", reason, casework.MaxReason)); err != nil {
+		return err
+	}
+	if err := errs.Err(); err != nil {
+		return err
 	}
 	set := []string{"status = ?", "status_since = ?", "updated_at = ?"}
 	args := []any{string(to), eff, tx.now}
 	switch in.Action {
 	case casework.ActReportIn:
+		// reported_on is the report for the current deadline: lateness (R2)
+		// is judged from it against the deadline.
+		set, args = append(set, "reported_on = ?"), append(args, eff)
 		if m.ReportDate.IsZero() { // a report after a transfer keeps the original clock (R11)
 			end, err := casework.TermEnd(m.Kind, eff, m.TermMonths, 0)
 			if err != nil {
@@ -401,21 +448,22 @@ func (tx *Tx) transition(ctx context.Context, actor *casework.Actor, r *personRo
 			set, args = append(set, "report_date = ?", "term_end = ?"), append(args, eff, end)
 		}
 	case casework.ActSuspend:
-		set, args = append(set, "suspended_since = ?"), append(args, eff)
-	case casework.ActResume:
-		days := m.SuspendedDays + m.SuspendedSince.DaysUntil(eff)
-		set, args = append(set, "suspended_days = ?", "suspended_since = NULL"), append(args, days)
-		if !m.ReportDate.IsZero() {
-			end, err := casework.TermPolicy{PauseClockOnSuspension: false}.TermEnd(m.Kind, m.ReportDate, m.TermMonths, days)
-			if err != nil {
-				return err
-			}
-			set, args = append(set, "term_end = ?"), append(args, end)
+		pause, err := tx.suspensionPauses(ctx, org, eff)
+		if err != nil {
+			return err
 		}
+		set, args = append(set, "suspended_since = ?", "suspension_pauses = ?"), append(args, eff, pause)
+	case casework.ActResume:
+		s, a, err := resumeSet(m, eff)
+		if err != nil {
+			return err
+		}
+		set, args = append(set, s...), append(args, a...)
 	case casework.ActRelease, casework.ActTerminate, casework.ActDecease:
 		set, args = append(set, "in_force = ?", "ended_on = ?"), append(args, false, eff)
 		if in.Action == casework.ActRelease {
-			set, args = append(set, "no_relapse_on = ?"), append(args, casework.NoRelapseDate(eff))
+			// R16 tracking starts; R15: the township is notified within 7 days.
+			set, args = append(set, "no_relapse_on = ?", "release_notice_due = ?"), append(args, casework.NoRelapseDate(eff), casework.ReleaseNoticeDeadline(eff))
 		}
 	}
 	args = append(args, m.ID)
@@ -441,10 +489,51 @@ func (tx *Tx) transition(ctx context.Context, actor *casework.Actor, r *personRo
 		Detail: map[string]any{"measure_id": m.ID, "from": m.Status, "to": to, "effective": eff.String()}})
 }
 
+// suspensionPauses reads term.suspension_clock (R13) as in force at the
+// place on the first day of a suspension: the choice stays with that
+// suspension, so a later change of policy does not re-judge it.
+func (tx *Tx) suspensionPauses(ctx context.Context, org *casework.Org, day casework.Date) (bool, error) {
+	p, err := tx.resolvePolicy(ctx, org, day)
+	if err != nil {
+		return false, err
+	}
+	return p.Value("term.suspension_clock").Enum() == casework.SuspensionClockPause, nil
+}
+
+// resumeSet is what a resume (继续, R13) changes: the suspended days are
+// added up; when the suspension paused the clock, the term ends that many
+// days later; a person detained before reporting gets the report deadline
+// casework.SuspendedReportDeadline gives (the same pause/continue choice).
+func resumeSet(m *Measure, eff casework.Date) ([]string, []any, error) {
+	held := m.SuspendedSince.DaysUntil(eff)
+	set := []string{"suspended_days = ?", "suspended_since = NULL", "suspension_pauses = ?"}
+	args := []any{m.SuspendedDays + held, false}
+	paused := m.PausedDays
+	if m.SuspensionPauses {
+		paused += held
+		set, args = append(set, "paused_days = ?"), append(args, paused)
+	}
+	if !m.ReportDate.IsZero() {
+		end, err := casework.TermPolicy{PauseClockOnSuspension: true}.TermEnd(m.Kind, m.ReportDate, m.TermMonths, paused)
+		if err != nil {
+			return nil, nil, err
+		}
+		set, args = append(set, "term_end = ?"), append(args, end)
+	}
+	if m.ReportedOn.IsZero() {
+		dl := casework.SuspendedReportDeadline(m.ReportDeadline, m.SuspendedSince, eff, m.SuspensionPauses)
+		set, args = append(set, "report_deadline = ?"), append(args, dl)
+	}
+	return set, args, nil
+}
+
 // MeasureUpdate changes the editable fields of the measure in force.
 type MeasureUpdate struct {
 	AgreementDate *casework.Date // 协议签订 (R6)
 	WorkerID      *string
+	// GroupFamilyReason is why the working group has no family member or
+	// guardian (R7), e.g. no family living; "" clears it.
+	GroupFamilyReason *string
 }
 
 // UpdateMeasure records the agreement or changes the responsible worker.
@@ -470,6 +559,17 @@ func (db *DB) UpdateMeasure(ctx context.Context, actor *casework.Actor, personID
 			if d.After(tx.today(org)) || (!m.ReportDate.IsZero() && d.Before(m.ReportDate)) || d.Before(m.ReceivedDate) {
 				return casework.Invalid("agreement_date", "协议签订日期须在收到决定书之后、不晚于今天", "the agreement date must be after the decision was received and not in the future")
 			}
+			// After a transfer the agreement is the new place's (R11): not
+			// dated before the hand-over.
+			var handover time.Time
+			err = tx.QueryRow(ctx, `SELECT decided_at FROM transfers WHERE measure_id = ? AND state = 'accepted' ORDER BY decided_at DESC LIMIT 1`, m.ID).Scan(&handover)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+			if h := casework.DateOf(handover, org.Location()); err == nil && d.Before(h) {
+				return casework.Invalid("agreement_date", "变更执行地后须与新执行地签订协议，日期不能早于接收之日（%s）",
+					"after a transfer the agreement is signed with the new place: not before the hand-over (%s)", h)
+			}
 			if _, err := tx.Exec(ctx, `UPDATE measures SET agreement_date = ?, updated_at = ? WHERE id = ?`, d, tx.now, m.ID); err != nil {
 				return err
 			}
@@ -477,6 +577,16 @@ func (db *DB) UpdateMeasure(ctx context.Context, actor *casework.Actor, personID
 			if err := tx.event(ctx, actor, personID, m.PlaceOrgID, "measure.agreement", map[string]any{"date": d.String()}); err != nil {
 				return err
 			}
+		}
+		if up.GroupFamilyReason != nil {
+			reason := strings.TrimSpace(*up.GroupFamilyReason)
+			if utf8.RuneCountInString(reason) > 200 {
+				return casework.Invalid("group_family_reason", "原因不能超过200字", "the reason must be at most 200 characters")
+			}
+			if _, err := tx.Exec(ctx, `UPDATE measures SET group_family_reason = ?, updated_at = ? WHERE id = ?`, reason, tx.now, m.ID); err != nil {
+				return err
+			}
+			detail["group_family_reason"] = reason
 		}
 		if up.WorkerID != nil {
 			if !actor.Can(casework.PermApproveCorrect, r.OrgPath) && !actor.System {
@@ -577,7 +687,7 @@ func (db *DB) ReleaseExpired(ctx context.Context) (int, error) {
 	horizon := casework.DateOf(db.now().UTC().Add(24*time.Hour), time.UTC) // no zone is more than a day ahead of UTC
 	err := db.Read(ctx, func(tx *Tx) error {
 		rows, err := tx.Query(ctx, `SELECT m.person_id, m.id, o.id, o.time_zone FROM measures m JOIN orgs o ON o.id = m.place_org_id
-			WHERE m.in_force = ? AND m.status IN ('executing', 'on_leave', 'suspended') AND m.term_end IS NOT NULL AND m.term_end <= ?`, true, horizon)
+			WHERE m.in_force = ? AND m.status IN ('executing', 'on_leave', 'suspended', 'pending_report') AND m.term_end IS NOT NULL AND m.term_end <= ?`, true, horizon)
 		if err != nil {
 			return err
 		}
@@ -604,8 +714,11 @@ func (db *DB) ReleaseExpired(ctx context.Context) (int, error) {
 				return nil // released or changed meanwhile
 			}
 			today := casework.DateOf(tx.now, casework.LoadLocation(c.tz))
-			if m.TermEnd.After(today) || (m.Status != casework.StatusExecuting && m.Status != casework.StatusOnLeave && m.Status != casework.StatusSuspended) {
+			if !casework.ReleaseDue(m.Status, m.TermEnd, today) {
 				return nil
+			}
+			if m.Status == casework.StatusSuspended && m.SuspensionPauses && !m.SuspendedSince.After(m.TermEnd) {
+				return nil // the clock stands still while held (R13, pause): the end moves on resume
 			}
 			r, err := tx.personFor(ctx, sys, c.personID, nil)
 			if err != nil {
@@ -653,6 +766,9 @@ func (db *DB) ListTimeline(ctx context.Context, actor *casework.Actor, personID 
 		if !r.Access.Until.IsZero() {
 			where, args = where+` AND at <= ?`, append(args, r.Access.Until)
 		}
+		// The same field rules as the pages (issue 15 §6): a counsellor
+		// learns no drug facts from the timeline.
+		where, args = timelineFilterClause(casework.TimelineFilterFor(actor, r.OrgPath, r.Access), where, args)
 		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM timeline WHERE `+where, args...).Scan(&total); err != nil {
 			return err
 		}
@@ -660,6 +776,25 @@ func (db *DB) ListTimeline(ctx context.Context, actor *casework.Actor, personID 
 		return err
 	})
 	return out, total, err
+}
+
+// timelineFilterClause adds a TimelineFilter's rules to a WHERE clause,
+// so the count and the pages agree. Prefixes are compared with substr, so
+// no LIKE wildcard in a kind can widen them.
+func timelineFilterClause(f casework.TimelineFilter, where string, args []any) (string, []any) {
+	if f.Only != nil {
+		var ors []string
+		for _, p := range f.Only {
+			ors = append(ors, fmt.Sprintf(`substr(kind, 1, %d) = ?`, len(p)))
+			args = append(args, p)
+		}
+		where += ` AND (` + strings.Join(ors, ` OR `) + `)`
+	}
+	for _, p := range f.Hide {
+		where += fmt.Sprintf(` AND substr(kind, 1, %d) <> ?`, len(p))
+		args = append(args, p)
+	}
+	return where, args
 }
 
 // timeline reads timeline entries matching where, newest first.

@@ -18,6 +18,7 @@ type Message struct {
 	SenderID   string
 	SenderName string
 	Body       string
+	BodyEN     string // a system notice's English words ("" for a staff message)
 	Kind       string // "staff" for a worker's message; a notice kind (no sender) for the system's
 	CreatedAt  time.Time
 	ReadAt     time.Time // zero: not read
@@ -26,15 +27,24 @@ type Message struct {
 // System reports whether the system sent it (a notice, no staff sender).
 func (m *Message) System() bool { return m.Kind != "" && m.Kind != "staff" }
 
+// Text is the message in the language: a system notice in English when
+// asked, else as stored (issue 18 item 13).
+func (m *Message) Text(lang string) string {
+	if lang == "en" && m.BodyEN != "" {
+		return m.BodyEN
+	}
+	return m.Body
+}
+
 // Read reports whether the person has read the message.
 func (m *Message) Read() bool { return !m.ReadAt.IsZero() }
 
-const messageColumns = `m.id, m.person_id, p.name, m.org_id, m.sender_id, m.sender_name, m.body, m.created_at, m.read_at, m.kind`
+const messageColumns = `m.id, m.person_id, p.name, m.org_id, m.sender_id, m.sender_name, m.body, m.created_at, m.read_at, m.kind, m.body_en`
 
 func scanMessage(sc interface{ Scan(...any) error }) (*Message, error) {
 	var m Message
 	var read *time.Time
-	if err := sc.Scan(&m.ID, &m.PersonID, &m.PersonName, &m.OrgID, &m.SenderID, &m.SenderName, &m.Body, &m.CreatedAt, &read, &m.Kind); err != nil {
+	if err := sc.Scan(&m.ID, &m.PersonID, &m.PersonName, &m.OrgID, &m.SenderID, &m.SenderName, &m.Body, &m.CreatedAt, &read, &m.Kind, &m.BodyEN); err != nil {
 		return nil, err
 	}
 	m.CreatedAt = m.CreatedAt.UTC()

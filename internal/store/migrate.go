@@ -73,6 +73,11 @@ func (db *DB) Migrate(ctx context.Context) ([]string, error) {
 				name, tx.Now().Format("2006-01-02T15:04:05Z")); err != nil {
 				return fmt.Errorf("record migration %s: %w", name, err)
 			}
+			if name == auditHeadMACMigration {
+				if err := tx.keyAuditHead(ctx); err != nil {
+					return err
+				}
+			}
 			applied = append(applied, name)
 		}
 		return nil
@@ -121,4 +126,17 @@ func (db *DB) PendingMigrations(ctx context.Context) ([]string, error) {
 		return nil
 	})
 	return pending, err
+}
+
+// Fresh reports whether the database has never been migrated (no
+// schema_migrations table): serve --demo may make a new secret key only
+// for such a database (issue 15 §10).
+func (db *DB) Fresh(ctx context.Context) (bool, error) {
+	q := `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`
+	if db.engine == Postgres {
+		q = `SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'schema_migrations' AND table_schema = current_schema()`
+	}
+	var n int
+	err := db.Read(ctx, func(tx *Tx) error { return tx.QueryRow(ctx, q).Scan(&n) })
+	return n == 0, err
 }

@@ -22,9 +22,12 @@ import (
 type PersonNotice struct {
 	PersonID string
 	Kind     string // e.g. leave.approved, test.today, violation.warning
-	Body     string // shown in the app as it is (Chinese: the person's language)
-	SMS      bool   // also send it by SMS to the person's phone (outbox)
-	Key      string // a notice with a key already sent is not sent again; "" never dedupes
+	Body     string // shown in the app as it is, when Words is nil
+	// Words gives the body in a language ("zh" or "en"): the notice is
+	// worded in the language of the person's app (issue 18 item 13).
+	Words func(lang string) string
+	SMS   bool   // also send it by SMS to the person's phone (outbox)
+	Key   string // a notice with a key already sent is not sent again; "" never dedupes
 }
 
 // systemSender is the sender name of system messages (no staff sender).
@@ -35,7 +38,20 @@ const systemSender = "系统通知"
 // notice with the same key was sent before (nothing is written then).
 // Call it inside the transaction of the change it reports.
 func (tx *Tx) NotifyPerson(ctx context.Context, n PersonNotice) (bool, error) {
+	// A worded notice is kept in both languages for the app, and its SMS
+	// goes out in the language of the person's app (issue 18 item 13).
+	bodyEN, sms := "", ""
+	if n.Words != nil {
+		lang, err := tx.personLang(ctx, n.PersonID)
+		if err != nil {
+			return false, err
+		}
+		n.Body, bodyEN, sms = n.Words("zh"), strings.TrimSpace(n.Words("en")), strings.TrimSpace(n.Words(lang))
+	}
 	body := strings.TrimSpace(n.Body)
+	if sms == "" {
+		sms = body
+	}
 	if body == "" || n.Kind == "" || n.Kind == "staff" {
 		return false, fmt.Errorf("notify person: a kind and a body are required")
 	}
@@ -55,13 +71,13 @@ func (tx *Tx) NotifyPerson(ctx context.Context, n PersonNotice) (bool, error) {
 	if err := tx.QueryRow(ctx, `SELECT org_id FROM persons WHERE id = ?`, n.PersonID).Scan(&orgID); err != nil {
 		return false, notFound(err, "人员", "person")
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO messages (id, person_id, org_id, sender_id, sender_name, body, created_at, kind, notice_key)
-		VALUES (?, ?, ?, '', ?, ?, ?, ?, ?)`, NewID(), n.PersonID, orgID, systemSender, body, tx.now, n.Kind, key); err != nil {
+	if _, err := tx.Exec(ctx, `INSERT INTO messages (id, person_id, org_id, sender_id, sender_name, body, body_en, created_at, kind, notice_key)
+		VALUES (?, ?, ?, '', ?, ?, ?, ?, ?, ?)`, NewID(), n.PersonID, orgID, systemSender, body, bodyEN, tx.now, n.Kind, key); err != nil {
 		return false, fmt.Errorf("insert notice: %w", err)
 	}
 	if n.SMS {
 		if _, err := tx.Exec(ctx, `INSERT INTO notification_outbox (id, channel, person_id, org_id, kind, body, notice_key, state, next_at, created_at)
-			VALUES (?, 'sms', ?, ?, ?, ?, ?, 'pending', ?, ?)`, NewID(), n.PersonID, orgID, n.Kind, body, key, tx.now, tx.now); err != nil {
+			VALUES (?, 'sms', ?, ?, ?, ?, ?, 'pending', ?, ?)`, NewID(), n.PersonID, orgID, n.Kind, sms, key, tx.now, tx.now); err != nil {
 			return false, fmt.Errorf("queue sms: %w", err)
 		}
 	}

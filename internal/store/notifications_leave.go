@@ -24,16 +24,36 @@ func (tx *Tx) notifyLeaveRequested(ctx context.Context, r *personRow, leaveID st
 // and SMS), and the leads of a request submitted from a draft or an
 // extension asked for. kind is the step's event kind (leave.approved …).
 func (tx *Tx) notifyLeaveStep(ctx context.Context, r *personRow, l *Leave, kind, reason string) error {
-	var body string
+	var words func(lang string) string
 	switch kind {
 	case "leave.approved":
-		body = fmt.Sprintf("您的%s申请（%s 至 %s）已批准。", l.Kind.Label("zh"), l.From, l.To)
+		words = func(lang string) string {
+			if lang == "en" {
+				return fmt.Sprintf("Your %s request (%s to %s) is approved.", l.Kind.Label("en"), l.From, l.To)
+			}
+			return fmt.Sprintf("您的%s申请（%s 至 %s）已批准。", l.Kind.Label("zh"), l.From, l.To)
+		}
 	case "leave.extension_approved":
-		body = fmt.Sprintf("您的延期申请已批准，新的返回日期为 %s。", l.ExtensionTo)
+		words = func(lang string) string {
+			if lang == "en" {
+				return fmt.Sprintf("Your extension is approved: the new return date is %s.", l.ExtensionTo)
+			}
+			return fmt.Sprintf("您的延期申请已批准，新的返回日期为 %s。", l.ExtensionTo)
+		}
 	case "leave.rejected":
-		body = fmt.Sprintf("您的%s申请（%s 至 %s）未获批准：%s", l.Kind.Label("zh"), l.From, l.To, reason)
+		words = func(lang string) string {
+			if lang == "en" {
+				return fmt.Sprintf("Your %s request (%s to %s) is not approved: %s", l.Kind.Label("en"), l.From, l.To, reason)
+			}
+			return fmt.Sprintf("您的%s申请（%s 至 %s）未获批准：%s", l.Kind.Label("zh"), l.From, l.To, reason)
+		}
 	case "leave.extension_rejected":
-		body = fmt.Sprintf("您的延期申请未获批准：%s。请按原定日期 %s 返回并销假。", reason, l.To)
+		words = func(lang string) string {
+			if lang == "en" {
+				return fmt.Sprintf("Your extension is not approved: %s. Please come back on %s as planned and report your return.", reason, l.To)
+			}
+			return fmt.Sprintf("您的延期申请未获批准：%s。请按原定日期 %s 返回并销假。", reason, l.To)
+		}
 	case "leave.submitted", "leave.extension_requested":
 		what := "请假"
 		if kind == "leave.extension_requested" {
@@ -47,6 +67,6 @@ func (tx *Tx) notifyLeaveStep(ctx context.Context, r *personRow, l *Leave, kind,
 	default:
 		return nil
 	}
-	_, err := tx.NotifyPerson(ctx, PersonNotice{PersonID: r.ID, Kind: kind, Body: body, SMS: true})
+	_, err := tx.NotifyPerson(ctx, PersonNotice{PersonID: r.ID, Kind: kind, Words: words, SMS: true})
 	return err
 }

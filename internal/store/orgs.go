@@ -315,6 +315,9 @@ func (db *DB) RetireOrg(ctx context.Context, actor *casework.Actor, id, reason s
 		if strings.TrimSpace(reason) == "" {
 			return casework.Invalid("reason", "请填写撤销原因", "a reason is required")
 		}
+		if err := casework.CheckText("reason", reason, casework.MaxReason); err != nil {
+			return err
+		}
 		n, err := tx.peopleUnder(ctx, cur.Path)
 		if err != nil {
 			return err
@@ -338,6 +341,9 @@ func (db *DB) DeleteOrg(ctx context.Context, actor *casework.Actor, id, reason s
 		}
 		if strings.TrimSpace(reason) == "" {
 			return casework.Invalid("reason", "请填写删除原因", "a reason is required")
+		}
+		if err := casework.CheckText("reason", reason, casework.MaxReason); err != nil {
+			return err
 		}
 		var children int
 		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM orgs WHERE parent_id = ?`, id).Scan(&children); err != nil {

@@ -36,26 +36,30 @@ func nameKey(name string) string {
 type personRow struct {
 	casework.Person
 	idEnc, phoneEnc, householdEnc, residenceEnc, contactsEnc, healthEnc, drugEnc string
+	specialEnc                                                                   string
+	sealed                                                                       bool // R38: sealed after the retention period (retention.go)
 }
 
 const personColumns = `p.id, p.org_id, o.name, o.path, p.name, p.sex, p.birth_date, p.ethnicity, p.education, p.marital_status, p.employment,
 	p.id_number_enc, p.id_masked, p.phone_enc, p.phone_masked, p.household_addr_enc, p.residence_addr_enc, p.contacts_enc, p.health_enc,
 	p.drug_history_enc, p.photo_sha256, p.status, p.measure_kind, COALESCE(p.worker_id, ''), COALESCE(w.display_name, ''),
-	p.report_deadline, p.term_end, p.released_on, p.created_at, p.updated_at`
+	p.report_deadline, p.term_end, p.released_on, p.created_at, p.updated_at, p.special_enc, p.sealed_at`
 
 const personFrom = ` FROM persons p JOIN orgs o ON o.id = p.org_id LEFT JOIN users w ON w.id = p.worker_id`
 
 func scanPerson(sc interface{ Scan(...any) error }) (*personRow, error) {
 	var r personRow
 	var status, kind string
+	var sealed sql.NullTime
 	err := sc.Scan(&r.ID, &r.OrgID, &r.OrgName, &r.OrgPath, &r.Name, &r.Sex, &r.BirthDate, &r.Ethnicity, &r.Education, &r.MaritalStatus, &r.Employment,
 		&r.idEnc, &r.IDMasked, &r.phoneEnc, &r.PhoneMasked, &r.householdEnc, &r.residenceEnc, &r.contactsEnc, &r.healthEnc,
 		&r.drugEnc, &r.PhotoSHA256, &status, &kind, &r.WorkerID, &r.WorkerName,
-		&r.ReportDeadline, &r.TermEnd, &r.ReleasedOn, &r.CreatedAt, &r.UpdatedAt)
+		&r.ReportDeadline, &r.TermEnd, &r.ReleasedOn, &r.CreatedAt, &r.UpdatedAt, &r.specialEnc, &sealed)
 	if err != nil {
 		return nil, err
 	}
 	r.Status, r.MeasureKind = casework.Status(status), casework.MeasureKind(kind)
+	r.sealed = sealed.Valid
 	r.CreatedAt, r.UpdatedAt = r.CreatedAt.UTC(), r.UpdatedAt.UTC()
 	return &r, nil
 }
@@ -80,6 +84,9 @@ func (tx *Tx) personFacts(ctx context.Context, r *personRow) (casework.PersonFac
 		f.GroupUserIDs = append(f.GroupUserIDs, id)
 	}
 	rows.Close()
+	if f.Counsellors, err = tx.assignedCounsellors(ctx, r.ID); err != nil { // psych.go
+		return f, err
+	}
 	err = tx.QueryRow(ctx, `SELECT o.path FROM transfers t JOIN orgs o ON o.id = t.to_org_id WHERE t.person_id = ? AND t.state = 'pending'`, r.ID).Scan(&f.IncomingPath)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return f, err
@@ -108,16 +115,33 @@ func (tx *Tx) personFor(ctx context.Context, actor *casework.Actor, id string, n
 	if err != nil {
 		return nil, notFound(err, "人员档案", "person")
 	}
+	if r.sealed && !actor.System {
+		// R38: a sealed file is disclosed only through a statutory query
+		// (OpenStatutoryQuery); to every role it is not found.
+		return nil, errPersonNotFound
+	}
 	f, err := tx.personFacts(ctx, r)
 	if err != nil {
 		return nil, err
 	}
 	r.Access = casework.PersonAccessFor(actor, f)
+	if !r.Access.Read || !r.Access.Until.IsZero() {
+		// Outside the subtree (or a past place): a break-glass grant in
+		// force reads the whole file, read-only (breakglass.go).
+		grant, err := tx.activeBreakGlass(ctx, actor, r.ID)
+		if err != nil {
+			return nil, err
+		}
+		r.Access = r.Access.WithBreakGlass(actor, grant)
+	}
 	if !r.Access.Read {
 		return nil, errPersonNotFound
 	}
 	if need != nil && !need(r.Access) {
 		return nil, casework.Errorf(casework.EFORBIDDEN, "您没有权限对该档案执行此操作", "you may not do this with this file")
+	}
+	if r.Access.BreakGlass != "" {
+		tx.noteBreakGlassRead(actor, r)
 	}
 	return r, nil
 }
@@ -148,6 +172,9 @@ func (db *DB) open(r *personRow) (*casework.Person, error) {
 	if p.Access.Minimal {
 		p.IDMasked, p.PhoneMasked = "", ""
 		return &p, nil
+	}
+	if p.Special, err = db.openSpecial(r); err != nil {
+		return nil, err
 	}
 	if p.HouseholdAddr, err = db.vault.Open(r.householdEnc, sealCtx("household", p.ID)); err != nil {
 		return nil, err
@@ -226,10 +253,20 @@ func (db *DB) sealPerson(id string, in *casework.PersonInput) (map[string]any, e
 func (db *DB) CreatePerson(ctx context.Context, actor *casework.Actor, in casework.PersonInput, m *casework.MeasureInput) (*casework.Person, error) {
 	var id string
 	err := db.Write(ctx, func(tx *Tx) error {
+		if err := tx.idQueriesAllowed(ctx, actor); err != nil {
+			return err
+		}
 		var err error
 		id, err = tx.createPerson(ctx, actor, in, m, "")
 		return err
 	})
+	if fd, ok := asForeignDuplicate(err); ok {
+		// The refused write rolled back; the query is recorded on its own.
+		if err := db.Write(ctx, func(tx *Tx) error { return tx.recordIDQuery(ctx, actor, fd.personID, in.OrgID) }); err != nil {
+			return nil, err
+		}
+		return nil, errIDQueried
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -238,7 +275,7 @@ func (db *DB) CreatePerson(ctx context.Context, actor *casework.Actor, in casewo
 
 func (tx *Tx) createPerson(ctx context.Context, actor *casework.Actor, in casework.PersonInput, m *casework.MeasureInput, importKey string) (string, error) {
 	if _, err := in.Validate(tx.now); err != nil {
-		return "", err
+		return "", tx.withMeasureErrors(ctx, err, in, m)
 	}
 	org, err := tx.orgByID(ctx, in.OrgID)
 	if err != nil || !actor.Can(casework.PermWritePersons, org.Path) {
@@ -258,11 +295,19 @@ func (tx *Tx) createPerson(ctx context.Context, actor *casework.Actor, in casewo
 	if err != nil {
 		return "", err
 	}
-	var taken int
-	if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM persons WHERE id_number_idx = ?`, sealed["id_number_idx"]).Scan(&taken); err != nil {
+	var holder string
+	err = tx.QueryRow(ctx, `SELECT id FROM persons WHERE id_number_idx = ?`, sealed["id_number_idx"]).Scan(&holder)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return "", err
 	}
-	if taken > 0 {
+	if holder != "" {
+		// Outside the actor's scope the answer must not confirm the file
+		// (issue 15 §3): the caller refers it to the holder.
+		if _, err := tx.personFor(ctx, actor, holder, nil); casework.IsCode(err, casework.ENOTFOUND) {
+			return "", foreignDuplicate{personID: holder}
+		} else if err != nil {
+			return "", err
+		}
 		return "", casework.Errorf(casework.ECONFLICT, "该身份证号已建档（一人一档）。如由其他地方管理，请办理变更执行地",
 			"a file with this ID number exists (one person, one file); if another place manages the person, use a transfer")
 	}
@@ -308,6 +353,26 @@ func (tx *Tx) createPerson(ctx context.Context, actor *casework.Actor, in casewo
 	return id, nil
 }
 
+// withMeasureErrors adds the first measure's problems to the person's, so
+// the new-file form shows them all at once (issue 18 item 9); err is
+// returned as it is when it is not about the input.
+func (tx *Tx) withMeasureErrors(ctx context.Context, err error, in casework.PersonInput, m *casework.MeasureInput) error {
+	var errs casework.FieldErrors
+	if m == nil || errs.Add(err) != nil {
+		return err
+	}
+	today := casework.DateOf(tx.now, nil)
+	if org, oerr := tx.orgByID(ctx, in.OrgID); oerr == nil {
+		today = tx.today(org)
+	}
+	mm := *m
+	mm.PlaceOrgID = in.OrgID
+	if merr := errs.Add(mm.Validate(today)); merr != nil {
+		return err
+	}
+	return errs.Err()
+}
+
 // checkWorker checks that a responsible worker is an active worker whose
 // grant covers the place.
 func (tx *Tx) checkWorker(ctx context.Context, workerID, orgPath string) error {
@@ -347,6 +412,26 @@ func (tx *Tx) syncGrams(ctx context.Context, personID string) error {
 	return err
 }
 
+// PersonActorPrefix marks a timeline entry the person made in the app
+// (actor_id "person:<id>"): not a staff user, and not the system either
+// (issue 18 §7: the dossier names the person, never "系统", for it).
+const PersonActorPrefix = "person:"
+
+// TimelineActor is the actor_id a timeline entry records: the staff user,
+// PersonActorPrefix+personID for the person acting in the app (personActor,
+// a device's "app:" actor), "" for the system's own jobs.
+func TimelineActor(actor *casework.Actor, personID string) string {
+	switch {
+	case actor == nil || actor.System:
+		return ""
+	case actor.UserID != "":
+		return actor.UserID
+	case strings.HasPrefix(actor.Username, "person:") || strings.HasPrefix(actor.Username, "app:"):
+		return PersonActorPrefix + personID
+	}
+	return ""
+}
+
 // event adds an entry to the person's timeline. data holds no sensitive values.
 func (tx *Tx) event(ctx context.Context, actor *casework.Actor, personID, orgID, kind string, data map[string]any) error {
 	var b []byte
@@ -356,10 +441,7 @@ func (tx *Tx) event(ctx context.Context, actor *casework.Actor, personID, orgID,
 			return err
 		}
 	}
-	actorID := ""
-	if actor != nil {
-		actorID = actor.UserID
-	}
+	actorID := TimelineActor(actor, personID)
 	_, err := tx.Exec(ctx, `INSERT INTO timeline (id, person_id, org_id, at, kind, data, actor_id) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		NewID(), personID, orgID, tx.now, kind, string(b), actorID)
 	return err
@@ -402,6 +484,9 @@ func (db *DB) Reveal(ctx context.Context, actor *casework.Actor, id, field, reas
 	}
 	if strings.TrimSpace(reason) == "" {
 		return "", casework.Invalid("reason", "查看完整信息须填写原因", "a reason is required to reveal a value")
+	}
+	if err := casework.CheckText("reason", reason, casework.MaxReason); err != nil {
+		return "", err
 	}
 	var value string
 	err := db.Write(ctx, func(tx *Tx) error {

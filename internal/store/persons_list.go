@@ -20,6 +20,7 @@ type PersonFilter struct {
 	IncludeEnded bool          // released, terminated, deceased files too (R35 keeps them out by default)
 	Today        casework.Date // for DeadlineDays; zero: today in Asia/Shanghai
 	Sort         string        // "name" (default), "deadline", "updated"
+	Tier         string        // high, medium, low: the confirmed tier in force today (R31); "none": no tier
 	Offset       int
 	Limit        int
 }
@@ -87,6 +88,8 @@ func (tx *Tx) listRows(ctx context.Context, actor *casework.Actor, query string,
 		// counsellor's persons here too, as in GetPerson.
 		if !actor.Can(casework.PermSensitive, r.OrgPath) {
 			p.IDMasked, p.PhoneMasked = "", ""
+		} else if p.Special, err = tx.db.openSpecial(r); err != nil { // R17 flags in lists
+			return err
 		}
 		*out = append(*out, &p)
 	}
@@ -101,7 +104,7 @@ func (tx *Tx) listRows(ctx context.Context, actor *casework.Actor, query string,
 func (tx *Tx) gramSearch(ctx context.Context, actor *casework.Actor, f PersonFilter) (string, []any, bool) {
 	q := strings.TrimSpace(f.Query)
 	n := utf8.RuneCountInString(q)
-	if n == 0 || n > 2 || f.Kind != "" || f.WorkerID != "" || f.DeadlineDays > 0 || (f.Sort != "" && f.Sort != "name") {
+	if n == 0 || n > 2 || f.Kind != "" || f.Tier != "" || f.WorkerID != "" || f.DeadlineDays > 0 || (f.Sort != "" && f.Sort != "name") {
 		return "", nil, false
 	}
 	for _, g := range actor.Grants {
@@ -174,11 +177,15 @@ func (tx *Tx) personScope(ctx context.Context, actor *casework.Actor, f PersonFi
 	}
 	if len(counsellor) > 0 {
 		cs, cargs := orgIDsIn(scopeClause("path", counsellor))
-		scope = `(` + scope + ` OR (` + cs + ` AND EXISTS (SELECT 1 FROM working_group wg JOIN measures m ON m.id = wg.measure_id
-			WHERE m.person_id = p.id AND m.in_force = ? AND wg.user_id = ?)))`
-		sargs = append(append(sargs, cargs...), true, actor.UserID)
+		// A counsellor lists its assigned persons (psych.go) and those whose
+		// working group it is in, never every person of its place.
+		scope = `(` + scope + ` OR (` + cs + ` AND (EXISTS (SELECT 1 FROM working_group wg JOIN measures m ON m.id = wg.measure_id
+			WHERE m.person_id = p.id AND m.in_force = ? AND wg.user_id = ?)
+			OR EXISTS (SELECT 1 FROM counsellor_assignments ca WHERE ca.person_id = p.id AND ca.user_id = ? AND ca.ended_at IS NULL))))`
+		sargs = append(append(sargs, cargs...), true, actor.UserID, actor.UserID)
 	}
 	where, args = append(where, scope), append(args, sargs...)
+	where = append(where, `p.sealed_at IS NULL`) // R38: sealed files leave every list
 	statuses := f.Status
 	if len(statuses) == 0 && !f.IncludeEnded {
 		statuses = routineStatuses
@@ -208,11 +215,74 @@ func (tx *Tx) personScope(ctx context.Context, actor *casework.Actor, f PersonFi
 		where = append(where, `p.status = ? AND p.report_deadline <= ?`)
 		args = append(args, string(casework.StatusPendingReport), today.AddDays(f.DeadlineDays))
 	}
+	if f.Tier != "" {
+		// R31, R32: the tier a lead confirmed, in force today (a decision
+		// takes effect the next day); only where the actor may see tiers.
+		t := f.Tier
+		if t == "none" {
+			t = ""
+		}
+		rc, ra := orgIDsIn(scopeClause("path", actor.Scope(casework.PermRiskView)))
+		where = append(where, `COALESCE(`+tierNowSQL+`, '') = ?`, rc)
+		args = append(append(args, listToday(tx, f), t), ra...)
+	}
 	if q := strings.TrimSpace(f.Query); q != "" {
-		c, a := tx.searchClause(q)
+		c, a := tx.searchClause(actor, q)
 		where, args = append(where, c), append(args, a...)
 	}
 	return where, args, nil
+}
+
+// tierNowSQL is the confirmed tier of p in force on a day (one argument).
+const tierNowSQL = `(SELECT ra.tier FROM risk_assessments ra WHERE ra.person_id = p.id AND ra.state IN ('confirmed', 'overridden')
+	AND ra.effective_from <= ? ORDER BY ra.effective_from DESC, ra.decided_at DESC LIMIT 1)`
+
+func listToday(tx *Tx, f PersonFilter) casework.Date {
+	if f.Today.IsZero() { // the calendar date now in the default zone (Asia/Shanghai), not UTC
+		return casework.DateOf(tx.now, nil)
+	}
+	return f.Today
+}
+
+// ValidListTier reports whether a list's tier filter is known.
+func ValidListTier(t string) bool { return t == "" || t == "none" || casework.Tier(t).Valid() }
+
+// CountPersonsByTier counts the persons of a list (its filter but the
+// tier) by the confirmed tier in force today (R31): keys high, medium,
+// low and none. Nil when the actor may see no tier.
+func (db *DB) CountPersonsByTier(ctx context.Context, actor *casework.Actor, f PersonFilter) (map[string]int, error) {
+	if !actor.CanAnywhere(casework.PermRiskView) {
+		return nil, nil
+	}
+	out := map[string]int{"high": 0, "medium": 0, "low": 0, "none": 0}
+	err := db.Read(ctx, func(tx *Tx) error {
+		f.Tier = ""
+		where, args, err := tx.personScope(ctx, actor, f)
+		if err != nil {
+			return err
+		}
+		rc, ra := orgIDsIn(scopeClause("path", actor.Scope(casework.PermRiskView)))
+		where, args = append(where, rc), append(args, ra...)
+		rows, err := tx.Query(ctx, `SELECT x.t, COUNT(*) FROM (SELECT COALESCE(`+tierNowSQL+`, '') AS t`+personFrom+` WHERE `+
+			strings.Join(where, " AND ")+`) x GROUP BY x.t`, append([]any{listToday(tx, f)}, args...)...)
+		if err != nil {
+			return fmt.Errorf("count persons by tier: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var t string
+			var n int
+			if err := rows.Scan(&t, &n); err != nil {
+				return err
+			}
+			if t == "" {
+				t = "none"
+			}
+			out[t] += n
+		}
+		return rows.Err()
+	})
+	return out, err
 }
 
 // orgIDsIn turns a condition on orgs.path into one on p.org_id.
@@ -222,13 +292,19 @@ func orgIDsIn(cond string, args []any) (string, []any) {
 
 // searchClause matches a query: an 18-character ID number exactly (blind
 // index), a phone number exactly (blind index), else part of the name
-// through the unigram/bigram table.
-func (tx *Tx) searchClause(q string) (string, []any) {
+// through the unigram/bigram table. An exact ID number or phone finds only
+// files where the actor may see sensitive fields (issue 15 §6): searching
+// would otherwise confirm a full number the actor may not reveal.
+func (tx *Tx) searchClause(actor *casework.Actor, q string) (string, []any) {
+	revealable := func(cond string, args []any) (string, []any) {
+		sc, sa := orgIDsIn(scopeClause("path", actor.Scope(casework.PermSensitive)))
+		return cond + ` AND ` + sc, append(args, sa...)
+	}
 	if id, err := casework.ParseIDNumber(q, tx.now); err == nil {
-		return `p.id_number_idx = ?`, []any{tx.db.vault.Index("id", id.Number)}
+		return revealable(`p.id_number_idx = ?`, []any{tx.db.vault.Index("id", id.Number)})
 	}
 	if digits := casework.NormalizePhone(q); len(digits) >= 7 && strings.Trim(digits, "+0123456789") == "" {
-		return `p.phone_idx = ?`, []any{tx.db.vault.Index("phone", digits)}
+		return revealable(`p.phone_idx = ?`, []any{tx.db.vault.Index("phone", digits)})
 	}
 	// The rarest gram is not known here; the first bigram (or the single
 	// character) narrows through the index and LIKE checks the rest.

@@ -657,8 +657,8 @@ func TestStatusMachineTermsAndCorrections(t *testing.T) {
 			if _, err := tr(w.workerA, store.TransitionInput{Action: casework.ActSuspend, EffectiveDate: pfD("2020-05-01"), Reason: "被刑事拘留"}); err != nil {
 				t.Fatal(err)
 			}
-			_, err := tr(w.workerA, store.TransitionInput{Action: casework.ActStartLeave, Reason: "探亲"})
-			pfCode(t, "leave while suspended", err, casework.ECONFLICT)
+			_, err := tr(w.workerA, store.TransitionInput{Action: casework.ActReportIn})
+			pfCode(t, "report in while suspended", err, casework.ECONFLICT)
 			_, err = tr(w.workerA, store.TransitionInput{Action: casework.ActResume, EffectiveDate: pfD("2020-04-30"), Reason: "释放"})
 			pfField(t, "resume before the suspension", err, "effective_date")
 			m, err := tr(w.workerA, store.TransitionInput{Action: casework.ActResume, EffectiveDate: pfD("2020-05-31"), Reason: "释放"})
@@ -722,6 +722,9 @@ func TestStatusMachineTermsAndCorrections(t *testing.T) {
 			if got := storetest.Must(db.GetPerson(ctx, w.lead, p.ID, "")); got.ResidenceAddr == addr {
 				t.Fatal("correction applied before approval")
 			}
+			// A reason is capped free text, approving or not (issue 15 §7).
+			pfField(t, "reject with a 100,000-character reason", db.DecideCorrection(ctx, w.lead2, cid, false, strings.Repeat("驳", 100000)), "reason")
+			pfField(t, "approve with a bidi override in the reason", db.DecideCorrection(ctx, w.lead2, cid, true, "核实\u202e无误"), "reason")
 			if err := db.DecideCorrection(ctx, w.lead2, cid, true, "核实无误"); err != nil {
 				t.Fatal(err)
 			}

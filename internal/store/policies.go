@@ -460,6 +460,9 @@ func (db *DB) WithdrawPolicyVersion(ctx context.Context, actor *casework.Actor, 
 		if reason == "" {
 			return casework.Invalid("reason", "请填写撤回原因", "a reason is required")
 		}
+		if err := casework.CheckText("reason", reason, casework.MaxReason); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `UPDATE policy_versions SET withdrawn = ?, withdrawn_at = ?, withdrawn_by = ?, withdraw_reason = ?, updated_at = ? WHERE id = ?`,
 			true, tx.now, actorName(actor), reason, tx.now, id); err != nil {
 			return fmt.Errorf("withdraw policy version: %w", err)

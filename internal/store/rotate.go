@@ -45,27 +45,74 @@ func (db *DB) currentKeyID() (string, error) {
 }
 
 // sealedTable lists the sealed columns of a table and the context each value
-// is sealed with (it must match the code that seals them: persons.go,
-// sessions.go, corrections.go).
+// is sealed with (it must match the code that seals them). key is the SQL
+// expression naming a row ("" for the id column): the context is built from
+// it, and rotations walk the table in its order.
 type sealedTable struct {
 	table   string
 	columns []string
 	context func(column, id string) string
+	key     string
+}
+
+// keyExpr is the SQL expression naming a row of t.
+func (t sealedTable) keyExpr() string {
+	if t.key == "" {
+		return "id"
+	}
+	return t.key
+}
+
+// SealedColumn is one sealed column: a rotation re-encrypts every value in
+// it. Key is the SQL expression naming a row and Context the seal context
+// of the row named k.
+type SealedColumn struct {
+	Table, Column, Key string
+	Context            func(k string) string
+}
+
+// SealedColumns lists every sealed column of the schema (tests check the
+// list against the schema, so a new sealed column cannot be left out of key
+// rotations).
+func SealedColumns() []SealedColumn {
+	var out []SealedColumn
+	for _, t := range sealedTables {
+		for _, c := range t.columns {
+			out = append(out, SealedColumn{Table: t.table, Column: c, Key: t.keyExpr(), Context: func(k string) string { return t.context(c, k) }})
+		}
+	}
+	return out
 }
 
 var personSealCtx = map[string]string{"id_number_enc": "id", "phone_enc": "phone", "household_addr_enc": "household",
-	"residence_addr_enc": "residence", "contacts_enc": "contacts", "health_enc": "health", "drug_history_enc": "drug"}
+	"residence_addr_enc": "residence", "contacts_enc": "contacts", "health_enc": "health", "drug_history_enc": "drug",
+	"special_enc": "special"}
 
 // GroupPhoneContext is the seal context of working_group.phone_enc: code
 // that stores a working-group member's phone must seal it with this.
 func GroupPhoneContext(memberID string) string { return "group.phone:" + memberID }
 
 var sealedTables = []sealedTable{
-	{"persons", []string{"id_number_enc", "phone_enc", "household_addr_enc", "residence_addr_enc", "contacts_enc", "health_enc", "drug_history_enc"},
-		func(col, id string) string { return sealCtx(personSealCtx[col], id) }},
-	{"users", []string{"totp_secret"}, func(_, id string) string { return "user.totp:" + id }},
-	{"working_group", []string{"phone_enc"}, func(_, id string) string { return GroupPhoneContext(id) }},
-	{"corrections", []string{"changes"}, func(_, id string) string { return "correction:" + id }},
+	{"persons", []string{"id_number_enc", "phone_enc", "household_addr_enc", "residence_addr_enc", "contacts_enc", "health_enc", "drug_history_enc", "special_enc"},
+		func(col, id string) string { return sealCtx(personSealCtx[col], id) }, ""},
+	{"users", []string{"totp_secret"}, func(_, id string) string { return "user.totp:" + id }, ""},
+	{"working_group", []string{"phone_enc"}, func(_, id string) string { return GroupPhoneContext(id) }, ""},
+	{"corrections", []string{"changes"}, func(_, id string) string { return "correction:" + id }, ""},
+	// Psychological services (psych.go, psych_scales.go).
+	{"counselling_sessions", []string{"notes_enc"}, func(_, id string) string { return sealNotesCtx(id) }, ""},
+	{"scale_administrations", []string{"answers_enc", "followup_note_enc"}, func(col, id string) string { return scaleSealCtx(col, id) }, ""},
+	{"help_plans", []string{"plan_enc"}, func(_, id string) string { return sealPlanCtx(id) }, ""},
+	{"help_reviews", []string{"note_enc"}, func(_, id string) string { return sealReviewCtx(id) }, ""},
+	{"assistance", []string{"detail_enc"}, func(_, id string) string { return sealAidCtx(id) }, ""},
+	// Check-ins, tests, draws, visits, leave, risk and revisions.
+	{"checkins", []string{"loc_enc"}, func(_, id string) string { return "checkin.loc:" + id }, ""},
+	{"drug_tests", []string{"result_enc"}, func(_, id string) string { return sealDrugCtx(id) }, ""},
+	{"draw_seeds", []string{"seed_enc"}, func(_, k string) string { return "draw_seed:" + k }, "org_id || ':' || period"},
+	{"visits", []string{"body_enc"}, func(_, id string) string { return sealVisitCtx(id) }, ""},
+	{"residence_geocodes", []string{"loc_enc"}, func(_, id string) string { return sealResidenceCtx(id) }, "person_id"},
+	{"leaves", []string{"address_enc"}, func(_, id string) string { return leaveSealCtx(id) }, ""},
+	{"risk_assessments", []string{"input_enc"}, func(_, id string) string { return riskSealCtx(id) }, ""},
+	{"record_revisions", []string{"body_enc"}, func(_, id string) string { return sealRevisionCtx(id) }, ""},
 }
 
 // RotateOptions tune RotateKey.
@@ -223,7 +270,8 @@ func (db *DB) rotateTable(ctx context.Context, t sealedTable, to string, opt Rot
 	for _, c := range t.columns {
 		stale = append(stale, `(`+c+` <> '' AND `+c+` NOT LIKE ?)`)
 	}
-	q := `SELECT id, ` + strings.Join(t.columns, ", ") + ` FROM ` + t.table + ` WHERE id > ? AND (` + strings.Join(stale, " OR ") + `) ORDER BY id LIMIT ?`
+	key := t.keyExpr()
+	q := `SELECT ` + key + `, ` + strings.Join(t.columns, ", ") + ` FROM ` + t.table + ` WHERE ` + key + ` > ? AND (` + strings.Join(stale, " OR ") + `) ORDER BY ` + key + ` LIMIT ?`
 	after := ""
 	for {
 		if err := ctx.Err(); err != nil {
@@ -286,7 +334,7 @@ func (db *DB) rotateTable(ctx context.Context, t sealedTable, to string, opt Rot
 				if len(set) == 0 {
 					continue
 				}
-				res, err := tx.Exec(ctx, `UPDATE `+t.table+` SET `+strings.Join(set, ", ")+` WHERE id = ? AND `+strings.Join(where, " AND "),
+				res, err := tx.Exec(ctx, `UPDATE `+t.table+` SET `+strings.Join(set, ", ")+` WHERE `+key+` = ? AND `+strings.Join(where, " AND "),
 					append(append(setArgs, r.id), whereArgs...)...)
 				if err != nil {
 					return fmt.Errorf("update %s %s: %w", t.table, r.id, err)

@@ -23,6 +23,7 @@ type SeriousCase struct {
 	OrgName          string
 	Trigger          casework.CaseTrigger
 	TriggerKey       string
+	Statutory        bool   // R9: false when opened below the law's threshold (a policy lowered it)
 	Counts           string // JSON: counts and thresholds when opened
 	PolicyRef        string
 	State            casework.CaseState
@@ -56,7 +57,7 @@ type CaseFilter struct {
 
 const caseColumns = `c.id, c.person_id, p.name, c.measure_id, p.org_id, o.name, c.trigger_kind, c.trigger_key, c.counts, c.policy_ref, c.state,
 	COALESCE(c.report_document_id, ''), c.recipient, c.sent_at, c.ack_at, c.ack_note, c.decision, c.decision_date, c.decision_text,
-	c.closed_at, c.close_note, c.opened_on, c.created_at, c.updated_at`
+	c.closed_at, c.close_note, c.opened_on, c.created_at, c.updated_at, c.statutory`
 
 const caseFrom = ` FROM serious_cases c JOIN persons p ON p.id = c.person_id JOIN orgs o ON o.id = p.org_id`
 
@@ -67,7 +68,7 @@ func scanCase(sc interface{ Scan(...any) error }) (*SeriousCase, error) {
 	var dd sql.Null[casework.Date]
 	if err := sc.Scan(&c.ID, &c.PersonID, &c.PersonName, &c.MeasureID, &c.OrgID, &c.OrgName, &trig, &c.TriggerKey, &c.Counts, &c.PolicyRef, &state,
 		&c.ReportDocumentID, &c.Recipient, &sent, &ack, &c.AckNote, &decision, &dd, &c.DecisionText, &closed, &c.CloseNote, &c.OpenedOn,
-		&c.CreatedAt, &c.UpdatedAt); err != nil {
+		&c.CreatedAt, &c.UpdatedAt, &c.Statutory); err != nil {
 		return nil, err
 	}
 	c.Trigger, c.State, c.Decision, c.DecisionDate = casework.CaseTrigger(trig), casework.CaseState(state), casework.PoliceDecision(decision), dd.V
@@ -75,6 +76,10 @@ func scanCase(sc interface{ Scan(...any) error }) (*SeriousCase, error) {
 	c.CreatedAt, c.UpdatedAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC()
 	return &c, nil
 }
+
+// TriggerLabel names the case's trigger in the language, as the local
+// policy's when it was opened below the law's threshold (R9).
+func (c *SeriousCase) TriggerLabel(lang string) string { return c.Trigger.CaseLabel(c.Statutory, lang) }
 
 // ListSeriousCases returns the cases in the actor's scope, open ones first
 // by the day opened. Audited.
@@ -289,6 +294,14 @@ func (db *DB) StepSeriousCase(ctx context.Context, actor *casework.Actor, id str
 			_, err = tx.Exec(ctx, `UPDATE serious_cases SET state = ?, ack_by = ?, ack_at = ?, ack_note = ?, updated_at = ? WHERE id = ?`,
 				string(to), actor.UserID, tx.now, in.Text, tx.now, id)
 		case casework.CaseDecide:
+			// R17: the law excludes a pregnant or nursing woman from 强戒.
+			sp, serr := tx.specialOn(ctx, c.PersonID, in.DecisionDate)
+			if serr != nil {
+				return serr
+			}
+			if serr := sp.CheckCompulsory(in.Decision); serr != nil {
+				return serr
+			}
 			_, err = tx.Exec(ctx, `UPDATE serious_cases SET state = ?, decision = ?, decision_date = ?, decision_text = ?, decided_by = ?, updated_at = ? WHERE id = ?`,
 				string(to), string(in.Decision), in.DecisionDate, in.Text, actor.UserID, tx.now, id)
 		case casework.CaseClose:

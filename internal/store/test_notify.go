@@ -36,6 +36,17 @@ func TestTodayText(lang, place, by string) string {
 	return fmt.Sprintf("今天请到%s检测，截止时间%s", place, by)
 }
 
+// TestRemoteTodayText is the notice of a remote test day (the day lies in
+// approved leave covering its whole interval): the person tests where they
+// are, at a police station or hospital, and sends the report to the worker,
+// who records it as a remote test.
+func TestRemoteTodayText(lang, by string) string {
+	if lang == "en" {
+		return fmt.Sprintf("Today is a remote test day: please get a drug test at a police station or hospital where you are, by %s, and send the report to your worker.", by)
+	}
+	return fmt.Sprintf("今天是异地检测日：请在%s前到所在地派出所或医院检测，并将检测报告交给工作人员上传", by)
+}
+
 // TestCalledOffText is the notice that today's test, already announced,
 // is off (a lead excused the day).
 func TestCalledOffText(lang string) string {
@@ -54,6 +65,7 @@ type pendingNotice struct {
 	drawID, personID, orgID string
 	day                     casework.Date
 	place, by               string
+	remote                  bool
 }
 
 // NotifyTestsToday notifies every person with a test day today (in the
@@ -105,7 +117,7 @@ func (tx *Tx) pendingTestNotices(ctx context.Context, run *TestNotifyRun) ([]pen
 	// Zones differ by at most a day from UTC: take three UTC dates and keep
 	// each day that is today in its own place's zone.
 	u := casework.DateOf(tx.now, time.UTC)
-	rows, err := tx.Query(ctx, `SELECT d.id, d.person_id, p.org_id, d.day FROM test_draws d
+	rows, err := tx.Query(ctx, `SELECT d.id, d.person_id, p.org_id, d.day, d.remote FROM test_draws d
 		JOIN persons p ON p.id = d.person_id JOIN measures m ON m.id = d.measure_id
 		WHERE d.day >= ? AND d.day <= ? AND d.excused_reason = '' AND m.in_force = ? AND m.status IN (?, ?)
 		AND NOT EXISTS (SELECT 1 FROM messages n WHERE n.notice_key = 'test.today:' || d.id)
@@ -118,7 +130,7 @@ func (tx *Tx) pendingTestNotices(ctx context.Context, run *TestNotifyRun) ([]pen
 	var all []pendingNotice
 	for rows.Next() {
 		var p pendingNotice
-		if err := rows.Scan(&p.drawID, &p.personID, &p.orgID, &p.day); err != nil {
+		if err := rows.Scan(&p.drawID, &p.personID, &p.orgID, &p.day, &p.remote); err != nil {
 			rows.Close()
 			return nil, err
 		}
@@ -165,10 +177,14 @@ func (tx *Tx) pendingTestNotices(ctx context.Context, run *TestNotifyRun) ([]pen
 // notifyTestDay writes the app message and queues the SMS of one test
 // day, and audits it; false when the day was notified before.
 func (tx *Tx) notifyTestDay(ctx context.Context, actor *casework.Actor, p pendingNotice) (bool, error) {
-	// The person's language is not on record (the app sends it per
-	// request): the notice is in Chinese, and the app's today shows the
-	// same in the app's language.
-	ok, err := tx.NotifyPerson(ctx, PersonNotice{PersonID: p.personID, Kind: "test.today", Body: TestTodayText("zh", p.place, p.by),
+	// In the language of the person's app (issue 18 item 13).
+	words := func(lang string) string {
+		if p.remote {
+			return TestRemoteTodayText(lang, p.by)
+		}
+		return TestTodayText(lang, p.place, p.by)
+	}
+	ok, err := tx.NotifyPerson(ctx, PersonNotice{PersonID: p.personID, Kind: "test.today", Words: words,
 		SMS: true, Key: testNoticeKey(p.drawID)})
 	if err != nil || !ok {
 		return false, err

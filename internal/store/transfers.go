@@ -38,6 +38,9 @@ func (db *DB) StartTransfer(ctx context.Context, actor *casework.Actor, personID
 	if reason == "" {
 		return nil, casework.Invalid("reason", "请填写变更执行地的原因", "a reason is required")
 	}
+	if err := casework.CheckText("reason", reason, casework.MaxReason); err != nil {
+		return nil, err
+	}
 	var id string
 	err := db.Write(ctx, func(tx *Tx) error {
 		r, err := tx.personFor(ctx, actor, personID, func(a casework.PersonAccess) bool { return a.Transfer && !a.Incoming && a.Until.IsZero() })
@@ -88,7 +91,7 @@ type TransferDecision struct {
 	Accept        bool
 	Reason        string        // required when refusing
 	WorkerID      string        // new responsible worker (optional)
-	AgreementDate casework.Date // new agreement signed (R11), optional at acceptance
+	AgreementDate casework.Date // new agreement signed (R11), optional at acceptance; without it the measure has none until signed
 }
 
 // DecideTransfer accepts or refuses a pending transfer; the actor needs
@@ -116,6 +119,9 @@ func (db *DB) DecideTransfer(ctx context.Context, actor *casework.Actor, transfe
 			return casework.Errorf(casework.ECONFLICT, "该申请已处理", "the transfer was already decided")
 		}
 		reason := strings.TrimSpace(d.Reason)
+		if err := casework.CheckText("reason", reason, casework.MaxReason); err != nil {
+			return err
+		}
 		if !d.Accept {
 			if reason == "" {
 				return casework.Invalid("reason", "退回须填写原因", "a reason is required to refuse")
@@ -165,15 +171,16 @@ func (tx *Tx) acceptTransfer(ctx context.Context, actor *casework.Actor, t *tran
 		worker = d.WorkerID
 	}
 	// The status passes through transferred_out (the old place's last word)
-	// to pending report at the new place, with a fresh 15-day deadline (R11);
-	// report_date and term_end stay: the clock continues.
+	// to pending report at the new place, with a fresh 15-day deadline (R11)
+	// and no report for it yet (reported_on: judged like the first, R2);
+	// report_date and term_end stay: the clock continues. The old place's
+	// agreement does not carry over: the new place signs its own (R11), and
+	// until it does the measure counts as without agreement (the old date
+	// stays on the timeline).
 	deadline := casework.ReportDeadline(today)
-	agreement := m.AgreementDate
-	if !d.AgreementDate.IsZero() {
-		agreement = d.AgreementDate
-	}
-	if _, err := tx.Exec(ctx, `UPDATE measures SET place_org_id = ?, worker_id = ?, status = ?, status_since = ?, report_deadline = ?, agreement_date = ?, updated_at = ? WHERE id = ?`,
-		to.ID, worker, string(casework.StatusPendingReport), today, deadline, agreement, tx.now, m.ID); err != nil {
+	if _, err := tx.Exec(ctx, `UPDATE measures SET place_org_id = ?, worker_id = ?, status = ?, status_since = ?, report_deadline = ?, reported_on = NULL,
+		agreement_date = ?, updated_at = ? WHERE id = ?`,
+		to.ID, worker, string(casework.StatusPendingReport), today, deadline, d.AgreementDate, tx.now, m.ID); err != nil {
 		return err
 	}
 	for _, ev := range []struct {
@@ -199,7 +206,7 @@ func (tx *Tx) acceptTransfer(ctx context.Context, actor *casework.Actor, t *tran
 		return err
 	}
 	if err := tx.event(ctx, actor, t.PersonID, to.ID, "transfer.accepted", map[string]any{"from": t.FromOrgName, "to": to.Name,
-		"report_deadline": deadline.String()}); err != nil {
+		"report_deadline": deadline.String(), "previous_agreement": m.AgreementDate.String(), "agreement": d.AgreementDate.String()}); err != nil {
 		return err
 	}
 	return tx.Audit(ctx, actor, AuditEntry{Action: "transfer.accept", TargetType: "person", TargetID: t.PersonID, OrgID: to.ID,

@@ -343,9 +343,15 @@ func (db *DB) AddLadderStep(ctx context.Context, actor *casework.Actor, id strin
 		// 劝诫 and 告诫 are told to the person in the app and by SMS (issue 5
 		// §7: warnings); 通报公安 is a report to the police, not a notice.
 		if in.Step == casework.StepExhort || in.Step == casework.StepWarn {
-			body := fmt.Sprintf("【%s】您于%s的%s已被确认。%s 请遵守社区戒毒（康复）协议，如有疑问请联系您的社区工作人员。",
-				in.Step.Label("zh"), v.Day, v.Kind.Label("zh"), in.Reason)
-			if _, err := tx.NotifyPerson(ctx, PersonNotice{PersonID: v.PersonID, Kind: "violation." + string(in.Step), Body: body, SMS: true,
+			words := func(lang string) string {
+				if lang == "en" {
+					return fmt.Sprintf("[%s] Your %s of %s is confirmed. %s Please keep to your community treatment (rehabilitation) agreement; if you have questions, contact your community worker.",
+						in.Step.Label("en"), v.Kind.Label("en"), v.Day, in.Reason)
+				}
+				return fmt.Sprintf("【%s】您于%s的%s已被确认。%s 请遵守社区戒毒（康复）协议，如有疑问请联系您的社区工作人员。",
+					in.Step.Label("zh"), v.Day, v.Kind.Label("zh"), in.Reason)
+			}
+			if _, err := tx.NotifyPerson(ctx, PersonNotice{PersonID: v.PersonID, Kind: "violation." + string(in.Step), Words: words, SMS: true,
 				Key: "violation.step:" + sid}); err != nil {
 				return err
 			}
@@ -428,7 +434,7 @@ func (db *DB) RecordDrugUse(ctx context.Context, actor *casework.Actor, personID
 			return err
 		}
 		_, err = tx.openCase(ctx, actor, personID, m.ID, r.OrgID, casework.TriggerDrugUse, id, map[string]any{"violation_id": id},
-			strings.Join(pol.Refs(violationSettings...), ","), today)
+			strings.Join(pol.Refs(violationSettings...), ","), today, true)
 		return err
 	})
 	if err != nil {

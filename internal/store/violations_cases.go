@@ -62,10 +62,18 @@ func (r *detectRun) checkThresholds(ctx context.Context, tx *Tx, measures map[st
 		}
 		t := thresholdsOf(pol)
 		for _, trig := range c.Serious(t) {
+			statutory := c.Statutory(trig)
 			detail := map[string]any{"refusals": c.Refusals, "departures": c.Departures, "absence_days": c.AbsenceDays,
-				"refusals_max": t.Refusals, "departures_max": t.Departures, "absence_days_max": t.AbsenceDays}
-			if err := r.openCase(ctx, tx, p, trig, "", detail); err != nil {
+				"refusals_max": t.Refusals, "departures_max": t.Departures, "absence_days_max": t.AbsenceDays, "statutory": statutory}
+			if err := r.openCase(ctx, tx, p, trig, "", detail, statutory); err != nil {
 				return err
+			}
+			if statutory {
+				// A case opened on a lowered threshold becomes the law's
+				// once the counts reach the law's threshold too (R9).
+				if err := tx.upgradeCase(ctx, p, trig); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -73,7 +81,7 @@ func (r *detectRun) checkThresholds(ctx context.Context, tx *Tx, measures map[st
 }
 
 // openCase opens a serious case unless the trigger already has one.
-func (r *detectRun) openCase(ctx context.Context, tx *Tx, p *detectPerson, trig casework.CaseTrigger, key string, detail map[string]any) error {
+func (r *detectRun) openCase(ctx context.Context, tx *Tx, p *detectPerson, trig casework.CaseTrigger, key string, detail map[string]any, statutory bool) error {
 	if p == nil {
 		return nil
 	}
@@ -82,7 +90,7 @@ func (r *detectRun) openCase(ctx context.Context, tx *Tx, p *detectPerson, trig 
 		return err
 	}
 	n, err := tx.openCase(ctx, detectActor, p.id, p.measureID, p.orgID, trig, key, detail, strings.Join(pol.Refs(violationSettings...), ","),
-		casework.DateOf(r.now, r.orgs[p.orgID].Location()))
+		casework.DateOf(r.now, r.orgs[p.orgID].Location()), statutory)
 	r.res.Cases += n
 	return err
 }
@@ -90,15 +98,15 @@ func (r *detectRun) openCase(ctx context.Context, tx *Tx, p *detectPerson, trig 
 // openCase inserts a case (ON CONFLICT DO NOTHING) and audits a new one;
 // it returns 1 when it opened one.
 func (tx *Tx) openCase(ctx context.Context, actor *casework.Actor, personID, measureID, orgID string, trig casework.CaseTrigger, key string,
-	detail map[string]any, policyRef string, today casework.Date) (int, error) {
+	detail map[string]any, policyRef string, today casework.Date, statutory bool) (int, error) {
 	b, err := json.Marshal(detail)
 	if err != nil {
 		return 0, err
 	}
 	id := NewID()
 	res, err := tx.Exec(ctx, `INSERT INTO serious_cases (id, person_id, measure_id, org_id, trigger_kind, trigger_key, counts, policy_ref, state,
-		opened_on, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (measure_id, trigger_kind, trigger_key) DO NOTHING`,
-		id, personID, measureID, orgID, string(trig), key, string(b), policyRef, string(casework.CaseOpen), today, tx.now, tx.now)
+		opened_on, created_at, updated_at, statutory) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (measure_id, trigger_kind, trigger_key) DO NOTHING`,
+		id, personID, measureID, orgID, string(trig), key, string(b), policyRef, string(casework.CaseOpen), today, tx.now, tx.now, statutory)
 	if err != nil {
 		return 0, fmt.Errorf("open serious case: %w", err)
 	}
@@ -110,10 +118,24 @@ func (tx *Tx) openCase(ctx context.Context, actor *casework.Actor, personID, mea
 	}
 	// The worker and lead who must report it learn of it at once (R10).
 	if _, err := tx.NotifyStaff(ctx, StaffNotice{PersonID: personID, Perm: casework.PermReportCase, Kind: "case.opened",
-		TitleZH: "新的严重违规案件，须报告公安机关（" + trig.Label("zh") + "）", TitleEN: "New serious case to report to the police (" + trig.Label("en") + ")",
+		TitleZH: "新的严重违规案件，须报告公安机关（" + trig.CaseLabel(statutory, "zh") + "）", TitleEN: "New serious case to report to the police (" + trig.CaseLabel(statutory, "en") + ")",
 		Link: "/cases/" + id, Key: "case.opened:" + id}); err != nil {
 		return 0, err
 	}
 	return 1, tx.Audit(ctx, actor, AuditEntry{Action: "case.open", TargetType: "serious_case", TargetID: id, OrgID: orgID,
 		Detail: map[string]any{"person_id": personID, "trigger": string(trig), "key": key, "counts": detail, "policy": policyRef}})
+}
+
+// upgradeCase marks the measure's case for an R9 trigger statutory once the
+// law's threshold is reached (it was opened on a policy's lower one).
+func (tx *Tx) upgradeCase(ctx context.Context, p *detectPerson, trig casework.CaseTrigger) error {
+	res, err := tx.Exec(ctx, `UPDATE serious_cases SET statutory = ?, updated_at = ? WHERE measure_id = ? AND trigger_kind = ? AND trigger_key = '' AND statutory = ?`,
+		true, tx.now, p.measureID, string(trig), false)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil
+	}
+	return tx.event(ctx, detectActor, p.id, p.orgID, "case.statutory", map[string]any{"trigger": string(trig)})
 }

@@ -72,6 +72,7 @@ type detectPerson struct {
 	statusSince          casework.Date
 	reportDate           casework.Date
 	reportDeadline       casework.Date
+	reportedOn           casework.Date // the report-in for reportDeadline (zero: none yet)
 	through              casework.Date // last day judged for this measure (zero: none)
 	trip                 casework.Trip
 	start, end           casework.Date // the days to judge tonight
@@ -217,7 +218,7 @@ func (r *detectRun) policy(ctx context.Context, tx *Tx, orgID string) (*casework
 func (r *detectRun) loadPersons(ctx context.Context) ([]*detectPerson, error) {
 	var out []*detectPerson
 	err := r.db.Read(ctx, func(tx *Tx) error {
-		rows, err := tx.Query(ctx, `SELECT m.person_id, p.org_id, m.id, m.status, m.status_since, m.report_date, m.report_deadline,
+		rows, err := tx.Query(ctx, `SELECT m.person_id, p.org_id, m.id, m.status, m.status_since, m.report_date, m.report_deadline, m.reported_on,
 			COALESCE(w.measure_id, ''), w.through, w.trip_start, COALESCE(w.trip_days, 0), COALESCE(w.trip_qualified, ?)
 			FROM measures m JOIN persons p ON p.id = m.person_id LEFT JOIN violation_watch w ON w.person_id = m.person_id
 			WHERE m.in_force = ?`, false, true)
@@ -229,7 +230,7 @@ func (r *detectRun) loadPersons(ctx context.Context) ([]*detectPerson, error) {
 			var p detectPerson
 			var status, wm string
 			var rep, through, tripStart sql.Null[casework.Date]
-			if err := rows.Scan(&p.id, &p.orgID, &p.measureID, &status, &p.statusSince, &rep, &p.reportDeadline,
+			if err := rows.Scan(&p.id, &p.orgID, &p.measureID, &status, &p.statusSince, &rep, &p.reportDeadline, &p.reportedOn,
 				&wm, &through, &tripStart, &p.trip.Days, &p.trip.Qualified); err != nil {
 				return err
 			}
@@ -263,22 +264,49 @@ func (r *detectRun) loadPersons(ctx context.Context) ([]*detectPerson, error) {
 	return out, err
 }
 
-// dayObs is what the check-ins of one day show.
-type dayObs struct {
-	any, inside, outside bool
+// overdueReport is the deemed refusal (R1, R2, R5; after a transfer R11)
+// when the day after the report deadline is among the days not yet judged:
+// lateness is judged from the dates (casework.ReportLate), not from the
+// status the night finds — a report recorded on day 16, or a measure
+// entered with a report date after its deadline, is late all the same. A
+// person held (中止, R13) by the deadline is not refusing (the deadline is
+// set again on release); one detained after it had passed refused while
+// free. The first report-in keeps the measure's id as its
+// source key; a later deadline (a new place) adds its date.
+func (p *detectPerson) overdueReport() (violationRow, bool) {
+	late := p.reportDeadline.AddDays(1)
+	if p.reportDeadline.IsZero() || late.After(p.end) || (!p.through.IsZero() && !p.through.Before(late)) ||
+		!casework.ReportLate(p.reportDeadline, p.reportedOn, p.end) ||
+		(p.reportedOn.IsZero() && !(p.status == casework.StatusPendingReport || (p.status == casework.StatusSuspended && p.statusSince.After(p.reportDeadline)))) {
+		return violationRow{}, false
+	}
+	key := p.measureID
+	if !p.reportDate.IsZero() && p.reportedOn != p.reportDate {
+		key += "/" + p.reportDeadline.String()
+	}
+	return violationRow{personID: p.id, measureID: p.measureID, orgID: p.orgID, kind: casework.ViolationOverdueReport,
+		sourceKey: key, day: late, lastDay: late, police: true}, true
 }
 
-// leaveSpan is an approved leave as detection sees it.
+// dayObs is what is known of one day: whether the check-in duty was done,
+// and the evidence of being home or away (casework.DayFacts).
+type dayObs struct {
+	done       bool // a check-in that discharged the day (counts, issue 18 §2)
+	home, away bool
+}
+
+// leaveSpan is a leave as detection sees it.
 type leaveSpan struct {
 	from, to   casework.Date // covered days (approved, or extension asked)
 	reportedOn casework.Date // zero while not reported back
+	filed      bool          // filed, not decided: covers only where a written report suffices (R8)
 }
 
 func (l leaveSpan) covers(d casework.Date) bool { return !d.Before(l.from) && !d.After(l.to) }
 
 func (l leaveSpan) overdue(d casework.Date) bool {
-	if !d.After(l.to) {
-		return false
+	if l.filed || !d.After(l.to) {
+		return false // an undecided request has no return to report (R28)
 	}
 	return l.reportedOn.IsZero() || d.Before(l.reportedOn)
 }
@@ -292,15 +320,10 @@ func (r *detectRun) judgeChunk(ctx context.Context, chunk []*detectPerson) error
 		var rows []violationRow
 		var marks []*detectPerson
 		for _, p := range chunk {
+			if v, ok := p.overdueReport(); ok {
+				rows = append(rows, v)
+			}
 			if p.reportDate.IsZero() {
-				// R1, R2: the 15 days passed without a report: deemed refusal
-				// (found once: the watermark then passes the deadline).
-				late := p.reportDeadline.AddDays(1)
-				if p.status == casework.StatusPendingReport && !p.reportDeadline.IsZero() && !late.After(p.end) &&
-					(p.through.IsZero() || p.through.Before(late)) {
-					rows = append(rows, violationRow{personID: p.id, measureID: p.measureID, orgID: p.orgID, kind: casework.ViolationOverdueReport,
-						sourceKey: p.measureID, day: late, lastDay: late, police: true})
-				}
 				// The watermark moves on while the person has not reported:
 				// those days owe no check-in (no app before report-in), so a
 				// report date entered later does not reopen them.
@@ -322,7 +345,15 @@ func (r *detectRun) judgeChunk(ctx context.Context, chunk []*detectPerson) error
 			}
 		}
 		if len(todo) > 0 {
-			obs, leaves, err := r.loadDays(ctx, tx, todo, from, to)
+			dd, err := r.loadDays(ctx, tx, todo, from, to)
+			if err != nil {
+				return err
+			}
+			ids := make([]string, len(todo))
+			for i, p := range todo {
+				ids[i] = p.id
+			}
+			apps, err := tx.appSpansOf(ctx, ids)
 			if err != nil {
 				return err
 			}
@@ -330,7 +361,7 @@ func (r *detectRun) judgeChunk(ctx context.Context, chunk []*detectPerson) error
 				if p.through.IsZero() {
 					r.res.Backfilled++
 				}
-				vs, err := r.walk(ctx, tx, p, obs[p.id], leaves[p.id])
+				vs, err := r.walk(ctx, tx, p, dd.obs[p.id], dd.leaves[p.id], apps[p.id])
 				if err != nil {
 					return err
 				}
@@ -349,29 +380,78 @@ func (r *detectRun) judgeChunk(ctx context.Context, chunk []*detectPerson) error
 	})
 }
 
-// loadDays reads the chunk's check-ins and approved leaves in [from, to].
-func (r *detectRun) loadDays(ctx context.Context, tx *Tx, ps []*detectPerson, from, to casework.Date) (map[string]map[casework.Date]*dayObs, map[string][]leaveSpan, error) {
-	ids := make([]any, len(ps))
-	byID := make(map[string]*detectPerson, len(ps))
-	for i, p := range ps {
-		ids[i] = p.id
-		byID[p.id] = p
+// detectDays is what loadDays gives a chunk: per person, the evidence by
+// day and the leaves.
+type detectDays struct {
+	ps     []*detectPerson
+	byID   map[string]*detectPerson
+	ids    []any
+	in     string // "(?, ?, …)" over ids
+	from   casework.Date
+	to     casework.Date
+	obs    map[string]map[casework.Date]*dayObs
+	leaves map[string][]leaveSpan
+}
+
+func (dd *detectDays) day(pid string, d casework.Date) *dayObs {
+	p := dd.byID[pid]
+	if p == nil || d.Before(p.start) || d.After(p.end) {
+		return nil
 	}
-	in := "(?" + strings.Repeat(", ?", len(ids)-1) + ")"
-	leaves := map[string][]leaveSpan{}
-	lrows, err := tx.Query(ctx, `SELECT person_id, state, from_date, to_date, extension_to, returned_on FROM leaves
-		WHERE person_id IN `+in+` AND state IN ('approved', 'extension_requested', 'return_pending', 'returned') AND from_date <= ?`,
-		append(slices.Clone(ids), to)...)
+	m := dd.obs[pid]
+	if m == nil {
+		m = map[casework.Date]*dayObs{}
+		dd.obs[pid] = m
+	}
+	o := m[d]
+	if o == nil {
+		o = &dayObs{}
+		m[d] = o
+	}
+	return o
+}
+
+// evidenceSource adds one kind of record's evidence of being home or away
+// (R9: a trip runs from the first evidence of being away to the last day
+// before the next evidence of being home) to the chunk's days.
+type evidenceSource func(ctx context.Context, r *detectRun, tx *Tx, dd *detectDays) error
+
+// dayEvidence lists the sources of evidence. Check-ins (inside or outside
+// the county) and tests (at home, or remote) today; visits will be one more
+// entry.
+var dayEvidence = []evidenceSource{checkinEvidence, testEvidence}
+
+// loadDays reads the chunk's leaves and evidence in [from, to].
+func (r *detectRun) loadDays(ctx context.Context, tx *Tx, ps []*detectPerson, from, to casework.Date) (*detectDays, error) {
+	dd := &detectDays{ps: ps, byID: make(map[string]*detectPerson, len(ps)), ids: make([]any, len(ps)), from: from, to: to,
+		obs: map[string]map[casework.Date]*dayObs{}, leaves: map[string][]leaveSpan{}}
+	for i, p := range ps {
+		dd.ids[i] = p.id
+		dd.byID[p.id] = p
+	}
+	dd.in = "(?" + strings.Repeat(", ?", len(ps)-1) + ")"
+	lrows, err := tx.Query(ctx, `SELECT person_id, state, from_date, to_date, extension_to, returned_on, updated_at FROM leaves
+		WHERE person_id IN `+dd.in+` AND state IN ('pending', 'approved', 'extension_requested', 'return_pending', 'returned') AND from_date <= ?`,
+		append(slices.Clone(dd.ids), to)...)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	for lrows.Next() {
 		var pid, state string
 		var l leaveSpan
 		var ext, ret sql.Null[casework.Date]
-		if err := lrows.Scan(&pid, &state, &l.from, &l.to, &ext, &ret); err != nil {
+		var updated time.Time
+		if err := lrows.Scan(&pid, &state, &l.from, &l.to, &ext, &ret, &updated); err != nil {
 			lrows.Close()
-			return nil, nil, err
+			return nil, err
+		}
+		if l.filed = state == string(casework.LeavePending); l.filed {
+			// R8: the report is made before leaving. A pending request
+			// covers from the day it was filed (last changed) on, in the
+			// place's zone, not the days already gone before it.
+			if on := casework.DateOf(updated, dd.byID[pid].org.Location()); on.After(l.from) {
+				l.from = on
+			}
 		}
 		// An extension asked for and not yet decided covers its days:
 		// the person asked in time (R28); a refusal ends it at to_date.
@@ -384,54 +464,83 @@ func (r *detectRun) loadDays(ctx context.Context, tx *Tx, ps []*detectPerson, fr
 				l.to = l.reportedOn
 			}
 		}
-		if !l.reportedOn.IsZero() && l.reportedOn.Before(from) {
+		if (!l.reportedOn.IsZero() && l.reportedOn.Before(from)) || (l.filed && l.to.Before(from)) {
 			continue
 		}
-		leaves[pid] = append(leaves[pid], l)
+		dd.leaves[pid] = append(dd.leaves[pid], l)
 	}
 	lrows.Close()
 	if err := lrows.Err(); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	obs := map[string]map[casework.Date]*dayObs{}
-	rows, err := tx.Query(ctx, `SELECT person_id, id, local_date, verdict, loc_enc FROM checkins
-		WHERE person_id IN `+in+` AND local_date >= ? AND local_date <= ?`, append(ids, from, to)...)
+	for _, src := range dayEvidence {
+		if err := src(ctx, r, tx, dd); err != nil {
+			return nil, err
+		}
+	}
+	return dd, nil
+}
+
+// checkinEvidence: a check-in does the day's duty and is evidence of being
+// home (inside the county) or away (outside it).
+func checkinEvidence(ctx context.Context, r *detectRun, tx *Tx, dd *detectDays) error {
+	rows, err := tx.Query(ctx, `SELECT person_id, id, local_date, verdict, loc_enc, counts FROM checkins
+		WHERE person_id IN `+dd.in+` AND local_date >= ? AND local_date <= ?`, append(slices.Clone(dd.ids), dd.from, dd.to)...)
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var pid, id, verdict, enc string
 		var d casework.Date
-		if err := rows.Scan(&pid, &id, &d, &verdict, &enc); err != nil {
-			return nil, nil, err
+		var counts bool
+		if err := rows.Scan(&pid, &id, &d, &verdict, &enc, &counts); err != nil {
+			return err
 		}
-		p := byID[pid]
-		if d.Before(p.start) || d.After(p.end) {
+		o := dd.day(pid, d)
+		if o == nil {
 			continue
 		}
-		m := obs[pid]
-		if m == nil {
-			m = map[casework.Date]*dayObs{}
-			obs[pid] = m
-		}
-		o := m[d]
-		if o == nil {
-			o = &dayObs{}
-			m[d] = o
-		}
-		o.any = true
-		inside, err := r.insideCounty(p, d, id, casework.Verdict(verdict), enc, leaves[pid])
+		o.done = o.done || counts
+		inside, err := r.insideCounty(dd.byID[pid], d, id, casework.Verdict(verdict), enc, dd.leaves[pid])
 		if err != nil {
-			return nil, nil, err
+			return err
 		}
 		if inside {
-			o.inside = true
+			o.home = true
 		} else {
-			o.outside = true
+			o.away = true
 		}
 	}
-	return obs, leaves, rows.Err()
+	return rows.Err()
+}
+
+// testEvidence: a test recorded at home (by staff of the place of
+// execution) is evidence of being home; a remote test report (done at a
+// police station or hospital elsewhere) is evidence of being away.
+func testEvidence(ctx context.Context, r *detectRun, tx *Tx, dd *detectDays) error {
+	rows, err := tx.Query(ctx, `SELECT person_id, tested_on, remote FROM drug_tests
+		WHERE person_id IN `+dd.in+` AND tested_on >= ? AND tested_on <= ?`, append(slices.Clone(dd.ids), dd.from, dd.to)...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var pid string
+		var d casework.Date
+		var remote bool
+		if err := rows.Scan(&pid, &d, &remote); err != nil {
+			return err
+		}
+		if o := dd.day(pid, d); o != nil {
+			if remote {
+				o.away = true
+			} else {
+				o.home = true
+			}
+		}
+	}
+	return rows.Err()
 }
 
 // insideCounty says whether a check-in lies in the county. Off leave, a
@@ -468,12 +577,21 @@ func (r *detectRun) insideCounty(p *detectPerson, d casework.Date, id string, v 
 }
 
 // walk judges the person's new days, moving the trip and the watermark.
-func (r *detectRun) walk(ctx context.Context, tx *Tx, p *detectPerson, obs map[casework.Date]*dayObs, leaves []leaveSpan) ([]violationRow, error) {
+//
+// A day is missed when a check-in was due (casework.CheckinDueOn: the
+// measure owed duties and a device was active) and none that day counts
+// (issue 18 §2, §4); the trip (R8, R9) weighs the measure's duty alone, as
+// an overdue return needs no app to be away.
+func (r *detectRun) walk(ctx context.Context, tx *Tx, p *detectPerson, obs map[casework.Date]*dayObs, leaves []leaveSpan, apps []casework.AppSpan) ([]violationRow, error) {
 	pol, err := r.policy(ctx, tx, p.orgID)
 	if err != nil {
 		return nil, err
 	}
 	threshold := pol.Value("leave.threshold_days").Int()
+	// R8 asks for a written report; approval is local practice (DOMAIN
+	// §1.5): a filed request covers its days unless the policy wants it
+	// approved. The lead sees it in the inbox as a request already begun.
+	filedCovers := !pol.Value("leave.approval_required").Bool()
 	var spans []casework.StatusSpan
 	if p.statusSince.After(p.start) {
 		// The status changed inside tonight's days: read its history.
@@ -487,16 +605,19 @@ func (r *detectRun) walk(ctx context.Context, tx *Tx, p *detectPerson, obs map[c
 		r.res.Days++
 		f := casework.DayFacts{Date: d, Duty: casework.OwesDutyOn(p.status, p.statusSince, spans, d)}
 		if o := obs[d]; o != nil {
-			f.Inside, f.Outside = o.inside, o.outside
+			f.Inside, f.Outside = o.home, o.away
 		}
 		for _, l := range leaves {
+			if l.filed && !filedCovers {
+				continue
+			}
 			f.Leave = f.Leave || l.covers(d)
 			f.Overdue = f.Overdue || l.overdue(d)
 		}
 		if f.Leave {
 			f.Overdue = false
 		}
-		if f.Duty && obs[d] == nil {
+		if casework.CheckinDueOn(f.Duty, apps, d) && (obs[d] == nil || !obs[d].done) {
 			out = append(out, violationRow{personID: p.id, measureID: p.measureID, orgID: p.orgID, kind: casework.ViolationMissedCheckin,
 				sourceKey: d.String(), day: d, lastDay: d})
 		}
@@ -655,7 +776,7 @@ func (r *detectRun) explainLate(ctx context.Context, byID map[string]*detectPers
 	}
 	var found []late
 	err := r.db.Read(ctx, func(tx *Tx) error {
-		rows, err := tx.Query(ctx, `SELECT person_id, id, local_date FROM checkins WHERE received_at > ?`, since)
+		rows, err := tx.Query(ctx, `SELECT person_id, id, local_date FROM checkins WHERE received_at > ? AND counts = ?`, since, true)
 		if err != nil {
 			return err
 		}
@@ -713,7 +834,7 @@ func (r *detectRun) detectSources(ctx context.Context, byID map[string]*detectPe
 			for _, v := range rows {
 				if v.kind == casework.ViolationPositiveTest {
 					// R10: a positive test is a serious case at once.
-					if err := r.openCase(ctx, tx, byID[v.personID], casework.TriggerPositive, v.sourceKey, map[string]any{"test_id": v.sourceKey}); err != nil {
+					if err := r.openCase(ctx, tx, byID[v.personID], casework.TriggerPositive, v.sourceKey, map[string]any{"test_id": v.sourceKey}, true); err != nil {
 						return err
 					}
 				}
@@ -804,6 +925,18 @@ func missedTestViolations(ctx context.Context, r *detectRun, tx *Tx, byID map[st
 		p := byID[m.PersonID]
 		if p == nil || p.measureID != m.MeasureID {
 			continue // no measure in force, or a draw of an earlier measure
+		}
+		if m.Remote {
+			// A remote test day (inside approved leave, at the destination):
+			// missing it is an evasion only where the policy says so; by
+			// default the worker follows it up (the day stays missed).
+			pol, err := r.policy(ctx, tx, p.orgID)
+			if err != nil {
+				return nil, err
+			}
+			if !pol.Value("test.remote_missed_evasion").Bool() {
+				continue
+			}
 		}
 		out = append(out, violationRow{personID: m.PersonID, measureID: m.MeasureID, orgID: p.orgID,
 			kind: casework.ViolationMissedTest, sourceKey: m.DrawID, day: m.Day, lastDay: m.Day, detail: missedTestDetail[string(m.Kind)]})

@@ -144,6 +144,7 @@ func TestViolationNotices(t *testing.T) {
 func TestStartDetectionFrom(t *testing.T) {
 	storetest.EachWithClock(t, leaveStart, func(t *testing.T, db *store.DB, clock *storetest.Clock) {
 		w := newDTWorld(t, db)
+		ciActivate(t, db, w.workerA, w.woman.ID) // only a person with an app owes check-ins (issue 18 §4)
 		n, err := db.StartDetectionFrom(ctx, casework.SystemActor("test"), pfD("2026-03-10"))
 		if err != nil || n < 1 {
 			t.Fatalf("start: %d %v", n, err)

@@ -121,8 +121,13 @@ func TestDetectAbsenceBoundary(t *testing.T) {
 		if again.Total() != 0 || again.Cases != 0 || again.Days != 0 {
 			t.Fatalf("a rerun did something: %+v", again)
 		}
-		if n := len(w.violations("")); n != 1 {
-			t.Fatalf("violations: %d, want the one departure", n)
+		if n := len(w.violations(casework.ViolationDeparture)); n != 1 {
+			t.Fatalf("departures: %d, want one", n)
+		}
+		// A check-in outside the area does not discharge the day (issue 18
+		// §2): each of the 33 away days is also a missed check-in.
+		if n := len(w.violations(casework.ViolationMissedCheckin)); n != 33 {
+			t.Fatalf("missed check-ins: %d, want the 33 away days", n)
 		}
 	})
 }
@@ -382,8 +387,9 @@ func TestDetectTwiceAtOnce(t *testing.T) {
 		for _, v := range all {
 			counts[v.Kind]++
 		}
-		// Missed: day 3 and days 37–39 (no check-ins after the trip).
-		if counts[casework.ViolationDeparture] != 1 || counts[casework.ViolationMissedCheckin] != 4 || len(all) != 5 {
+		// Missed: day 3, days 37–39 (no check-ins after the trip) and the 33
+		// away days, whose check-ins outside the area do not count (issue 18 §2).
+		if counts[casework.ViolationDeparture] != 1 || counts[casework.ViolationMissedCheckin] != 37 || len(all) != 38 {
 			t.Fatalf("violations %v", counts)
 		}
 		if cs := w.cases(); len(cs) != 1 || cs[0].Trigger != casework.TriggerAbsence {

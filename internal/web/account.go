@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"kangfu/internal/auth"
+	"kangfu/internal/casework"
 )
 
 type accountData struct {
@@ -35,14 +36,25 @@ func (c *Console) account(w http.ResponseWriter, r *http.Request, q *req) error 
 }
 
 func (c *Console) changePassword(w http.ResponseWriter, r *http.Request, q *req) error {
-	next := r.PostFormValue("new_password")
-	if next != r.PostFormValue("confirm_password") {
-		return c.accountPage(w, r, q, accountData{PwErr: &formError{Field: "confirm_password",
-			Message: map[string]string{"zh": "两次输入的新密码不一致", "en": "the two new passwords differ"}[q.Lang]}}, http.StatusBadRequest)
+	current, next := r.PostFormValue("current_password"), r.PostFormValue("new_password")
+	// Every problem of the form at once (issue 18 item 9); the current
+	// password is checked once the rest is right. Passwords are never put
+	// back in the form.
+	var errs casework.FieldErrors
+	if current == "" {
+		errs.Add(casework.Invalid("current_password", "请填写当前密码", "enter your current password"))
 	}
-	err := c.Auth.ChangePassword(r.Context(), q.Actor, r.PostFormValue("current_password"), next, q.Token)
+	errs.Add(casework.ValidatePassword(next))
+	if next != r.PostFormValue("confirm_password") {
+		errs.Add(casework.Invalid("confirm_password", "两次输入的新密码不一致", "the two new passwords differ"))
+	}
+	err := errs.Err()
+	if err == nil {
+		err = c.Auth.ChangePassword(r.Context(), q.Actor, current, next, q.Token)
+	}
 	if fe, ok := toFormError(err, q.Lang); ok {
-		return c.accountPage(w, r, q, accountData{PwErr: fe}, http.StatusBadRequest)
+		fe.rename("password", "new_password")
+		return c.accountPage(w, r, q, accountData{PwErr: fe}, http.StatusUnprocessableEntity)
 	}
 	if err != nil {
 		return err
@@ -64,7 +76,7 @@ func (c *Console) totpStart(w http.ResponseWriter, r *http.Request, q *req) erro
 func (c *Console) totpConfirm(w http.ResponseWriter, r *http.Request, q *req) error {
 	codes, err := c.Auth.ConfirmTOTP(r.Context(), q.Actor, r.PostFormValue("code"))
 	if fe, ok := toFormError(err, q.Lang); ok {
-		return c.accountPage(w, r, q, accountData{TOTPErr: fe}, http.StatusBadRequest)
+		return c.accountPage(w, r, q, accountData{TOTPErr: fe}, http.StatusUnprocessableEntity)
 	}
 	if err != nil {
 		return err

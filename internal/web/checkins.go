@@ -43,6 +43,8 @@ func (c *Console) checkinRoutes(rt route) []httpx.Route {
 			"retire a person's app device"),
 		rt("GET", "/orgs/{id}/checkins", httpx.Access{Perm: casework.PermReadPersons, Target: "org"}, c.checkinBoard,
 			"today's check-in board and the rates of an org subtree"),
+		rt("GET", "/orgs/{id}/no-device", httpx.Access{Perm: casework.PermReadPersons, Target: "org"}, c.noDevice,
+			"persons of an org subtree who owe check-ins but have no active app device"),
 	}
 }
 
@@ -54,12 +56,14 @@ type calDay struct {
 	Class   string // "verdict-ok", "verdict-outside_area", …, "missed", "none"
 	Verdict string
 	Count   int
+	Missed  bool // check-ins that day, none of which counts
 }
 
 type calRow struct {
 	When    string
 	Verdict casework.Verdict
 	Label   string
+	Checks  string // every failed check in words (issue 18 §2)
 	Class   string
 	C       *store.Checkin
 }
@@ -108,16 +112,19 @@ func (c *Console) checkinCalendar(w http.ResponseWriter, r *http.Request, q *req
 		}
 	}
 	d.Rate = pct(d.Duty.Rate())
-	missed := map[casework.Date]bool{}
+	missed, noApp := map[casework.Date]bool{}, map[casework.Date]bool{}
 	for _, m := range d.Duty.Missed {
 		missed[m] = true
 		d.MissedText = append(d.MissedText, m.String())
+	}
+	for _, m := range d.Duty.NoApp {
+		noApp[m] = true
 	}
 	byDay := map[casework.Date][]*store.Checkin{}
 	for _, ck := range list {
 		byDay[ck.LocalDate] = append(byDay[ck.LocalDate], ck)
 		d.Rows = append(d.Rows, calRow{When: ck.TakenAt.In(loc).Format("2006-01-02 15:04"), Verdict: ck.Verdict, Label: ck.Verdict.Label(q.Lang),
-			Class: "verdict-" + string(ck.Verdict), C: ck})
+			Checks: casework.CheckLabels(ck.Checks, q.Lang), Class: "verdict-" + string(ck.Verdict), C: ck})
 	}
 	// Weeks start on Monday (the Chinese calendar convention).
 	start := first.AddDays(-((int(first.In(time.UTC).Weekday()) + 6) % 7))
@@ -128,8 +135,13 @@ func (c *Console) checkinCalendar(w http.ResponseWriter, r *http.Request, q *req
 			if cks := byDay[day]; len(cks) > 0 {
 				v := cks[len(cks)-1].Verdict
 				cell.Class, cell.Verdict, cell.Count = "verdict-"+string(v), v.Label(q.Lang), len(cks)
+				if missed[day] {
+					cell.Class, cell.Missed = "missed", true // checked in, but nothing counted (issue 18 §2)
+				}
 			} else if missed[day] {
 				cell.Class = "missed"
+			} else if noApp[day] {
+				cell.Class = "noapp"
 			}
 			week = append(week, cell)
 			day = day.AddDays(1)
@@ -140,13 +152,48 @@ func (c *Console) checkinCalendar(w http.ResponseWriter, r *http.Request, q *req
 	return nil
 }
 
+type checkinPointPage struct {
+	P        *casework.Person
+	ID       string
+	Lat, Lng string
+	When     string
+	Accuracy string
+	Verdict  string
+	Checks   string
+	Class    string
+	AreaOrg  string
+	OnLeave  bool
+	NoArea   bool
+	Inside   bool
+	Distance string
+	Map      *geoMap
+	Near     *geoMap // the neighbourhood of the point, when the area is much larger
+}
+
+// checkinPoint shows where a check-in was taken on a map with the area
+// its verdict was judged against, the accuracy circle and the distance
+// from the point to the area (0 inside; issue 18 §14).
 func (c *Console) checkinPoint(w http.ResponseWriter, r *http.Request, q *req) error {
-	lat, lng, err := c.DB.CheckinPoint(r.Context(), q.Actor, r.PathValue("id"))
+	pl, err := c.DB.CheckinLocation(r.Context(), q.Actor, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	c.render(w, r, q, http.StatusOK, "checkin_point", map[string]any{
-		"ID": r.PathValue("id"), "Lat": strconv.FormatFloat(lat, 'f', 6, 64), "Lng": strconv.FormatFloat(lng, 'f', 6, 64)})
+	p, err := c.DB.GetPerson(r.Context(), q.Actor, pl.Checkin.PersonID, "")
+	if err != nil {
+		return err
+	}
+	ck := pl.Checkin
+	d := checkinPointPage{P: p, ID: ck.ID, Lat: strconv.FormatFloat(pl.Lat, 'f', 6, 64), Lng: strconv.FormatFloat(pl.Lng, 'f', 6, 64),
+		When: ck.TakenAt.In(casework.LoadLocation("")).Format("2006-01-02 15:04"), Accuracy: fmtMetres(q.Lang, ck.AccuracyM),
+		Verdict: ck.Verdict.Label(q.Lang), Checks: casework.CheckLabels(ck.Checks, q.Lang), Class: "verdict-" + string(ck.Verdict),
+		AreaOrg: pl.AreaOrg, OnLeave: pl.OnLeave, NoArea: pl.Area == nil,
+		Map: c.newGeoMap(q.Lang, pl.Area, &mapPoint{Lat: pl.Lat, Lng: pl.Lng, AccM: ck.AccuracyM})}
+	d.Near = c.newGeoMapNear(q.Lang, pl.Area, &mapPoint{Lat: pl.Lat, Lng: pl.Lng, AccM: ck.AccuracyM})
+	if pl.Area != nil {
+		d.Inside = pl.Distance == 0
+		d.Distance = fmtMetres(q.Lang, pl.Distance)
+	}
+	c.render(w, r, q, http.StatusOK, "checkin_point", d)
 	return nil
 }
 
@@ -214,7 +261,7 @@ func (c *Console) appDevices(w http.ResponseWriter, r *http.Request, q *req) err
 // activationURL is the absolute app address a code's QR code carries.
 func (c *Console) activationURL(r *http.Request, code string) string {
 	scheme := "http"
-	if r.TLS != nil || (c.TrustProxy && r.Header.Get("X-Forwarded-Proto") == "https") {
+	if httpx.IsHTTPS(r, c.TrustProxy) {
 		scheme = "https"
 	}
 	return scheme + "://" + r.Host + "/app/#activate=" + code
@@ -281,7 +328,10 @@ type boardPage struct {
 	Org        *casework.Org
 	Today      casework.Date
 	Rows       []store.BoardRow
-	Checked    int
+	Checked    int               // a check-in today that counts
+	Owing      int               // persons with an app who owe today's check-in
+	NoApp      int               // persons without an active device (issue 18 §4)
+	CheckLbl   map[string]string // person id → the failed checks (or the verdict) of the day's last check-in
 	Reg        store.Registration
 	RegRate    string
 	Duty       store.OrgDuty
@@ -310,7 +360,7 @@ func (c *Console) checkinBoard(w http.ResponseWriter, r *http.Request, q *req) e
 		return err
 	}
 	d := boardPage{Org: org, Today: today, Rows: rows, Reg: reg, RegRate: pct(reg.Rate()), Duty: duty, DutyRate: pct(duty.Rate()),
-		From: from, To: today, VerdictLbl: map[casework.Verdict]string{}}
+		From: from, To: today, VerdictLbl: map[casework.Verdict]string{}, CheckLbl: map[string]string{}}
 	for _, v := range casework.Verdicts {
 		d.VerdictLbl[v] = v.Label(q.Lang)
 	}
@@ -318,7 +368,38 @@ func (c *Console) checkinBoard(w http.ResponseWriter, r *http.Request, q *req) e
 		if row.Checked {
 			d.Checked++
 		}
+		if row.NoApp {
+			d.NoApp++
+		} else {
+			d.Owing++
+		}
+		if row.Verdict != "" {
+			d.CheckLbl[row.PersonID] = row.Verdict.Label(q.Lang)
+			if len(row.Checks) > 0 {
+				d.CheckLbl[row.PersonID] = casework.CheckLabels(row.Checks, q.Lang)
+			}
+		}
 	}
 	c.render(w, r, q, http.StatusOK, "checkin_board", d)
 	return nil
+}
+
+// noDevice lists who owes check-ins but has no active device (issue 18 §4).
+func (c *Console) noDevice(w http.ResponseWriter, r *http.Request, q *req) error {
+	id := r.PathValue("id")
+	org, err := c.DB.GetOrg(r.Context(), q.Actor, id)
+	if err != nil {
+		return err
+	}
+	rows, err := c.DB.DevicelessPersons(r.Context(), q.Actor, id)
+	if err != nil {
+		return err
+	}
+	c.render(w, r, q, http.StatusOK, "checkin_noapp", noDevicePage{Org: org, Rows: rows})
+	return nil
+}
+
+type noDevicePage struct {
+	Org  *casework.Org
+	Rows []store.DevicelessPerson
 }

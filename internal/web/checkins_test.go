@@ -26,9 +26,13 @@ var codeRe = regexp.MustCompile(`data-testid="activation-code">([0-9A-Z]{4}) ([0
 
 // Issue 4 §8: activation management with a QR code, the month calendar
 // coloured by verdict, the point shown only to sensitive roles and
-// audited, and the community's "today" board with the rates.
+// audited, and the community's "today" board with the rates. The world has
+// no geofence, so the check-in is unverifiable: it does not count (issue
+// 18 §2) — the calendar marks the day missed with the verdict, the list
+// says "not counted" and the board "must check in again". A fixed clock
+// (10:00 Beijing) keeps the window open whenever the test runs.
 func TestCheckinPages(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
+	storetest.EachWithClock(t, time.Date(2026, 11, 10, 2, 0, 0, 0, time.UTC), func(t *testing.T, db *store.DB, _ *storetest.Clock) {
 		ctx := context.Background()
 		s := newSite(t, db)
 		id := s.createPerson("lead", s.newPersonForm("赵六", idNumber("46020019900101002"), "13800138000", 10, true))
@@ -55,15 +59,16 @@ func TestCheckinPages(t *testing.T) {
 
 		for _, lang := range []string{"zh", "en"} {
 			body := s.get("worker", lang, "/persons/"+id+"/checkins")
-			if !strings.Contains(body, `cal-day verdict-`+string(c.Verdict)) || !strings.Contains(body, `data-testid="checkin-row"`) ||
-				!strings.Contains(body, "/checkins/"+c.ID+"/point") {
-				t.Fatalf("%s calendar:\n%s", lang, body)
+			notCounted := map[string][3]string{"zh": {"不算完成", "须重新签到", "无法核验"}, "en": {"not counted", "must check in again", "unverifiable"}}[lang]
+			if c.Verdict != casework.VerdictUnverifiable || c.Counts || !strings.Contains(body, `cal-day missed`) || !strings.Contains(body, notCounted[0]) ||
+				!strings.Contains(body, notCounted[2]) || !strings.Contains(body, `data-testid="checkin-row"`) || !strings.Contains(body, "/checkins/"+c.ID+"/point") {
+				t.Fatalf("%s calendar (%s, counts %v):\n%s", lang, c.Verdict, c.Counts, body)
 			}
 			if strings.Contains(body, "18.25") {
 				t.Fatal("the calendar shows the location")
 			}
 			board := s.get("lead", lang, "/orgs/"+s.streetA.ID+"/checkins")
-			if !strings.Contains(board, "赵六") || !strings.Contains(board, "1 / 1") {
+			if !strings.Contains(board, "赵六") || !strings.Contains(board, "0 / 1") || !strings.Contains(board, notCounted[1]) {
 				t.Fatalf("%s board:\n%s", lang, board)
 			}
 		}
@@ -99,6 +104,14 @@ func TestCheckinPages(t *testing.T) {
 		}
 		if body := s.get("lead", "en", "/persons/"+id+"/app"); !strings.Contains(body, "retired") || !strings.Contains(body, "revoked") {
 			t.Fatalf("app page after revoke and retire:\n%s", body)
+		}
+		// Issue 18 §4: with the device retired, the person is on the list of
+		// persons without the app, linked from the board.
+		if board := s.get("lead", "zh", "/orgs/"+s.streetA.ID+"/checkins"); !strings.Contains(board, `data-testid="noapp-link"`) {
+			t.Fatalf("board without the no-app link:\n%s", board)
+		}
+		if body := s.get("lead", "zh", "/orgs/"+s.streetA.ID+"/no-device"); !strings.Contains(body, "赵六") || !strings.Contains(body, "停用") {
+			t.Fatalf("no-device list:\n%s", body)
 		}
 	})
 }

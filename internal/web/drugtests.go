@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"kangfu/internal/casework"
 	"kangfu/internal/httpx"
@@ -33,6 +34,7 @@ type drugTestRow struct {
 
 type personTestsData struct {
 	PersonID  string
+	P         *casework.Person
 	Rows      []drugTestRow
 	CanRecord bool
 	Staff     []staffChoice
@@ -49,18 +51,21 @@ type staffChoice struct {
 }
 
 var drugTestFormFields = []string{"tested_on", "place", "sample", "substances", "outcome", "positive", "sample_a", "sample_b", "seal_no",
-	"forced", "approver_name", "approver_title", "notified_on", "remote", "remote_institution", "remote_document_id"}
+	"retain_until", "forced", "approver_name", "approver_title", "notified_on", "remote", "remote_institution", "remote_document_id"}
 
 func (c *Console) personTestsPage(w http.ResponseWriter, r *http.Request, q *req, form map[string]string, staffIDs []string, fe *formError, status int) error {
 	pid := r.PathValue("id")
+	p, err := c.filePerson(r, q)
+	if err != nil {
+		return err
+	}
 	var ts []store.DrugTest
-	var err error
 	if q.Actor.CanAnywhere(casework.PermSensitive) {
 		if ts, err = c.DB.ListTests(r.Context(), q.Actor, pid); err != nil {
 			return err
 		}
 	}
-	d := personTestsData{PersonID: pid, Form: form, Err: fe}
+	d := personTestsData{PersonID: pid, P: p, Form: form, Err: fe}
 	if d.Form == nil {
 		d.Form = map[string]string{"sample": "urine", "outcome": casework.OutcomeNegative, "tested_on": casework.DateOf(c.DB.Now(), nil).String()}
 	}
@@ -134,14 +139,17 @@ func drugTestFormInput(f map[string]string, staffIDs []string) (casework.DrugTes
 		Positive: []string{f["positive"]}, StaffIDs: staffIDs, SampleA: f["sample_a"], SampleB: f["sample_b"], SealNo: f["seal_no"],
 		Forced: f["forced"] == "1", ApproverName: f["approver_name"], ApproverTitle: f["approver_title"],
 		Remote: f["remote"] == "1", RemoteInstitution: f["remote_institution"], RemoteDocumentID: f["remote_document_id"]}
-	var err error
-	if in.TestedOn, err = casework.ParseDateField("tested_on", f["tested_on"]); err != nil {
-		return in, err
+	var errs casework.FieldErrors // every problem at once (issue 18 item 9)
+	for _, d := range []struct {
+		field string
+		dst   *casework.Date
+	}{{"tested_on", &in.TestedOn}, {"notified_on", &in.NotifiedOn}, {"retain_until", &in.RetainUntil}} {
+		v, err := casework.ParseDateField(d.field, f[d.field])
+		errs.Add(err)
+		*d.dst = v
 	}
-	if f["notified_on"] != "" {
-		if in.NotifiedOn, err = casework.ParseDateField("notified_on", f["notified_on"]); err != nil {
-			return in, err
-		}
-	}
-	return in, nil
+	return in, withChecks(errs, func() error {
+		p := in
+		return p.Validate(casework.DateOf(time.Now(), nil))
+	})
 }

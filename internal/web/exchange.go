@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -58,9 +59,11 @@ func sendWorkbook(w http.ResponseWriter, name string, build func(io.Writer) erro
 	return err
 }
 
-// importData is what the import page shows: the form, and after an upload
-// the report (counts, then every error as row / column / reason).
+// importData is what an import page shows: the form, and after an upload
+// the report (counts, then every error as row / column / reason). Page says
+// which import it is; the persons and the visits imports share the page.
 type importData struct {
+	Page    importPage
 	Err     string
 	DryRun  bool
 	Report  *store.ImportReport
@@ -68,18 +71,42 @@ type importData struct {
 	MaxRows int
 }
 
+// importPage names one import: its catalog keys and addresses.
+type importPage struct {
+	Title, Intro         string // catalog keys
+	Back, BackLabel      string // the list it belongs to, and its key
+	Template, TemplateTo string // the template's key and address
+	Action               string // where the form posts
+}
+
+var personImportPage = importPage{Title: "import.title", Intro: "import.intro", Back: "/persons", BackLabel: "import.back",
+	Template: "import.template", TemplateTo: "/persons/import/template.xlsx", Action: "/persons/import"}
+
+// importer reads an uploaded file and imports it (or checks it only).
+type importer func(ctx context.Context, file io.Reader, dry bool) (*store.ImportReport, error)
+
 func (c *Console) importForm(w http.ResponseWriter, r *http.Request, q *req) error {
-	c.render(w, r, q, http.StatusOK, "import", importData{DryRun: true, MaxRows: exchange.MaxRows})
+	c.render(w, r, q, http.StatusOK, "import", importData{Page: personImportPage, DryRun: true, MaxRows: exchange.MaxRows})
 	return nil
 }
 
 func (c *Console) importUpload(w http.ResponseWriter, r *http.Request, q *req) error {
-	d := importData{MaxRows: exchange.MaxRows}
-	rows, dry, err := readUpload(w, r)
-	d.DryRun = dry
-	if err == nil {
-		d.Report, err = c.DB.ImportPersons(r.Context(), q.Actor, rows, dry)
-	}
+	return c.runImport(w, r, q, personImportPage, func(ctx context.Context, f io.Reader, dry bool) (*store.ImportReport, error) {
+		rows, err := exchange.ReadImport(f)
+		if err != nil {
+			return nil, err
+		}
+		return c.DB.ImportPersons(ctx, q.Actor, rows, dry)
+	}, exchange.Errors)
+}
+
+// runImport takes an upload, imports it with imp and shows the report; a
+// bad file is a field error, every bad row is listed by errs.
+func (c *Console) runImport(w http.ResponseWriter, r *http.Request, q *req, page importPage, imp importer,
+	errs func(*store.ImportReport, string) []exchange.ErrorRow) error {
+	d := importData{Page: page, MaxRows: exchange.MaxRows}
+	var err error
+	d.Report, d.DryRun, err = readUpload(w, r, imp)
 	var ce *casework.Error
 	if errors.As(err, &ce) && ce.Code == casework.EINVALID {
 		d.Err = ce.Message(q.Lang)
@@ -89,7 +116,7 @@ func (c *Console) importUpload(w http.ResponseWriter, r *http.Request, q *req) e
 	if err != nil {
 		return err
 	}
-	d.Errors = exchange.Errors(d.Report, q.Lang)
+	d.Errors = errs(d.Report, q.Lang)
 	status := http.StatusOK
 	if len(d.Errors) > 0 {
 		status = http.StatusUnprocessableEntity
@@ -98,9 +125,27 @@ func (c *Console) importUpload(w http.ResponseWriter, r *http.Request, q *req) e
 	return nil
 }
 
-// readUpload reads the multipart form: the file (at most
-// exchange.MaxFileBytes) and the dry-run box.
-func readUpload(w http.ResponseWriter, r *http.Request) ([]store.ImportRow, bool, error) {
+// readUpload opens the uploaded file of an import form and hands it to imp.
+// openXLSXForm opens the Excel file of an import form (field "file", with
+// "dry_run"): the size limit, the form and the file in one place for the
+// import pages that read rows themselves (events, survey results). done
+// releases the form's temporary files; the file is nil when err is set.
+func openXLSXForm(w http.ResponseWriter, r *http.Request) (file io.Reader, dry bool, done func(), err error) {
+	done = func() {}
+	r.Body = http.MaxBytesReader(w, r.Body, exchange.MaxFileBytes+1<<20)
+	if err := r.ParseMultipartForm(1 << 20); err != nil {
+		return nil, false, done, casework.Invalid("file", "请选择不超过10 MiB的 Excel 文件（.xlsx）", "choose an Excel file (.xlsx) of at most 10 MiB")
+	}
+	dry = r.FormValue("dry_run") != ""
+	f, _, ferr := r.FormFile("file")
+	if ferr != nil {
+		r.MultipartForm.RemoveAll()
+		return nil, dry, done, casework.Invalid("file", "请选择要上传的 Excel 文件（.xlsx）", "choose an Excel file (.xlsx) to upload")
+	}
+	return f, dry, func() { f.Close(); r.MultipartForm.RemoveAll() }, nil
+}
+
+func readUpload(w http.ResponseWriter, r *http.Request, imp importer) (*store.ImportReport, bool, error) {
 	r.Body = http.MaxBytesReader(w, r.Body, exchange.MaxFileBytes+1<<20)
 	if err := r.ParseMultipartForm(1 << 20); err != nil {
 		var tooBig *http.MaxBytesError
@@ -116,6 +161,6 @@ func readUpload(w http.ResponseWriter, r *http.Request) ([]store.ImportRow, bool
 		return nil, dry, casework.Invalid("file", "请选择要上传的 Excel 文件（.xlsx）", "choose an Excel file (.xlsx) to upload")
 	}
 	defer file.Close()
-	rows, err := exchange.ReadImport(file)
-	return rows, dry, err
+	rep, err := imp(r.Context(), file, dry)
+	return rep, dry, err
 }

@@ -2,12 +2,14 @@ package web
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
 
 	"kangfu/internal/casework"
 	"kangfu/internal/httpx"
+	"kangfu/internal/i18n"
 	"kangfu/internal/store"
 )
 
@@ -30,13 +32,22 @@ func (c *Console) inbox(w http.ResponseWriter, r *http.Request, q *req) error {
 	if err != nil {
 		return err
 	}
+	// ?kind= narrows the list to one kind of task (the dashboard links here).
+	kind, kindLabel := r.URL.Query().Get("kind"), ""
+	if _, known := i18n.Keys(q.Lang)["inbox.kind."+kind]; !known {
+		kind = "" // an unknown kind shows every task rather than a raw key
+	}
+	if kind != "" {
+		kindLabel = i18n.T(q.Lang, "inbox.kind."+kind)
+		ts = slices.DeleteFunc(ts, func(t store.Task) bool { return t.Kind != kind })
+	}
 	overdue := 0
 	for _, t := range ts {
 		if t.Overdue {
 			overdue++
 		}
 	}
-	c.render(w, r, q, http.StatusOK, "inbox", map[string]any{"Tasks": ts, "Overdue": overdue})
+	c.render(w, r, q, http.StatusOK, "inbox", map[string]any{"Tasks": ts, "Overdue": overdue, "Kind": kind, "KindLabel": kindLabel})
 	return nil
 }
 

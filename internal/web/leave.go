@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"kangfu/internal/casework"
 	"kangfu/internal/httpx"
@@ -131,12 +132,14 @@ func (c *Console) leaveView(w http.ResponseWriter, r *http.Request, q *req) erro
 	return c.leaveViewPage(w, r, q, nil, http.StatusOK)
 }
 
-func (c *Console) leaveFailed(w http.ResponseWriter, r *http.Request, q *req, err error) error {
+// leaveFailed re-renders the leave (422) with the problems beside the
+// fields of the form that was sent (issue 18 item 9).
+func (c *Console) leaveFailed(w http.ResponseWriter, r *http.Request, q *req, form string, err error) error {
 	fe, ok := toFormError(err, q.Lang)
 	if !ok {
 		return err
 	}
-	return c.leaveViewPage(w, r, q, fe, http.StatusBadRequest)
+	return c.leaveViewPage(w, r, q, fe.sent(form, r), http.StatusUnprocessableEntity)
 }
 
 func (c *Console) leaveDecide(w http.ResponseWriter, r *http.Request, q *req) error {
@@ -146,7 +149,7 @@ func (c *Console) leaveDecide(w http.ResponseWriter, r *http.Request, q *req) er
 	}
 	l, err := c.DB.StepLeave(r.Context(), q.Actor, r.PathValue("id"), s)
 	if err != nil {
-		return c.leaveFailed(w, r, q, err)
+		return c.leaveFailed(w, r, q, "decision", err)
 	}
 	flash := "leave_rejected"
 	if s.Action == casework.LeaveApprove {
@@ -158,7 +161,7 @@ func (c *Console) leaveDecide(w http.ResponseWriter, r *http.Request, q *req) er
 func (c *Console) leaveStep(w http.ResponseWriter, r *http.Request, q *req) error {
 	s := store.LeaveStep{Action: casework.LeaveAction(r.PostFormValue("action")), Reason: r.PostFormValue("reason")}
 	if s.Action == casework.LeaveApprove || s.Action == casework.LeaveReject {
-		return c.leaveFailed(w, r, q, casework.Invalid("action", "请使用审批表单", "use the decision form"))
+		return c.leaveFailed(w, r, q, "step", casework.Invalid("action", "请使用审批表单", "use the decision form"))
 	}
 	var err error
 	if v := strings.TrimSpace(r.PostFormValue("to")); v != "" {
@@ -169,13 +172,14 @@ func (c *Console) leaveStep(w http.ResponseWriter, r *http.Request, q *req) erro
 		l, err = c.DB.StepLeave(r.Context(), q.Actor, r.PathValue("id"), s)
 	}
 	if err != nil {
-		return c.leaveFailed(w, r, q, err)
+		return c.leaveFailed(w, r, q, "step", err)
 	}
 	return redirect(w, r, "/leave/"+l.ID, "leave_updated")
 }
 
 type personLeaveData struct {
 	PersonID  string
+	P         *casework.Person
 	Rows      []leaveRow
 	CanCreate bool
 	Provinces []choice
@@ -187,6 +191,10 @@ type personLeaveData struct {
 
 func (c *Console) personLeavePage(w http.ResponseWriter, r *http.Request, q *req, form map[string]string, fe *formError, status int) error {
 	pid := r.PathValue("id")
+	p, err := c.filePerson(r, q)
+	if err != nil {
+		return err
+	}
 	ls, err := c.DB.ListLeaves(r.Context(), q.Actor, store.LeaveFilter{PersonID: pid, Limit: 500})
 	if err != nil {
 		return err
@@ -194,7 +202,7 @@ func (c *Console) personLeavePage(w http.ResponseWriter, r *http.Request, q *req
 	if form == nil {
 		form = map[string]string{"kind": "leave", "destination_province": "460000"}
 	}
-	d := personLeaveData{PersonID: pid, Rows: leaveRows(ls, q.Lang), Form: form, Err: fe, Threshold: casework.DefaultLeaveThresholdDays,
+	d := personLeaveData{PersonID: pid, P: p, Rows: leaveRows(ls, q.Lang), Form: form, Err: fe, Threshold: casework.DefaultLeaveThresholdDays,
 		CanCreate: q.Actor.CanAnywhere(casework.PermWritePersons)}
 	for _, p := range casework.Provinces {
 		d.Provinces = append(d.Provinces, choice{Value: p.Code, Label: p.Name(q.Lang), Selected: p.Code == form["destination_province"]})
@@ -235,58 +243,62 @@ func (c *Console) personLeaveCreate(w http.ResponseWriter, r *http.Request, q *r
 func leaveFormInput(f map[string]string) (casework.LeaveInput, error) {
 	in := casework.LeaveInput{Kind: casework.LeaveKind(f["kind"]), Province: f["destination_province"], City: f["destination_city"],
 		Reason: f["reason"], Employer: f["employer"], WorkAddress: f["address"]}
+	var errs casework.FieldErrors // every problem at once (issue 18 item 9)
 	var err error
-	if in.From, err = casework.ParseDateField("from", f["from"]); err != nil {
-		return in, err
-	}
-	if in.To, err = casework.ParseDateField("to", f["to"]); err != nil {
-		return in, err
-	}
-	num := func(field string) (*float64, error) {
+	in.From, err = casework.ParseDateField("from", f["from"])
+	errs.Add(err)
+	in.To, err = casework.ParseDateField("to", f["to"])
+	errs.Add(err)
+	num := func(field string) *float64 {
 		if f[field] == "" {
-			return nil, nil
+			return nil
 		}
 		v, err := strconv.ParseFloat(f[field], 64)
 		if err != nil {
-			return nil, casework.Invalid(field, "坐标应为数字", "the coordinate must be a number")
+			errs = append(errs, casework.Invalid(field, "坐标应为数字", "the coordinate must be a number"))
+			return nil
 		}
-		return &v, nil
+		return &v
 	}
-	if in.Lat, err = num("lat"); err != nil {
-		return in, err
-	}
-	if in.Lng, err = num("lng"); err != nil {
-		return in, err
-	}
+	in.Lat, in.Lng = num("lat"), num("lng")
 	if f["radius_m"] != "" {
 		n, err := strconv.Atoi(f["radius_m"])
 		if err != nil {
-			return in, casework.Invalid("radius_m", "半径应为整数（米）", "the radius must be a whole number of metres")
+			errs = append(errs, casework.Invalid("radius_m", "半径应为整数（米）", "the radius must be a whole number of metres"))
+		} else {
+			in.RadiusM = &n
 		}
-		in.RadiusM = &n
 	}
-	return in, nil
+	return in, withChecks(errs, func() error {
+		p := in
+		if (p.Lat == nil) != (p.Lng == nil) {
+			p.Lat, p.Lng = nil, nil // already reported
+		}
+		_, err := p.Validate(casework.DateOf(time.Now(), nil))
+		return err
+	})
 }
 
 type messagesData struct {
-	PersonID   string
-	PersonName string
-	Messages   []*store.Message
-	CanSend    bool
-	Body       string
-	Err        *formError
+	PersonID string
+	P        *casework.Person
+	Messages []*store.Message
+	CanSend  bool
+	Body     string
+	Err      *formError
 }
 
 func (c *Console) messagesPage(w http.ResponseWriter, r *http.Request, q *req, body string, fe *formError, status int) error {
 	pid := r.PathValue("id")
+	p, err := c.filePerson(r, q)
+	if err != nil {
+		return err
+	}
 	ms, err := c.DB.ListMessages(r.Context(), q.Actor, pid)
 	if err != nil {
 		return err
 	}
-	d := messagesData{PersonID: pid, Messages: ms, Body: body, Err: fe, CanSend: q.Actor.CanAnywhere(casework.PermMessage)}
-	if len(ms) > 0 {
-		d.PersonName = ms[0].PersonName
-	}
+	d := messagesData{PersonID: pid, P: p, Messages: ms, Body: body, Err: fe, CanSend: q.Actor.CanAnywhere(casework.PermMessage)}
 	c.render(w, r, q, status, "messages", d)
 	return nil
 }

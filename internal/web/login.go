@@ -8,7 +8,6 @@ import (
 	"kangfu/internal/casework"
 	"kangfu/internal/httpx"
 	"kangfu/internal/i18n"
-	"kangfu/internal/store"
 )
 
 type loginData struct {
@@ -43,7 +42,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request, q *req) error {
 		return nil
 	}
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: res.Token, Path: "/", HttpOnly: true,
-		Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode, Expires: res.ExpiresAt})
+		Secure: httpx.IsHTTPS(r, c.TrustProxy), SameSite: http.SameSiteLaxMode, Expires: res.ExpiresAt})
 	if res.NeedsTOTPEnrolment {
 		return redirect(w, r, "/account?must=totp", "")
 	}
@@ -54,7 +53,7 @@ func (c *Console) logout(w http.ResponseWriter, r *http.Request, q *req) error {
 	if err := c.Auth.Logout(r.Context(), q.Actor, q.Token); err != nil {
 		return err
 	}
-	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", HttpOnly: true, Secure: r.TLS != nil,
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", HttpOnly: true, Secure: httpx.IsHTTPS(r, c.TrustProxy),
 		SameSite: http.SameSiteLaxMode, MaxAge: -1})
 	return redirect(w, r, "/login", "signed_out")
 }
@@ -65,34 +64,11 @@ func (c *Console) setLang(w http.ResponseWriter, r *http.Request, q *req) error 
 		return casework.Invalid("lang", "语言应为 zh 或 en", "lang must be zh or en")
 	}
 	http.SetCookie(w, &http.Cookie{Name: i18n.CookieName, Value: lang, Path: "/", SameSite: http.SameSiteLaxMode,
-		Secure: r.TLS != nil, Expires: time.Now().AddDate(1, 0, 0)})
+		Secure: httpx.IsHTTPS(r, c.TrustProxy), Expires: time.Now().AddDate(1, 0, 0)})
 	if q.Actor != nil {
 		if err := c.DB.SetLang(r.Context(), q.Actor, lang); err != nil {
 			return err
 		}
 	}
 	return redirect(w, r, safeNext(r.PostFormValue("next")), "")
-}
-
-type dashboardData struct {
-	Orgs        int
-	Scopes      []casework.Grant
-	LastLogin   time.Time
-	RecentAudit []store.AuditRecord
-}
-
-func (c *Console) dashboard(w http.ResponseWriter, r *http.Request, q *req) error {
-	orgs, err := c.DB.ListOrgs(r.Context(), q.Actor, store.OrgFilter{})
-	if err != nil {
-		return err
-	}
-	d := dashboardData{Orgs: len(orgs), Scopes: q.Actor.Grants, LastLogin: q.User.LastLoginAt}
-	if q.Actor.CanAnywhere(casework.PermReadAudit) {
-		d.RecentAudit, _, err = c.DB.ListAudit(r.Context(), q.Actor, store.AuditFilter{Limit: 10})
-		if err != nil {
-			return err
-		}
-	}
-	c.render(w, r, q, http.StatusOK, "dashboard", d)
-	return nil
 }

@@ -39,6 +39,8 @@ type orgViewData struct {
 	MoveErr   *formError
 	RetireErr *formError
 	CanManage bool
+	Map       *geoMap // the stored geofence drawn (geomap.go)
+	FormMap   *geoMap // the geofence being edited, when it parses and differs or no stored one
 }
 
 func (c *Console) orgPage(w http.ResponseWriter, r *http.Request, q *req, d orgViewData, status int) error {
@@ -64,6 +66,12 @@ func (c *Console) orgPage(w http.ResponseWriter, r *http.Request, q *req, d orgV
 	if d.Err == nil {
 		d.Form = casework.OrgInput{Name: org.Name, AreaCode: org.AreaCode, TimeZone: org.TimeZone, Geofence: org.Geofence.String()}
 	}
+	d.Map = c.newGeoMap(q.Lang, org.Geofence, nil)
+	// The shape being entered, drawn when it parses (an edit refused for
+	// another field keeps what was typed and shows it).
+	if g, err := casework.ParseGeofence(d.Form.Geofence); err == nil && g.String() != org.Geofence.String() {
+		d.FormMap = c.newGeoMap(q.Lang, g, nil)
+	}
 	c.render(w, r, q, status, "org", d)
 	return nil
 }
@@ -82,7 +90,7 @@ func (c *Console) orgCreate(w http.ResponseWriter, r *http.Request, q *req) erro
 	in.ParentID = r.PathValue("id")
 	o, err := c.DB.CreateOrg(r.Context(), q.Actor, in)
 	if fe, ok := toFormError(err, q.Lang); ok {
-		return c.orgPage(w, r, q, orgViewData{ChildForm: in, ChildErr: fe}, http.StatusBadRequest)
+		return c.orgPage(w, r, q, orgViewData{ChildForm: in, ChildErr: fe}, http.StatusUnprocessableEntity)
 	}
 	if err != nil {
 		return err
@@ -95,7 +103,7 @@ func (c *Console) orgUpdate(w http.ResponseWriter, r *http.Request, q *req) erro
 	_, err := c.DB.UpdateOrg(r.Context(), q.Actor, r.PathValue("id"), store.OrgUpdate{
 		Name: &in.Name, AreaCode: &in.AreaCode, TimeZone: &in.TimeZone, Geofence: &in.Geofence})
 	if fe, ok := toFormError(err, q.Lang); ok {
-		return c.orgPage(w, r, q, orgViewData{Form: in, Err: fe}, http.StatusBadRequest)
+		return c.orgPage(w, r, q, orgViewData{Form: in, Err: fe}, http.StatusUnprocessableEntity)
 	}
 	if err != nil {
 		return err
@@ -106,7 +114,7 @@ func (c *Console) orgUpdate(w http.ResponseWriter, r *http.Request, q *req) erro
 func (c *Console) orgMove(w http.ResponseWriter, r *http.Request, q *req) error {
 	_, err := c.DB.MoveOrg(r.Context(), q.Actor, r.PathValue("id"), r.PostFormValue("parent_id"))
 	if fe, ok := toFormError(err, q.Lang); ok {
-		return c.orgPage(w, r, q, orgViewData{MoveErr: fe}, http.StatusBadRequest)
+		return c.orgPage(w, r, q, orgViewData{MoveErr: fe.sent("move", r)}, http.StatusUnprocessableEntity)
 	}
 	if err != nil {
 		return err
@@ -117,7 +125,7 @@ func (c *Console) orgMove(w http.ResponseWriter, r *http.Request, q *req) error 
 func (c *Console) orgRetire(w http.ResponseWriter, r *http.Request, q *req) error {
 	err := c.DB.RetireOrg(r.Context(), q.Actor, r.PathValue("id"), r.PostFormValue("reason"))
 	if fe, ok := toFormError(err, q.Lang); ok {
-		return c.orgPage(w, r, q, orgViewData{RetireErr: fe}, http.StatusBadRequest)
+		return c.orgPage(w, r, q, orgViewData{RetireErr: fe.sent("retire", r)}, http.StatusUnprocessableEntity)
 	}
 	if err != nil {
 		return err
@@ -128,7 +136,7 @@ func (c *Console) orgRetire(w http.ResponseWriter, r *http.Request, q *req) erro
 func (c *Console) orgDelete(w http.ResponseWriter, r *http.Request, q *req) error {
 	err := c.DB.DeleteOrg(r.Context(), q.Actor, r.PathValue("id"), r.PostFormValue("reason"))
 	if fe, ok := toFormError(err, q.Lang); ok {
-		return c.orgPage(w, r, q, orgViewData{RetireErr: fe}, http.StatusBadRequest)
+		return c.orgPage(w, r, q, orgViewData{RetireErr: fe.sent("delete", r)}, http.StatusUnprocessableEntity)
 	}
 	if err != nil {
 		return err

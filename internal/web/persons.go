@@ -31,6 +31,7 @@ func (c *Console) personRoutes(rt route) []httpx.Route {
 		rt("POST", "/persons/{id}/measure", writeP, c.measureUpdate, "record the agreement or change the worker"),
 		rt("POST", "/persons/{id}/transitions", writeP, c.personTransition, "change the status"),
 		rt("POST", "/persons/{id}/group", writeP, c.groupAdd, "add a working-group member"),
+		rt("POST", "/persons/{id}/special", writeP, c.specialSave, "record pregnancy, nursing (R17)"),
 		rt("POST", "/persons/{id}/group/remove/{member}", httpx.Access{Perm: casework.PermWritePersons, Target: "group_member_form"},
 			c.groupRemove, "remove a working-group member"),
 		rt("POST", "/persons/{id}/transfers", httpx.Access{Perm: casework.PermTransfer, Target: "person"}, c.transferStart, "start a transfer"),
@@ -75,13 +76,14 @@ func kindChoices(lang, selected string) []choice {
 }
 
 type personListRow struct {
+	Special []string // R17 flags today
 	P       *casework.Person
 	Overdue int
 }
 
 type personListForm struct {
-	Q, Status, Kind, OrgID, WorkerID, Sort string
-	Mine, Deadline, IncludeEnded           bool
+	Q, Status, Kind, OrgID, WorkerID, Sort, Tier string
+	Mine, Deadline, IncludeEnded                 bool
 }
 
 type personListData struct {
@@ -91,6 +93,7 @@ type personListData struct {
 	Statuses  []choice
 	Kinds     []choice
 	Sorts     []choice
+	Tiers     []tierCount // nil: the actor sees no tier (R31)
 	Orgs      []choice
 	PrevURL   string
 	NextURL   string
@@ -119,6 +122,21 @@ func maskQuery(q string) string {
 	return casework.MaskPhone(casework.NormalizePhone(q))
 }
 
+// tierCount is one tier's count on the person list, linking to the list
+// filtered by it.
+type tierCount struct {
+	Tier, Label, URL, Colour string
+	Count                    int
+	Selected                 bool
+}
+
+func tierColour(t string) string {
+	if t == "none" {
+		return "grey"
+	}
+	return casework.Tier(t).Colour()
+}
+
 // personDeadlineDays is the "deadline soon" window of the list filter.
 const personDeadlineDays = 7
 
@@ -126,11 +144,14 @@ func (c *Console) personList(w http.ResponseWriter, r *http.Request, q *req) err
 	qs := r.URL.Query()
 	fm := personListForm{Q: strings.TrimSpace(qs.Get("q")), Status: qs.Get("status"), Kind: qs.Get("kind"), OrgID: qs.Get("org_id"),
 		WorkerID: qs.Get("worker_id"), Sort: qs.Get("sort"), Mine: qs.Get("mine") == "1", Deadline: qs.Get("deadline") == "1",
-		IncludeEnded: qs.Get("include_ended") == "1"}
+		IncludeEnded: qs.Get("include_ended") == "1", Tier: qs.Get("tier")}
 	off, _ := strconv.Atoi(qs.Get("offset"))
 	today := c.today()
+	if !store.ValidListTier(fm.Tier) || !q.Actor.CanAnywhere(casework.PermRiskView) {
+		fm.Tier = ""
+	}
 	f := store.PersonFilter{Query: fm.Q, Kind: casework.MeasureKind(fm.Kind), OrgID: fm.OrgID, WorkerID: fm.WorkerID,
-		IncludeEnded: fm.IncludeEnded, Today: today, Sort: fm.Sort, Offset: max(off, 0), Limit: pageSize}
+		IncludeEnded: fm.IncludeEnded, Today: today, Sort: fm.Sort, Tier: fm.Tier, Offset: max(off, 0), Limit: pageSize}
 	if st := casework.Status(fm.Status); st.Valid() {
 		f.Status = []casework.Status{st}
 	}
@@ -151,6 +172,10 @@ func (c *Console) personList(w http.ResponseWriter, r *http.Request, q *req) err
 	if err != nil {
 		return err
 	}
+	counts, err := c.DB.CountPersonsByTier(r.Context(), q.Actor, f)
+	if err != nil {
+		return err
+	}
 	d := personListData{Total: total, F: fm, Statuses: statusChoices(q.Lang, fm.Status), Kinds: kindChoices(q.Lang, fm.Kind),
 		CanCreate: q.Actor.CanAnywhere(casework.PermWritePersons)}
 	d.Sorts = []choice{{Value: "name", Label: i18n.T(q.Lang, "persons.sort_name")}, {Value: "deadline", Label: i18n.T(q.Lang, "persons.sort_deadline")},
@@ -162,13 +187,29 @@ func (c *Console) personList(w http.ResponseWriter, r *http.Request, q *req) err
 		d.Orgs = append(d.Orgs, choice{Value: o.ID, Label: o.Name, Selected: o.ID == fm.OrgID})
 	}
 	for _, p := range persons {
-		d.Rows = append(d.Rows, personListRow{P: p, Overdue: casework.OverdueDays(p.Status, p.ReportDeadline, today)})
+		d.Rows = append(d.Rows, personListRow{P: p, Overdue: casework.OverdueDays(p.Status, p.ReportDeadline, today),
+			Special: p.SpecialOn(today).Labels(q.Lang)})
 	}
 	// A search by ID number or phone is not echoed into the page (R36): the
 	// box stays empty, a note shows the masked value, and the few matches
 	// need no pager links (which would carry the value).
 	if sensitiveQuery(fm.Q, c.DB.Now()) {
 		d.SearchedFor, d.F.Q = maskQuery(fm.Q), ""
+	}
+	if counts != nil && d.SearchedFor == "" {
+		// R31: the list counted by confirmed tier; each count links to the
+		// list filtered by it (the same other filters).
+		for _, t := range []string{"high", "medium", "low", "none"} {
+			v := url.Values{}
+			for k, val := range qs {
+				if k != "offset" && k != "tier" && len(val) > 0 && val[0] != "" {
+					v.Set(k, val[0])
+				}
+			}
+			v.Set("tier", t)
+			d.Tiers = append(d.Tiers, tierCount{Tier: t, Label: i18n.T(q.Lang, "persons.tier."+t), Count: counts[t], Colour: tierColour(t),
+				URL: "/persons?" + v.Encode(), Selected: t == fm.Tier})
+		}
 	}
 	page := func(offset int) string {
 		v := url.Values{}
@@ -209,17 +250,8 @@ type personNewData struct {
 	Workers []choice
 	Orgs    []choice
 	Kinds   []choice
-	Errs    map[string]string // field → message, shown next to the field
-	Err     string            // a message that belongs to no field of the form
+	Err     *formError // every problem, each beside its field
 }
-
-// personFormFields are the fields of the new-file form; an error on any
-// other field is shown at the top.
-var personFormFields = map[string]bool{"org_id": true, "name": true, "id_number": true, "sex": true, "birth_date": true, "phone": true,
-	"ethnicity": true, "education": true, "marital_status": true, "employment": true, "household_addr": true, "residence_addr": true,
-	"health_notes": true, "worker_id": true, "contacts": true, "drug_history.first_use_date": true, "drug_history.first_registered": true,
-	"kind": true, "decision_number": true, "decision_authority": true, "decision_date": true, "received_date": true, "report_date": true,
-	"agreement_date": true, "term_months": true}
 
 func (c *Console) personNewPage(w http.ResponseWriter, r *http.Request, q *req, d personNewData, status int) error {
 	orgs, err := c.DB.ListOrgs(r.Context(), q.Actor, store.OrgFilter{})
@@ -270,10 +302,11 @@ func (f personForm) inputs() (casework.PersonInput, *casework.MeasureInput, erro
 	in := casework.PersonInput{OrgID: f.OrgID, Name: f.Name, IDNumber: f.IDNumber, Sex: f.Sex, Phone: f.Phone, Ethnicity: f.Ethnicity,
 		Education: f.Education, MaritalStatus: f.MaritalStatus, Employment: f.Employment, HouseholdAddr: f.HouseholdAddr,
 		ResidenceAddr: f.ResidenceAddr, HealthNotes: f.HealthNotes, WorkerID: f.WorkerID}
+	// A bad date is reported with every other problem (issue 18 item 9).
+	var errs casework.FieldErrors
 	var err error
-	if in.BirthDate, err = casework.ParseDateField("birth_date", f.BirthDate); err != nil {
-		return in, nil, err
-	}
+	in.BirthDate, err = casework.ParseDateField("birth_date", f.BirthDate)
+	errs.Add(err)
 	for _, ct := range [][3]string{{f.Contact1Name, f.Contact1Relation, f.Contact1Phone}, {f.Contact2Name, f.Contact2Relation, f.Contact2Phone}} {
 		if ct[0] != "" || ct[1] != "" || ct[2] != "" {
 			in.Contacts = append(in.Contacts, casework.Contact{Name: ct[0], Relation: ct[1], Phone: ct[2]})
@@ -285,46 +318,61 @@ func (f personForm) inputs() (casework.PersonInput, *casework.MeasureInput, erro
 		}
 	}
 	in.DrugHistory.PriorMeasures, in.DrugHistory.Notes = f.PriorMeasures, f.DrugNotes
-	if in.DrugHistory.FirstUseDate, err = casework.ParseDateField("drug_history.first_use_date", f.FirstUseDate); err != nil {
-		return in, nil, err
-	}
-	if in.DrugHistory.FirstRegistered, err = casework.ParseDateField("drug_history.first_registered", f.FirstRegistered); err != nil {
-		return in, nil, err
-	}
+	in.DrugHistory.FirstUseDate, err = casework.ParseDateField("drug_history.first_use_date", f.FirstUseDate)
+	errs.Add(err)
+	in.DrugHistory.FirstRegistered, err = casework.ParseDateField("drug_history.first_registered", f.FirstRegistered)
+	errs.Add(err)
 	if f.Kind == "" {
-		return in, nil, nil
+		return in, nil, errs.Err()
 	}
 	m, err := measureForm(f.Kind, f.DecisionNumber, f.DecisionAuthority, f.DecisionDate, f.ReceivedDate, f.ReportDate, f.AgreementDate, f.TermMonths)
-	if err != nil {
-		return in, nil, err
+	errs.Add(err)
+	if len(errs) > 0 {
+		// Also check the rest of the form, so the page lists every
+		// problem; the store checks it all again.
+		p := in
+		if _, err := p.Validate(time.Now()); err != nil {
+			for _, e := range fieldErrors(err) {
+				if !errs.Has(e.Field) {
+					errs = append(errs, e)
+				}
+			}
+		}
+		return in, nil, errs.Err()
 	}
 	m.PlaceOrgID, m.WorkerID = f.OrgID, f.WorkerID
 	return in, &m, nil
+}
+
+// fieldErrors lists the problems an EINVALID error carries.
+func fieldErrors(err error) casework.FieldErrors {
+	var errs casework.FieldErrors
+	errs.Add(err)
+	return errs
 }
 
 // measureForm reads a measure's form fields, naming the field of any bad
 // date or number.
 func measureForm(kind, number, authority, decision, received, report, agreement, term string) (casework.MeasureInput, error) {
 	m := casework.MeasureInput{Kind: casework.MeasureKind(kind), DecisionNumber: number, DecisionAuthority: authority}
+	var errs casework.FieldErrors
 	for _, d := range []struct {
 		field, value string
 		dst          *casework.Date
 	}{{"decision_date", decision, &m.DecisionDate}, {"received_date", received, &m.ReceivedDate}, {"report_date", report, &m.ReportDate},
 		{"agreement_date", agreement, &m.AgreementDate}} {
 		v, err := casework.ParseDateField(d.field, d.value)
-		if err != nil {
-			return m, err
-		}
+		errs.Add(err)
 		*d.dst = v
 	}
 	if term = strings.TrimSpace(term); term != "" {
 		n, err := strconv.Atoi(term)
 		if err != nil {
-			return m, casework.Invalid("term_months", "期限应为月数（整数），如 24", "the term must be a whole number of months, e.g. 24")
+			errs = append(errs, casework.Invalid("term_months", "期限应为月数（整数），如 24", "the term must be a whole number of months, e.g. 24"))
 		}
 		m.TermMonths = n
 	}
-	return m, nil
+	return m, errs.Err()
 }
 
 func (c *Console) personCreate(w http.ResponseWriter, r *http.Request, q *req) error {
@@ -335,17 +383,10 @@ func (c *Console) personCreate(w http.ResponseWriter, r *http.Request, q *req) e
 		p, err = c.DB.CreatePerson(r.Context(), q.Actor, in, m)
 	}
 	if fe, ok := toFormError(err, q.Lang); ok {
-		d := personNewData{F: f, Errs: map[string]string{}}
-		field := fe.Field
-		if field == "place_org_id" {
-			field = "org_id"
-		}
-		if personFormFields[field] {
-			d.Errs[field] = fe.Message
-		} else {
-			d.Err = fe.Message
-		}
-		return c.personNewPage(w, r, q, d, http.StatusBadRequest)
+		fe.rename("place_org_id", "org_id")
+		fe.rename("drug_history.first_use_date", "first_use_date")
+		fe.rename("drug_history.first_registered", "first_registered")
+		return c.personNewPage(w, r, q, personNewData{F: f, Err: fe}, http.StatusBadRequest)
 	}
 	if err != nil {
 		return err

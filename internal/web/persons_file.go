@@ -53,6 +53,7 @@ type revealed struct {
 
 // fileData is everything the file page shows.
 type fileData struct {
+	rulesData
 	P               *casework.Person
 	Status          string
 	Kind            string
@@ -84,7 +85,10 @@ type fileData struct {
 	Historical      bool
 	HistoricalUntil string
 	Incoming        bool
-	Workers         []choice // for the change-of-worker picker
+	Workers         []choice           // for the change-of-worker picker
+	ReleaseNotice   *releaseNoticeView // release_notice.go (R15)
+	Psych           *filePsych
+	BreakGlass      *fileBreakGlass // breakglass.go
 }
 
 func groupRoleLabel(lang, role string) string {
@@ -107,6 +111,15 @@ func (c *Console) filePage(w http.ResponseWriter, r *http.Request, q *req, perso
 	ctx := r.Context()
 	p, err := c.DB.GetPerson(ctx, q.Actor, personID, "")
 	if err != nil {
+		return err
+	}
+	if p.Access.Minimal { // a counsellor: the minimal profile, with no link that would be refused (psych.go)
+		http.Redirect(w, r, "/persons/"+personID+"/psych", http.StatusSeeOther)
+		return nil
+	}
+	d.Psych = c.filePsych(r, q, personID) // psych.go
+	// Emergency accesses to the file (breakglass.go).
+	if d.BreakGlass, err = c.fileBreakGlass(r, q, p); err != nil {
 		return err
 	}
 	ms, err := c.DB.ListMeasures(ctx, q.Actor, personID)
@@ -157,12 +170,14 @@ func (c *Console) filePage(w http.ResponseWriter, r *http.Request, q *req, perso
 		}
 	}
 	d.CanMeasure = p.Access.Write && !d.Historical && d.Current == nil
+	d.ReleaseNotice = releaseNoticeFor(q, p, ms, today)
 	if d.Current != nil && d.CanWrite {
 		for _, a := range casework.AllowedActions(d.Current.M.Status) {
 			// Release comes at the end of the term (R15; the daily job does it);
 			// transfers go through their own form.
 			early := a == casework.ActRelease && (d.Current.M.TermEnd.IsZero() || today.Before(d.Current.M.TermEnd))
-			if a != casework.ActTransferIn && a != casework.ActTransferOut && !early {
+			// 请假 and 销假 come from the leave workflow alone (R28).
+			if a != casework.ActTransferIn && a != casework.ActTransferOut && !early && !a.LeaveOnly() {
 				d.Actions = append(d.Actions, choice{Value: string(a), Label: a.Label(q.Lang)})
 			}
 		}
@@ -190,6 +205,7 @@ func (c *Console) filePage(w http.ResponseWriter, r *http.Request, q *req, perso
 				CanDecide: x.State == "pending" && p.Access.Approve && x.RequestedBy != q.Actor.UserID})
 		}
 	}
+	d.rulesData = fileRules(q.Lang, p, ms, today, d.CanWrite)
 	c.render(w, r, q, status, "person", d)
 	return nil
 }
@@ -285,6 +301,9 @@ func timelineRows(lang string, entries []store.TimelineEntry) []timelineRow {
 func eventValue(lang, key string, v any) string {
 	switch x := v.(type) {
 	case string:
+		if v, ok := helpEventValue(lang, key, x); ok { // help.go
+			return v
+		}
 		if st := casework.Status(x); (key == "from" || key == "to") && st.Valid() {
 			return st.Label(lang)
 		}
@@ -293,6 +312,9 @@ func eventValue(lang, key string, v any) string {
 		}
 		if key == "role" {
 			return groupRoleLabel(lang, x)
+		}
+		if v, ok := psychEventValue(lang, key, x); ok { // psych.go
+			return v
 		}
 		return x
 	case []any:
@@ -311,14 +333,15 @@ func (c *Console) personView(w http.ResponseWriter, r *http.Request, q *req) err
 	return c.filePage(w, r, q, r.PathValue("id"), fileData{}, http.StatusOK)
 }
 
-// formFailed re-renders the file with a form's error, or returns err when
-// it is not a form error.
+// formFailed re-renders the file (422) with every problem of the form that
+// was sent beside its field and what was typed kept (issue 18 item 9), or
+// returns err when it is not a form error.
 func (c *Console) formFailed(w http.ResponseWriter, r *http.Request, q *req, personID, form string, err error) error {
 	fe, ok := toFormError(err, q.Lang)
 	if !ok {
 		return err
 	}
-	return c.filePage(w, r, q, personID, fileData{Err: fe, ErrForm: form}, http.StatusBadRequest)
+	return c.filePage(w, r, q, personID, fileData{Err: fe.sent(form, r), ErrForm: form}, http.StatusUnprocessableEntity)
 }
 
 // profileUpdate reads the profile fields of the edit and correction forms;
@@ -367,6 +390,15 @@ func (c *Console) measureAdd(w http.ResponseWriter, r *http.Request, q *req) err
 	v := func(k string) string { return strings.TrimSpace(r.PostFormValue(k)) }
 	m, err := measureForm(v("kind"), v("decision_number"), v("decision_authority"), v("decision_date"), v("received_date"), v("report_date"),
 		v("agreement_date"), v("term_months"))
+	if err != nil { // a bad date or number is reported with the rest (issue 18 item 9)
+		var parse casework.FieldErrors
+		parse.Add(err)
+		err = withChecks(parse, func() error {
+			chk := m
+			chk.PlaceOrgID = "-" // the store sets it from the file
+			return chk.Validate(c.today())
+		})
+	}
 	if err == nil {
 		_, err = c.DB.AddMeasure(r.Context(), q.Actor, id, m)
 	}
@@ -387,7 +419,11 @@ func (c *Console) measureUpdate(w http.ResponseWriter, r *http.Request, q *req) 
 		wid := strings.TrimSpace(r.PostFormValue("worker_id"))
 		up.WorkerID = &wid
 	}
-	if err == nil && up.AgreementDate == nil && up.WorkerID == nil {
+	if r.PostFormValue("set_family_reason") == "1" { // R7
+		reason := r.PostFormValue("group_family_reason")
+		up.GroupFamilyReason = &reason
+	}
+	if err == nil && up.AgreementDate == nil && up.WorkerID == nil && up.GroupFamilyReason == nil {
 		err = casework.Invalid("agreement_date", "请填写协议签订日期", "enter the agreement date")
 	}
 	if err == nil {
@@ -402,6 +438,13 @@ func (c *Console) measureUpdate(w http.ResponseWriter, r *http.Request, q *req) 
 func (c *Console) personTransition(w http.ResponseWriter, r *http.Request, q *req) error {
 	id := r.PathValue("id")
 	eff, err := casework.ParseDateField("effective_date", r.PostFormValue("effective_date"))
+	if err != nil && strings.TrimSpace(r.PostFormValue("reason")) == "" && casework.Action(r.PostFormValue("action")) != casework.ActReportIn &&
+		casework.Action(r.PostFormValue("action")) != casework.ActRelease {
+		var parse casework.FieldErrors // a bad date and a missing reason together (issue 18 item 9)
+		parse.Add(err)
+		parse.Add(casework.Invalid("reason", "请填写原因", "a reason is required"))
+		err = parse.Err()
+	}
 	if err == nil {
 		_, err = c.DB.Transition(r.Context(), q.Actor, id, store.TransitionInput{Action: casework.Action(r.PostFormValue("action")),
 			EffectiveDate: eff, Reason: r.PostFormValue("reason")})
@@ -465,7 +508,8 @@ func (c *Console) correctionDecide(w http.ResponseWriter, r *http.Request, q *re
 	err := c.DB.DecideCorrection(r.Context(), q.Actor, r.PathValue("id"), r.PostFormValue("approve") == "1", r.PostFormValue("reason"))
 	if err != nil {
 		if _, ok := toFormError(err, q.Lang); ok && personID != "" {
-			return c.formFailed(w, r, q, personID, "correction", err)
+			r.PostForm.Set("correction_id", r.PathValue("id")) // the message goes beside that correction's reason
+			return c.formFailed(w, r, q, personID, "correction_decide", err)
 		}
 		return err
 	}
@@ -473,4 +517,12 @@ func (c *Console) correctionDecide(w http.ResponseWriter, r *http.Request, q *re
 		return redirect(w, r, "/persons", "correction_decided")
 	}
 	return redirect(w, r, "/persons/"+url.PathEscape(personID), "correction_decided")
+}
+
+// filePerson opens the person a sub-page of the file is about, so its heading
+// and title say whose file it is (issue 18 §6: a worker must never record a
+// test on the wrong person). It is a read of the file, audited like any other
+// (R36); out of scope it answers not found before the page reads anything else.
+func (c *Console) filePerson(r *http.Request, q *req) (*casework.Person, error) {
+	return c.DB.GetPerson(r.Context(), q.Actor, r.PathValue("id"), "")
 }

@@ -207,7 +207,7 @@ func TestNoUnmaskedIDOrPhone(t *testing.T) {
 		}
 
 		status, _, body := s.do("worker", "", "POST", "/persons/"+pid+"/reveal", url.Values{"field": {"id_number"}})
-		if status != http.StatusBadRequest || !strings.Contains(body, "须填写原因") || strings.Contains(body, id) {
+		if status != http.StatusUnprocessableEntity || !strings.Contains(body, "须填写原因") || strings.Contains(body, id) {
 			t.Fatalf("reveal without a reason: %d %s", status, excerpt(body))
 		}
 		_, _, body = s.do("worker", "", "POST", "/persons/"+pid+"/reveal", url.Values{"field": {"id_number"}, "reason": {"核对身份"}})
@@ -274,7 +274,7 @@ func TestDeemedRefusalShown(t *testing.T) {
 		late := s.createPerson("worker", s.newPersonForm("逾期甲", idNumber("46020319800101001"), "", 20, false))
 		s.createPerson("worker", s.newPersonForm("准时乙", idNumber("46020319800101002"), "", 15, false))
 		list := s.get("worker", "", "/persons")
-		if !strings.Contains(list, "逾期未报到（视为拒绝，R2）5天") {
+		if !strings.Contains(list, "逾期未报到（视为拒绝，《戒毒条例》第十四条）5天") {
 			t.Errorf("list lacks the 5 days overdue:\n%s", excerpt(list))
 		}
 		if n := strings.Count(list, `data-testid="deemed-refusal"`); n != 1 {
@@ -283,7 +283,7 @@ func TestDeemedRefusalShown(t *testing.T) {
 		if en := s.get("worker", "en", "/persons"); !strings.Contains(en, "deemed refusal, 5 days overdue") {
 			t.Error("English list lacks the overdue flag")
 		}
-		if body := s.get("worker", "", "/persons/"+late); !strings.Contains(body, "逾期未报到（视为拒绝，R2）5天") {
+		if body := s.get("worker", "", "/persons/"+late); !strings.Contains(body, "逾期未报到（视为拒绝，《戒毒条例》第十四条）5天") {
 			t.Error("file lacks the overdue flag")
 		}
 		if body := s.get("worker", "", "/persons?deadline=1"); !strings.Contains(body, "逾期甲") || !strings.Contains(body, "准时乙") {
@@ -308,20 +308,29 @@ func TestFileForms(t *testing.T) {
 		if want := s.today.AddYears(3).String(); !strings.Contains(body, want) {
 			t.Errorf("after report-in the term should end on %s (R3)", want)
 		}
-		status, _, body := s.do("worker", "", "POST", path+"/transitions", url.Values{"action": {"start_leave"}})
-		if status != http.StatusBadRequest || !strings.Contains(body, "请填写原因") {
-			t.Errorf("leave without a reason: %d %s", status, excerpt(body))
+		status, _, body := s.do("worker", "", "POST", path+"/transitions", url.Values{"action": {"suspend"}})
+		if status != http.StatusUnprocessableEntity || !strings.Contains(body, "请填写原因") {
+			t.Errorf("suspension without a reason: %d %s", status, excerpt(body))
+		}
+		// 请假 comes only from an approved leave (R28, issue 18 §1): no
+		// button, and a hand-made request is refused with the reason.
+		if strings.Contains(s.get("worker", "", path), `data-testid="transition-start_leave"`) {
+			t.Error("an executing file offers 请假 by hand")
+		}
+		status, _, body = s.do("worker", "", "POST", path+"/transitions", url.Values{"action": {"start_leave"}, "reason": {"回老家探亲"}})
+		if status != http.StatusUnprocessableEntity || !strings.Contains(body, "已批准的请假") {
+			t.Errorf("请假 by hand: %d %s", status, excerpt(body))
 		}
 		status, _, body = s.do("worker", "", "POST", path+"/transitions", url.Values{"action": {"resume"}, "reason": {"x"}})
-		if status != http.StatusBadRequest || !strings.Contains(body, "不能") {
+		if status != http.StatusUnprocessableEntity || !strings.Contains(body, "不能") {
 			t.Errorf("a refused transition: %d %s", status, excerpt(body))
 		}
-		s.post("worker", path+"/transitions", url.Values{"action": {"start_leave"}, "reason": {"回老家探亲"}})
+		s.post("worker", path+"/transitions", url.Values{"action": {"suspend"}, "reason": {"因违法被行政拘留十日"}})
 		s.post("worker", path+"/group", url.Values{"role": {"other"}, "role_other": {"厂区保卫负责人"}, "name": {"王保卫"}})
 		s.post("worker", path+"/group", url.Values{"role": {"police"}, "name": {"李警官"}})
 		s.post("worker", path+"/measure", url.Values{"agreement_date": {s.today.String()}})
 		body = s.get("worker", "", path)
-		for _, want := range []string{"请假", "厂区保卫负责人", "王保卫", "社区民警", "李警官", "回老家探亲", "工作小组新增成员", "签订协议", "建档"} {
+		for _, want := range []string{"中止", "厂区保卫负责人", "王保卫", "社区民警", "李警官", "因违法被行政拘留十日", "工作小组新增成员", "签订协议", "建档"} {
 			if !strings.Contains(body, want) {
 				t.Errorf("file lacks %q", want)
 			}
@@ -332,7 +341,7 @@ func TestFileForms(t *testing.T) {
 		}
 		s.post("worker", path+"/group/remove/"+member[1], url.Values{})
 		ms := storetest.Must(db.ListMeasures(context.Background(), s.sys, pid))
-		if len(ms[0].Group) != 1 || ms[0].Status != casework.StatusOnLeave || ms[0].AgreementDate != s.today {
+		if len(ms[0].Group) != 1 || ms[0].Status != casework.StatusSuspended || ms[0].AgreementDate != s.today {
 			t.Errorf("measure after the forms: %d members, status %s, agreement %s", len(ms[0].Group), ms[0].Status, ms[0].AgreementDate)
 		}
 		if en := s.get("worker", "en", path); !strings.Contains(en, "Working-group member added") || !strings.Contains(en, "Reported in") {
@@ -407,11 +416,11 @@ func TestArchivedFileAndCorrection(t *testing.T) {
 			strings.Contains(body, `action="`+path+`/group"`) {
 			t.Fatal("an archived file shows forms or lacks its banner")
 		}
-		if status, _, _ := s.do("worker", "", "POST", path, url.Values{"ethnicity": {"回族"}}); status != http.StatusBadRequest {
-			t.Errorf("an edit of an archived file: %d, want 400", status)
+		if status, _, _ := s.do("worker", "", "POST", path, url.Values{"ethnicity": {"回族"}}); status != http.StatusUnprocessableEntity {
+			t.Errorf("an edit of an archived file: %d, want 422", status)
 		}
 		status, _, body := s.do("worker", "", "POST", path+"/corrections", url.Values{"name": {"孙某某"}})
-		if status != http.StatusBadRequest || !strings.Contains(body, "更正须说明原因") {
+		if status != http.StatusUnprocessableEntity || !strings.Contains(body, "更正须说明原因") {
 			t.Errorf("a correction without a reason: %d %s", status, excerpt(body))
 		}
 		s.post("worker", path+"/corrections", url.Values{"name": {"孙某某"}, "reason": {"姓名录入错误"}})

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 
 	"kangfu/internal/casework"
@@ -92,6 +93,7 @@ type settingRow struct {
 	SourceOrg  string // org id of the version that produced it, for a link
 	Input      string
 	From, To   string // a window's parts
+	Same       bool   // a tier setting set to the general one's value
 	Inherit    bool
 	Options    []choice
 	Err        string
@@ -121,6 +123,9 @@ func readPolicyForm(r *http.Request) policyForm {
 			from, to := strings.TrimSpace(r.PostFormValue("s."+s.Key+".from")), strings.TrimSpace(r.PostFormValue("s."+s.Key+".to"))
 			if from != "" || to != "" {
 				text = from + "-" + to
+			}
+			if s.Same != "" && r.PostFormValue("s."+s.Key+".same") == "1" {
+				text = casework.SameValue // a tier keeps the general window (R31)
 			}
 		}
 		if text != "" {
@@ -209,7 +214,8 @@ func (c *Console) settingRow(q *req, rs casework.ResolvedSetting, d policyPageDa
 	if rs.Source.Kind == "version" {
 		row.SourceOrg = rs.Source.OrgID
 	}
-	if s.Kind == casework.SettingWindow && row.Input != "" {
+	row.Same = s.Same != "" && row.Input == casework.SameValue
+	if s.Kind == casework.SettingWindow && row.Input != "" && !row.Same {
 		row.From, row.To, _ = strings.Cut(row.Input, "-")
 	}
 	switch s.Kind {
@@ -219,6 +225,9 @@ func (c *Console) settingRow(q *req, rs casework.ResolvedSetting, d policyPageDa
 	case casework.SettingEnum:
 		for _, o := range s.Options {
 			row.Options = append(row.Options, choice{Value: o.Value, Label: s.Format(casework.EnumValue(o.Value), q.Lang), Selected: row.Input == o.Value})
+		}
+		if s.Same != "" { // a tier setting may keep the general one (R31)
+			row.Options = append(row.Options, choice{Value: casework.SameValue, Label: i18n.T(q.Lang, "policy.same"), Selected: row.Same})
 		}
 	}
 	if ch, ok := changes[s.Key]; ok {
@@ -316,4 +325,36 @@ func (c *Console) policyWithdraw(w http.ResponseWriter, r *http.Request, q *req)
 		return err
 	}
 	return redirect(w, r, "/policies/"+v.OrgID, "policy_withdrawn")
+}
+
+// policyRefText words a policy reference (casework.PolicySource.Ref) or a
+// comma-separated list of them for staff (issue 18 §8).
+func policyRefText(lang, refs string) string {
+	var out []string
+	for _, ref := range strings.Split(refs, ",") {
+		ref = strings.TrimSpace(ref)
+		text := ""
+		switch {
+		case ref == "":
+			continue
+		case ref == "national":
+			text = i18n.T(lang, "policy.source.national")
+		case strings.HasPrefix(ref, "template:"):
+			for _, t := range casework.PolicyTemplates() {
+				if "template:"+t.ID == ref {
+					text = t.Name(lang)
+				}
+			}
+		}
+		if text == "" {
+			text = i18n.T(lang, "policy.ref.local")
+		}
+		if !slices.Contains(out, text) {
+			out = append(out, text)
+		}
+	}
+	if lang == "en" {
+		return strings.Join(out, ", ")
+	}
+	return strings.Join(out, "、")
 }

@@ -30,6 +30,7 @@ func (c *Console) scheduleRoutes(rt route) []httpx.Route {
 
 type scheduleData struct {
 	PersonID string
+	P        *casework.Person
 	S        *store.Schedule
 	Kind     string
 	Rate     string
@@ -39,6 +40,9 @@ type scheduleData struct {
 	Forced   []dayRow
 	Form     map[string]string
 	Err      *formError
+	// SurpriseLine says how many surprise tests the term holds for the
+	// person's tier and where that number comes from (R24, R31).
+	SurpriseLine string
 }
 
 type scheduleRow struct {
@@ -54,6 +58,7 @@ type dayRow struct {
 	KindLabel   string
 	StatusLabel string
 	CanExcuse   bool
+	Err         *formError // this day's excuse form was sent with problems
 }
 
 func (c *Console) dayRow(q *req, d *store.TestDay, s *store.Schedule) dayRow {
@@ -79,28 +84,38 @@ func coveragePct(done, should int, rate float64) string {
 }
 
 func (c *Console) schedulePage(w http.ResponseWriter, r *http.Request, q *req, form map[string]string, fe *formError, status int) error {
+	p, err := c.filePerson(r, q)
+	if err != nil {
+		return err
+	}
 	s, err := c.DB.PersonSchedule(r.Context(), q.Actor, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	d := scheduleData{PersonID: r.PathValue("id"), S: s, Kind: s.Kind.Label(q.Lang), Hours: s.Hours.From.String() + "–" + s.Hours.To.String(),
+	d := scheduleData{PersonID: r.PathValue("id"), P: p, S: s, Kind: s.Kind.Label(q.Lang), Hours: s.Hours.From.String() + "–" + s.Hours.To.String(),
 		Rate: coveragePct(s.Coverage.Done, s.Coverage.Should, s.Coverage.Rate()), Form: form, Err: fe}
 	if d.Form == nil {
 		d.Form = map[string]string{"day": s.Today.AddDays(1).String()}
 	}
+	d.SurpriseLine = surpriseLine(q.Lang, s)
 	for _, iv := range s.Intervals {
 		row := scheduleRow{ScheduleInterval: iv, StatusLabel: i18n.T(q.Lang, schedKey("status", iv.Status))}
 		if iv.Draw != nil {
 			dr := c.dayRow(q, iv.Draw, s)
+			dr.Err = errFor(fe, "excuse", "draw_id", iv.Draw.ID)
 			row.Day = &dr
 		}
 		d.Rows = append(d.Rows, row)
 	}
 	for i := range s.Surprise {
-		d.Surprise = append(d.Surprise, c.dayRow(q, &s.Surprise[i], s))
+		dr := c.dayRow(q, &s.Surprise[i], s)
+		dr.Err = errFor(fe, "excuse", "draw_id", dr.D.ID)
+		d.Surprise = append(d.Surprise, dr)
 	}
 	for i := range s.Forced {
-		d.Forced = append(d.Forced, c.dayRow(q, &s.Forced[i], s))
+		dr := c.dayRow(q, &s.Forced[i], s)
+		dr.Err = errFor(fe, "excuse", "draw_id", dr.D.ID)
+		d.Forced = append(d.Forced, dr)
 	}
 	c.render(w, r, q, status, "schedule", d)
 	return nil
@@ -116,6 +131,12 @@ func (c *Console) scheduleForce(w http.ResponseWriter, r *http.Request, q *req) 
 	}
 	form := map[string]string{"day": strings.TrimSpace(r.PostFormValue("day")), "reason": r.PostFormValue("reason")}
 	day, err := casework.ParseDateField("day", form["day"])
+	if err != nil { // a bad day with a missing reason (issue 18 item 9)
+		var parse casework.FieldErrors
+		parse.Add(err)
+		_, rerr := casework.AdjustReason(form["reason"])
+		err = withChecks(parse, func() error { return rerr })
+	}
 	if err == nil {
 		_, err = c.DB.ForceTestDay(r.Context(), q.Actor, r.PathValue("id"), day, form["reason"])
 	}
@@ -124,7 +145,7 @@ func (c *Console) scheduleForce(w http.ResponseWriter, r *http.Request, q *req) 
 		if !ok {
 			return err
 		}
-		return c.schedulePage(w, r, q, form, fe, http.StatusBadRequest)
+		return c.schedulePage(w, r, q, form, fe.sent("force", r), http.StatusUnprocessableEntity)
 	}
 	return redirect(w, r, "/persons/"+r.PathValue("id")+"/schedule", "test_forced")
 }
@@ -139,8 +160,7 @@ func (c *Console) scheduleExcuse(w http.ResponseWriter, r *http.Request, q *req)
 		if !ok {
 			return err
 		}
-		fe.Field = "excuse." + r.PostFormValue("draw_id")
-		return c.schedulePage(w, r, q, nil, fe, http.StatusBadRequest)
+		return c.schedulePage(w, r, q, nil, fe.sent("excuse", r), http.StatusUnprocessableEntity)
 	}
 	return redirect(w, r, "/persons/"+r.PathValue("id")+"/schedule", "test_excused")
 }
@@ -215,4 +235,18 @@ func (c *Console) orgSeeds(w http.ResponseWriter, r *http.Request, q *req) error
 	}
 	c.render(w, r, q, http.StatusOK, "draw_seeds", seedsData{Org: org, SeedOrg: seedOrg, Seeds: seeds})
 	return nil
+}
+
+// surpriseLine: the surprise tests per term in force for the person, in
+// words: the tier's own setting, or the general one the tier (or a person
+// not yet graded) follows, and the policy it comes from (R24, R31).
+func surpriseLine(lang string, s *store.Schedule) string {
+	src := policyRefText(lang, s.SurpriseSource.Ref())
+	switch {
+	case s.Tier == "":
+		return i18n.T(lang, "sched.surprise_general_untiered", s.SurpriseMin, src)
+	case s.SurpriseByTier:
+		return i18n.T(lang, "sched.surprise_tier", s.SurpriseMin, i18n.T(lang, "persons.tier."+string(s.Tier)), src)
+	}
+	return i18n.T(lang, "sched.surprise_general", s.SurpriseMin, i18n.T(lang, "persons.tier."+string(s.Tier)), src)
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"strconv"
+	"strings"
 
 	"kangfu/internal/auth"
 	"kangfu/internal/casework"
@@ -125,9 +126,20 @@ func (c *Console) userView(w http.ResponseWriter, r *http.Request, q *req) error
 }
 
 func (c *Console) userGrant(w http.ResponseWriter, r *http.Request, q *req) error {
-	_, err := c.DB.GrantRole(r.Context(), q.Actor, r.PathValue("id"), casework.Role(r.PostFormValue("role")), r.PostFormValue("org_id"))
+	role, orgID := casework.Role(r.PostFormValue("role")), strings.TrimSpace(r.PostFormValue("org_id"))
+	var errs casework.FieldErrors // the role and the org at once (issue 18 item 9)
+	if !role.Valid() {
+		errs.Add(casework.Invalid("role", "请选择角色", "choose a role"))
+	}
+	if orgID == "" {
+		errs.Add(casework.Invalid("org_id", "请选择机构", "choose an organisation"))
+	}
+	err := errs.Err()
+	if err == nil {
+		_, err = c.DB.GrantRole(r.Context(), q.Actor, r.PathValue("id"), role, orgID)
+	}
 	if fe, ok := toFormError(err, q.Lang); ok {
-		return c.userPage(w, r, q, userViewData{GrantErr: fe}, http.StatusBadRequest)
+		return c.userPage(w, r, q, userViewData{GrantErr: fe.sent("grant", r)}, http.StatusUnprocessableEntity)
 	}
 	if err != nil {
 		return err
@@ -146,7 +158,7 @@ func (c *Console) userResetPassword(w http.ResponseWriter, r *http.Request, q *r
 	pw := r.PostFormValue("password")
 	if err := casework.ValidatePassword(pw); err != nil {
 		fe, _ := toFormError(err, q.Lang)
-		return c.userPage(w, r, q, userViewData{PwErr: fe}, http.StatusBadRequest)
+		return c.userPage(w, r, q, userViewData{PwErr: fe.sent("password", r)}, http.StatusUnprocessableEntity)
 	}
 	hash, err := auth.HashPassword(r.Context(), pw)
 	if err != nil {
@@ -161,12 +173,25 @@ func (c *Console) userResetPassword(w http.ResponseWriter, r *http.Request, q *r
 func (c *Console) userDisable(w http.ResponseWriter, r *http.Request, q *req) error {
 	err := c.DB.SetDisabled(r.Context(), q.Actor, r.PathValue("id"), true, r.PostFormValue("reason"))
 	if fe, ok := toFormError(err, q.Lang); ok {
-		return c.userPage(w, r, q, userViewData{PwErr: fe}, http.StatusConflict)
+		return c.userPage(w, r, q, userViewData{PwErr: fe.sent("disable", r)}, formStatus(err))
 	}
 	if err != nil {
 		return err
 	}
 	return redirect(w, r, "/users/"+r.PathValue("id"), "user_disabled")
+}
+
+// userUnlock lifts the account's sign-in locks (issue 15 §4): a second
+// administrator, with a reason; the holder is told.
+func (c *Console) userUnlock(w http.ResponseWriter, r *http.Request, q *req) error {
+	err := c.DB.UnlockLogin(r.Context(), q.Actor, r.PathValue("id"), r.PostFormValue("reason"))
+	if fe, ok := toFormError(err, q.Lang); ok {
+		return c.userPage(w, r, q, userViewData{PwErr: fe.sent("unlock", r)}, formStatus(err))
+	}
+	if err != nil {
+		return err
+	}
+	return redirect(w, r, "/users/"+r.PathValue("id"), "user_unlocked")
 }
 
 func (c *Console) userEnable(w http.ResponseWriter, r *http.Request, q *req) error {
@@ -181,4 +206,13 @@ func (c *Console) userResetTOTP(w http.ResponseWriter, r *http.Request, q *req) 
 		return err
 	}
 	return redirect(w, r, "/users/"+r.PathValue("id"), "totp_reset")
+}
+
+// formStatus is a refused form's status: 422 for bad input, 409 for a
+// conflict with the record's state.
+func formStatus(err error) int {
+	if casework.IsCode(err, casework.ECONFLICT) {
+		return http.StatusConflict
+	}
+	return http.StatusUnprocessableEntity
 }

@@ -1,11 +1,13 @@
 package web
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 
 	"kangfu/internal/casework"
 	"kangfu/internal/httpx"
+	"kangfu/internal/i18n"
 	"kangfu/internal/store"
 )
 
@@ -45,6 +47,7 @@ type violationRow struct {
 
 type violationListData struct {
 	PersonID  string
+	P         *casework.Person // the person of a person's list; nil on the org-wide list
 	Rows      []violationRow
 	Total     int
 	Kinds     []choice
@@ -110,7 +113,11 @@ func (c *Console) violationList(w http.ResponseWriter, r *http.Request, q *req) 
 }
 
 func (c *Console) personViolationsPage(w http.ResponseWriter, r *http.Request, q *req, form map[string]string, fe *formError, status int) error {
-	d := violationListData{PersonID: r.PathValue("id"), Form: form, Err: fe}
+	p, err := c.filePerson(r, q)
+	if err != nil {
+		return err
+	}
+	d := violationListData{PersonID: r.PathValue("id"), P: p, Form: form, Err: fe}
 	f, err := c.violationFilter(r, q.Lang, &d)
 	if err != nil {
 		return err
@@ -139,13 +146,23 @@ func (c *Console) violationRecord(w http.ResponseWriter, r *http.Request, q *req
 	var v *store.Violation
 	if err == nil {
 		v, err = c.DB.RecordDrugUse(r.Context(), q.Actor, r.PathValue("id"), store.DrugUseInput{Day: day, Detail: form["detail"]})
+		if casework.IsCode(err, casework.ECONFLICT) {
+			// No measure in force: for a released person in the three years
+			// after release this is a relapse (R16), which restarts them.
+			if _, rerr := c.DB.RecordRelapse(r.Context(), q.Actor, r.PathValue("id"), store.DrugUseInput{Day: day, Detail: form["detail"]}); !casework.IsCode(rerr, casework.ECONFLICT) {
+				if rerr == nil {
+					return redirect(w, r, "/persons/"+r.PathValue("id"), "relapse_recorded")
+				}
+				err = rerr
+			}
+		}
 	}
 	if err != nil {
 		fe, ok := toFormError(err, q.Lang)
 		if !ok {
 			return err
 		}
-		return c.personViolationsPage(w, r, q, form, fe, http.StatusBadRequest)
+		return c.personViolationsPage(w, r, q, form, fe, http.StatusUnprocessableEntity)
 	}
 	return redirect(w, r, "/violations/"+v.ID, "violation_recorded")
 }
@@ -188,18 +205,20 @@ func (c *Console) violationView(w http.ResponseWriter, r *http.Request, q *req) 
 	return c.violationPage(w, r, q, nil, http.StatusOK)
 }
 
-func (c *Console) formFail(w http.ResponseWriter, r *http.Request, q *req, err error, page func(http.ResponseWriter, *http.Request, *req, *formError, int) error) error {
+// formFail re-renders a page of several forms (422) with every problem of
+// the form sent beside its fields and what was typed kept (issue 18 item 9).
+func (c *Console) formFail(w http.ResponseWriter, r *http.Request, q *req, form string, err error, page func(http.ResponseWriter, *http.Request, *req, *formError, int) error) error {
 	fe, ok := toFormError(err, q.Lang)
 	if !ok {
 		return err
 	}
-	return page(w, r, q, fe, http.StatusBadRequest)
+	return page(w, r, q, fe.sent(form, r), http.StatusUnprocessableEntity)
 }
 
 func (c *Console) violationReview(w http.ResponseWriter, r *http.Request, q *req) error {
 	in := casework.ViolationReview{Action: casework.ViolationAction(r.FormValue("action")), Reason: r.FormValue("reason")}
 	if _, err := c.DB.ReviewViolation(r.Context(), q.Actor, r.PathValue("id"), in); err != nil {
-		return c.formFail(w, r, q, err, c.violationPage)
+		return c.formFail(w, r, q, "review", err, c.violationPage)
 	}
 	return redirect(w, r, "/violations/"+r.PathValue("id"), "violation_reviewed")
 }
@@ -207,7 +226,7 @@ func (c *Console) violationReview(w http.ResponseWriter, r *http.Request, q *req
 func (c *Console) violationStep(w http.ResponseWriter, r *http.Request, q *req) error {
 	in := casework.LadderInput{Step: casework.LadderStep(r.FormValue("step")), Reason: r.FormValue("reason"), Recipient: r.FormValue("recipient")}
 	if _, err := c.docs().LadderStep(r.Context(), q.Actor, r.PathValue("id"), in); err != nil {
-		return c.formFail(w, r, q, err, c.violationPage)
+		return c.formFail(w, r, q, "step", err, c.violationPage)
 	}
 	return redirect(w, r, "/violations/"+r.PathValue("id"), "violation_step")
 }
@@ -238,7 +257,7 @@ func (c *Console) caseList(w http.ResponseWriter, r *http.Request, q *req) error
 		d.States = append(d.States, choice{Value: string(s), Label: s.Label(q.Lang), Selected: s == st})
 	}
 	for _, x := range cs {
-		d.Rows = append(d.Rows, caseRow{C: x, Trigger: x.Trigger.Label(q.Lang), State: x.State.Label(q.Lang)})
+		d.Rows = append(d.Rows, caseRow{C: x, Trigger: x.TriggerLabel(q.Lang), State: x.State.Label(q.Lang)})
 	}
 	c.render(w, r, q, http.StatusOK, "cases", d)
 	return nil
@@ -246,6 +265,7 @@ func (c *Console) caseList(w http.ResponseWriter, r *http.Request, q *req) error
 
 type caseViewData struct {
 	C         *store.SeriousCase
+	Counts    string // the R9 counts and thresholds when opened, in words
 	Trigger   string
 	State     string
 	Decision  string
@@ -259,7 +279,7 @@ func (c *Console) casePage(w http.ResponseWriter, r *http.Request, q *req, fe *f
 	if err != nil {
 		return err
 	}
-	d := caseViewData{C: x, Trigger: x.Trigger.Label(q.Lang), State: x.State.Label(q.Lang), Can: map[string]bool{}, Err: fe}
+	d := caseViewData{C: x, Counts: caseCounts(q.Lang, x.Counts), Trigger: x.TriggerLabel(q.Lang), State: x.State.Label(q.Lang), Can: map[string]bool{}, Err: fe}
 	if x.Decision != "" {
 		d.Decision = x.Decision.Label(q.Lang)
 	}
@@ -280,7 +300,7 @@ func (c *Console) caseView(w http.ResponseWriter, r *http.Request, q *req) error
 func (c *Console) caseReport(w http.ResponseWriter, r *http.Request, q *req) error {
 	in := casework.CaseStep{Action: casework.CaseReport, Recipient: r.FormValue("recipient")}
 	if _, err := c.docs().ReportCase(r.Context(), q.Actor, r.PathValue("id"), in); err != nil {
-		return c.formFail(w, r, q, err, c.casePage)
+		return c.formFail(w, r, q, "report", err, c.casePage)
 	}
 	return redirect(w, r, "/cases/"+r.PathValue("id"), "case_reported")
 }
@@ -289,17 +309,20 @@ func (c *Console) casePolice(w http.ResponseWriter, r *http.Request, q *req) err
 	in := casework.CaseStep{Action: casework.CaseAction(r.FormValue("action")), Decision: casework.PoliceDecision(r.FormValue("decision")),
 		Text: r.FormValue("text")}
 	if in.Action != casework.CaseAcknowledge && in.Action != casework.CaseDecide {
-		return c.formFail(w, r, q, casework.Invalid("action", "请选择：确认接收或录入决定", "choose acknowledge or decide"), c.casePage)
+		return c.formFail(w, r, q, "decide", casework.Invalid("action", "请选择：确认接收或录入决定", "choose acknowledge or decide"), c.casePage)
 	}
-	if s := r.FormValue("decision_date"); s != "" {
-		dd, err := casework.ParseDateField("decision_date", s)
-		if err != nil {
-			return c.formFail(w, r, q, err, c.casePage)
-		}
-		in.DecisionDate = dd
+	dd, err := casework.ParseDateField("decision_date", r.FormValue("decision_date"))
+	in.DecisionDate = dd
+	if err != nil { // a bad date with the rest of the step's problems (issue 18 item 9)
+		var parse casework.FieldErrors
+		parse.Add(err)
+		err = withChecks(parse, func() error { chk := in; return chk.Validate(c.today()) })
 	}
-	if _, err := c.DB.StepSeriousCase(r.Context(), q.Actor, r.PathValue("id"), in, nil); err != nil {
-		return c.formFail(w, r, q, err, c.casePage)
+	if err == nil {
+		_, err = c.DB.StepSeriousCase(r.Context(), q.Actor, r.PathValue("id"), in, nil)
+	}
+	if err != nil {
+		return c.formFail(w, r, q, string(in.Action), err, c.casePage)
 	}
 	return redirect(w, r, "/cases/"+r.PathValue("id"), "case_"+string(in.Action))
 }
@@ -307,7 +330,22 @@ func (c *Console) casePolice(w http.ResponseWriter, r *http.Request, q *req) err
 func (c *Console) caseClose(w http.ResponseWriter, r *http.Request, q *req) error {
 	in := casework.CaseStep{Action: casework.CaseClose, Text: r.FormValue("text")}
 	if _, err := c.DB.StepSeriousCase(r.Context(), q.Actor, r.PathValue("id"), in, nil); err != nil {
-		return c.formFail(w, r, q, err, c.casePage)
+		return c.formFail(w, r, q, "close", err, c.casePage)
 	}
 	return redirect(w, r, "/cases/"+r.PathValue("id"), "case_closed")
+}
+
+// caseCounts words the counts an R9 case was opened on (stored as JSON with
+// the thresholds in force): staff read sentences, not JSON (issue 18 §8). A
+// case on a positive test or drug use has no counts: "".
+func caseCounts(lang, raw string) string {
+	var m map[string]any
+	if json.Unmarshal([]byte(raw), &m) != nil {
+		return ""
+	}
+	n := func(k string) int { f, _ := m[k].(float64); return int(f) }
+	if _, ok := m["refusals"]; !ok {
+		return ""
+	}
+	return i18n.T(lang, "case.counts_text", n("refusals"), n("refusals_max"), n("departures"), n("departures_max"), n("absence_days"), n("absence_days_max"))
 }

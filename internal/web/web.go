@@ -46,10 +46,19 @@ type Console struct {
 	// generation and downloads answer 503. MaxUpload 0: 20 MiB.
 	Blobs     blob.Storage
 	MaxUpload int64
+	// SurveyLimits is the per-address rate limit of survey answers
+	// (survey_public.go); zero: DefaultSurveyLimits.
+	SurveyLimits SurveyLimits
+	// MapTiles is the operator's tile URL template ("" by default: maps
+	// are drawn as SVG with no tiles fetched; geomap.go) and
+	// MapAttribution the text the tile server asks for.
+	MapTiles       string
+	MapAttribution string
 
-	pages    map[string]*template.Template
-	assets   map[string]string // file name → content hash
-	navCache navCounts         // the inbox counts in the navigation (inbox.go)
+	surveyLimiter surveyLimiter
+	pages         map[string]*template.Template
+	assets        map[string]string // file name → content hash
+	navCache      navCounts         // the inbox counts in the navigation (inbox.go)
 }
 
 // New parses every template (a broken template fails at start, not on
@@ -138,6 +147,7 @@ func (c *Console) Routes() []httpx.Route {
 		rt("POST", "/grants/{id}/revoke", grantTarget, c.userRevoke, "revoke a role"),
 		rt("POST", "/users/{id}/password", userTarget, c.userResetPassword, "reset a password"),
 		rt("POST", "/users/{id}/disable", userTarget, c.userDisable, "disable an account"),
+		rt("POST", "/users/{id}/unlock", userTarget, c.userUnlock, "lift an account's sign-in locks (a second administrator)"),
 		rt("POST", "/users/{id}/enable", userTarget, c.userEnable, "enable an account"),
 		rt("POST", "/users/{id}/totp/reset", userTarget, c.userResetTOTP, "turn off a user's TOTP"),
 		rt("GET", "/audit", httpx.Access{Perm: casework.PermReadAudit}, c.auditList, "audit log"),
@@ -154,6 +164,20 @@ func (c *Console) Routes() []httpx.Route {
 		c.scheduleRoutes,
 		c.inboxRoutes,
 		c.violationRoutes,
+		c.releaseNoticeRoutes,
+		c.psychRoutes,          // psych.go
+		c.helpRoutes,           // help.go
+		c.reportRoutes,         // reports.go
+		c.eventRoutes,          // events.go
+		c.visitRoutes,          // visits.go
+		c.surveyRoutes,         // surveys.go
+		c.publicSurveyRoutes,   // survey_public.go
+		c.orgYearRoutes,        // org_years.go
+		c.summaryRoutes,        // summary.go
+		c.riskRoutes,           // risk.go
+		c.retentionRoutes,      // retention.go
+		c.breakGlassRoutes,     // breakglass.go
+		c.riskInstrumentRoutes, // risk_instrument.go
 	} {
 		routes = append(routes, part(rt)...)
 	}
@@ -202,10 +226,42 @@ func (c *Console) wrap(a httpx.Access, h handlerFunc) http.Handler {
 				return
 			}
 		}
+		if httpx.HasNilID(r) {
+			c.fail(w, r, q, casework.NotFound("记录", "record"))
+			return
+		}
+		if err := readForm(w, r); err != nil {
+			c.fail(w, r, q, err)
+			return
+		}
 		if err := h(w, r, q); err != nil {
 			c.fail(w, r, q, err)
 		}
 	})
+}
+
+// MaxForm is the largest URL-encoded form the console reads; uploads are
+// multipart and keep their own limits.
+const MaxForm = 1 << 20
+
+// readForm reads a URL-encoded form body under MaxForm, so a larger one is
+// refused with 413 (issue 15 §7) rather than read whole or cut silently.
+func readForm(w http.ResponseWriter, r *http.Request) error {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return nil
+	}
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/x-www-form-urlencoded") {
+		return nil
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, MaxForm)
+	if err := r.ParseForm(); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return casework.Errorf(casework.ETOOLARGE, "提交的内容过大（上限 %d KB）", "the form is too large (at most %d KB)", MaxForm>>10)
+		}
+		return casework.Errorf(casework.EINVALID, "无法读取提交的表单", "cannot read the form")
+	}
+	return nil
 }
 
 // mustGo returns where a signed-in user must go first: enrol a second
@@ -247,6 +303,7 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, q *req, err error
 	}
 	c.render(w, r, q, status, "error", map[string]any{
 		"Status": status, "Message": casework.ErrorMessage(err, q.Lang), "RequestID": httpx.RequestID(r.Context()),
+		"BreakGlass": c.breakGlassOffer(r, q, status), // breakglass.go
 	})
 }
 
@@ -282,14 +339,35 @@ func (c *Console) nav(q *req, r *http.Request, current string) []navItem {
 	if q.Actor.CanAnywhere(casework.PermTransfer) {
 		items = append(items, navItem{Href: "/transfers", Key: "nav.transfers"})
 	}
+	if q.Actor.CanAnywhere(casework.PermReviewBreakGlass) {
+		items = append(items, navItem{Href: "/break-glass/reviews", Key: "nav.breakglass_reviews"}) // breakglass.go
+	}
 	if q.Actor.CanAnywhere(casework.PermViewLeave) {
 		items = append(items, navItem{Href: "/leave", Key: "leave.queue_title"})
+	}
+	if q.Actor.CanAnywhere(casework.PermSensitive) {
+		items = append(items, navItem{Href: "/visits", Key: "nav.visits"}) // visits.go
 	}
 	if q.Actor.CanAnywhere(casework.PermViewSchedule) {
 		items = append(items, navItem{Href: "/tests", Key: "nav.tests"})
 	}
 	if q.Actor.CanAnywhere(casework.PermViewViolations) {
 		items = append(items, navItem{Href: "/violations", Key: "nav.violations"}, navItem{Href: "/cases", Key: "nav.cases"})
+	}
+	if q.Actor.CanAnywhere(casework.PermPsychRead) {
+		items = append(items, navItem{Href: "/psych/groups", Key: "nav.psych_groups"})
+	}
+	if q.Actor.CanAnywhere(casework.PermViewHelp) {
+		items = append(items, navItem{Href: "/employment", Key: "nav.help"})
+	}
+	if q.Actor.CanAnywhere(casework.PermViewEvents) {
+		items = append(items, navItem{Href: "/events", Key: "nav.events"})
+	}
+	if q.Actor.CanAnywhere(casework.PermViewSurveys) {
+		items = append(items, navItem{Href: "/surveys", Key: "nav.surveys"})
+	}
+	if q.Actor.CanAnywhere(casework.PermReadPersons) {
+		items = append(items, navItem{Href: "/reports", Key: "nav.reports"}) // reports.go
 	}
 	if q.Actor.CanAnywhere(casework.PermViewPolicy) {
 		items = append(items, navItem{Href: "/policies", Key: "nav.policies"})
@@ -302,6 +380,7 @@ func (c *Console) nav(q *req, r *http.Request, current string) []navItem {
 	}
 	if q.Actor.CanAnywhere(casework.PermReadAudit) {
 		items = append(items, navItem{Href: "/audit", Key: "nav.audit"})
+		items = append(items, navItem{Href: "/statutory-queries", Key: "nav.statutory"}) // retention.go (R38)
 	}
 	items = append(items, navItem{Href: "/account", Key: "nav.account"})
 	for i := range items {
@@ -343,12 +422,26 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, q *req, status 
 func (c *Console) static(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("file")
 	hash, ok := c.assets[name]
-	if !ok || r.PathValue("hash") != hash {
+	if !ok || (r.PathValue("hash") != hash && !c.cssRelative(name, r.PathValue("hash"))) {
 		http.NotFound(w, r)
 		return
 	}
 	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 	http.ServeFileFS(w, r, staticFS, "static/"+name)
+}
+
+// cssRelative reports whether hash is that of a stylesheet in a folder
+// above name: a vendored stylesheet's relative url(images/…) resolves
+// under the stylesheet's own hash (Leaflet's images).
+func (c *Console) cssRelative(name, hash string) bool {
+	for dir := path.Dir(name); dir != "." && dir != "/"; dir = path.Dir(dir) {
+		for file, h := range c.assets {
+			if h == hash && path.Dir(file) == dir && strings.HasSuffix(file, ".css") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // asset returns the fingerprinted URL of a static file.
@@ -360,8 +453,12 @@ func (c *Console) funcs() template.FuncMap {
 	return template.FuncMap{
 		"t":     i18n.T,
 		"asset": c.asset,
-		"role":  func(lang string, r casework.Role) string { return i18n.T(lang, "role."+string(r)) },
-		"kind":  func(lang string, k casework.OrgKind) string { return i18n.T(lang, "kind."+string(k)) },
+		"mapView": func(lang string, m *geoMap) map[string]any {
+			return map[string]any{"M": m, "North": i18n.T(lang, "map.north"), "NorthX": mapW - 18,
+				"FenceWord": i18n.T(lang, "map.key_fence"), "PointWord": i18n.T(lang, "map.key_point"), "AccWord": i18n.T(lang, "map.key_acc")}
+		},
+		"role": func(lang string, r casework.Role) string { return i18n.T(lang, "role."+string(r)) },
+		"kind": func(lang string, k casework.OrgKind) string { return i18n.T(lang, "kind."+string(k)) },
 		"time": func(t time.Time) string {
 			if t.IsZero() {
 				return "—"
@@ -372,10 +469,48 @@ func (c *Console) funcs() template.FuncMap {
 		"roles":  func() []casework.Role { return casework.Roles },
 		"kinds":  func() []casework.OrgKind { return casework.OrgKinds },
 		"add":    func(a, b int) int { return a + b },
+		// colon, listSep, paren and semi punctuate by language: no Chinese
+		// punctuation in English text (issue 18 §13).
+		"colon":   func(lang string) string { return map[bool]string{true: ": ", false: "："}[lang == "en"] },
+		"listSep": func(lang string) string { return map[bool]string{true: ", ", false: "、"}[lang == "en"] },
+		"semi":    func(lang string) string { return map[bool]string{true: "; ", false: "；"}[lang == "en"] },
+		"paren": func(lang, s string) string {
+			if lang == "en" {
+				return " (" + s + ")"
+			}
+			return "（" + s + "）"
+		},
+		// policyRef names the policy a judgement was made under (a
+		// check-in's verdict, a draw, a case): the national default, a
+		// template by name, or a local version — never its id or key.
+		"policyRef": policyRefText,
+		// conf words a DOMAIN confidence ("HIGH", "LOW–MED") for staff.
+		"conf": func(lang, c string) string {
+			for _, k := range []string{"HIGH", "LOW", "MED"} {
+				if strings.Contains(c, k) {
+					return i18n.T(lang, "policy.conf."+k)
+				}
+			}
+			return i18n.T(lang, "policy.conf.UNCONFIRMED")
+		},
+		// cite names a rule's legal source for staff; the DOMAIN rule number
+		// goes in the tooltip only (issue 18 §8).
+		"cite": func(lang, ref string) template.HTML {
+			if ref == "" {
+				return ""
+			}
+			return template.HTML(`<abbr class="cite" title="` + template.HTMLEscapeString(ref) + `">` +
+				template.HTMLEscapeString(casework.Cite(ref, lang)) + `</abbr>`)
+		},
 		"can": func(a *casework.Actor, p string, orgPath string) bool {
 			return a != nil && a.Can(casework.Perm(p), orgPath)
 		},
-		"canany": func(a *casework.Actor, p string) bool { return a != nil && a.CanAnywhere(casework.Perm(p)) },
+		"fieldErr": fieldErr,
+		"errAttrs": errAttrs,
+		"errFor":   errFor,
+		"typed":    typed,
+		"typedOn":  typedOn,
+		"canany":   func(a *casework.Actor, p string) bool { return a != nil && a.CanAnywhere(casework.Perm(p)) },
 		// safeURL passes our own generated data: URI (the TOTP QR code).
 		"safeURL": func(s string) template.URL {
 			if strings.HasPrefix(s, "data:image/png;base64,") {
@@ -386,18 +521,199 @@ func (c *Console) funcs() template.FuncMap {
 	}
 }
 
-// formError re-renders a form page with the error next to its field.
+// formError is every problem of a submitted form (issue 18 item 9): the
+// page shows a summary at the top (Heading, Items) and each message beside
+// its field (the fieldErr and errAttrs template funcs), and keeps what was
+// typed. Field and Message are the first field and every message joined,
+// for a form that shows one line.
 type formError struct {
 	Field   string
 	Message string
+	Heading string
+	Items   []formErrorItem
+	Fields  map[string]string // field → message (the first of a field)
+	// On a page with several forms: the form that was sent and what was
+	// typed in it (sent), so only that form shows the messages beside its
+	// fields and keeps its values (errFor, typed, typedOn).
+	Form   string
+	Values url.Values
 }
 
+type formErrorItem struct{ Field, Message string }
+
+// toFormError turns an EINVALID or ECONFLICT error into the form's errors:
+// each problem of a casework.FieldErrors cause, or the one problem. Any
+// other error is not about the input (false).
 func toFormError(err error, lang string) (*formError, bool) {
 	var e *casework.Error
 	if !errors.As(err, &e) || (e.Code != casework.EINVALID && e.Code != casework.ECONFLICT) {
 		return nil, false
 	}
-	return &formError{Field: e.Field, Message: e.Message(lang)}, true
+	fe := &formError{Field: e.Field, Message: e.Message(lang), Fields: map[string]string{}}
+	var many casework.FieldErrors
+	if errors.As(err, &many) && len(many) > 0 {
+		for _, p := range many {
+			fe.add(p.Field, p.Message(lang))
+		}
+	} else {
+		fe.add(e.Field, e.Message(lang))
+	}
+	fe.Heading = i18n.T(lang, "form.errors_heading", len(fe.Items))
+	return fe, true
+}
+
+// sent names the form the errors belong to and keeps what was typed in it
+// (never a password: the templates do not put those back).
+func (fe *formError) sent(form string, r *http.Request) *formError {
+	if fe != nil {
+		fe.Form, fe.Values = form, r.PostForm
+	}
+	return fe
+}
+
+// errFor returns the page's errors when they belong to the form named (and,
+// for a form repeated on the page, when each field of match — pairs of
+// field and value — was sent with that value), else nil: on a page with
+// several forms each shows its messages and typed values only when it was
+// the one sent, and no two fields share an error id.
+func errFor(errs any, form string, match ...string) *formError {
+	fe, ok := errs.(*formError)
+	if !ok || fe == nil || fe.Form != form {
+		return nil
+	}
+	for i := 0; i+1 < len(match); i += 2 {
+		if fe.Values.Get(match[i]) != match[i+1] {
+			return nil
+		}
+	}
+	return fe
+}
+
+// typed returns what was typed in a field of the form that was sent (errs
+// from errFor), else def — the stored value or the form's default.
+func typed(errs any, field string, def any) string {
+	if fe, ok := errs.(*formError); ok && fe != nil && fe.Values != nil {
+		if _, sent := fe.Values[field]; sent {
+			return fe.Values.Get(field)
+		}
+	}
+	if def == nil {
+		return ""
+	}
+	return fmt.Sprint(def)
+}
+
+// typedOn is typed for a checkbox: ticked when it was sent ticked (a box
+// not ticked is not sent), else def when no form was sent.
+func typedOn(errs any, field string, def bool) bool {
+	if fe, ok := errs.(*formError); ok && fe != nil && fe.Values != nil {
+		return fe.Values.Get(field) != ""
+	}
+	return def
+}
+
+func (fe *formError) add(field, msg string) {
+	fe.Items = append(fe.Items, formErrorItem{Field: field, Message: msg})
+	if _, dup := fe.Fields[field]; !dup && field != "" {
+		fe.Fields[field] = msg
+	}
+}
+
+// rename moves the message of a store field to the form's input name
+// (e.g. place_org_id → org_id).
+func (fe *formError) rename(from, to string) {
+	if fe == nil {
+		return
+	}
+	_, had := fe.Fields[to]
+	items := fe.Items[:0]
+	for _, it := range fe.Items {
+		if it.Field == from {
+			if had {
+				continue // the form already says what is wrong with it
+			}
+			it.Field = to
+		}
+		items = append(items, it)
+	}
+	fe.Items = items
+	if m, ok := fe.Fields[from]; ok {
+		delete(fe.Fields, from)
+		if _, dup := fe.Fields[to]; !dup {
+			fe.Fields[to] = m
+		}
+	}
+	if fe.Field == from {
+		fe.Field = to
+	}
+}
+
+// formErrs turns a store error into field → message, or returns it (the
+// pages that keep their errors as a map).
+func formErrs(err error, lang string) (map[string]string, error) {
+	e, ok := toFormError(err, lang)
+	if !ok {
+		return nil, err
+	}
+	m := e.Fields
+	for _, it := range e.Items {
+		if it.Field == "" {
+			m["form"] = it.Message
+		}
+	}
+	return m, nil
+}
+
+// withChecks returns nil when the form parsed, else its parse problems
+// joined with those the domain's check finds in the rest of the form (a
+// field already at fault is not reported twice), so the page lists every
+// problem at once (issue 18 item 9). The store checks everything again on
+// a good form.
+func withChecks(parse casework.FieldErrors, check func() error) error {
+	if len(parse) == 0 {
+		return nil
+	}
+	var more casework.FieldErrors
+	more.Add(check())
+	for _, e := range more {
+		if !parse.Has(e.Field) {
+			parse = append(parse, e)
+		}
+	}
+	return parse.Err()
+}
+
+// fieldMessage finds the message of a field in a page's errors: a
+// *formError or a field → message map.
+func fieldMessage(errs any, field string) string {
+	switch e := errs.(type) {
+	case *formError:
+		if e != nil {
+			return e.Fields[field]
+		}
+	case map[string]string:
+		return e[field]
+	}
+	return ""
+}
+
+// fieldErr renders the message of a field beside it, with the id its
+// input's aria-describedby names (errAttrs) and the summary links to.
+func fieldErr(errs any, field string) template.HTML {
+	m := fieldMessage(errs, field)
+	if m == "" {
+		return ""
+	}
+	f := template.HTMLEscapeString(field)
+	return template.HTML(`<span class="error field-error" id="err-` + f + `" data-field="` + f + `">` + template.HTMLEscapeString(m) + `</span>`)
+}
+
+// errAttrs marks a field's input invalid and ties it to its message.
+func errAttrs(errs any, field string) template.HTMLAttr {
+	if fieldMessage(errs, field) == "" {
+		return ""
+	}
+	return template.HTMLAttr(`aria-invalid="true" aria-describedby="err-` + template.HTMLEscapeString(field) + `"`)
 }
 
 // redirect sends the browser on after a successful post (post/redirect/get).

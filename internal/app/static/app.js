@@ -23,15 +23,21 @@
 
   // ---- words ----
   let lang = localStorage.getItem('kf_lang') || 'zh';
+  // t words a key with its {name} arguments. English counts choose their
+  // noun with {name:one|other} ("{n} {n:day|days}"): "one" when the
+  // argument is 1 (issue 18 item 13); Chinese has no plural forms.
   function t(key, args) {
     let s = (W[lang] && W[lang][key]) || W.zh[key] || key;
-    for (const k in args || {}) s = s.replace('{' + k + '}', args[k]);
+    args = args || {};
+    s = s.replace(/\{(\w+):([^{}|]*)\|([^{}|]*)\}/g, (m, k, one, other) => (Number(args[k]) === 1 ? one : other));
+    for (const k in args) s = s.split('{' + k + '}').join(args[k]);
     return s;
   }
   function applyWords() {
     document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
     $$('[data-i18n]').forEach((el) => { el.textContent = t(el.dataset.i18n); });
-    $('#lang-switch').textContent = lang === 'zh' ? 'English' : '中文';
+    $$('[data-i18n-label]').forEach((el) => { el.setAttribute('aria-label', t(el.dataset.i18nLabel)); });
+    $$('[data-lang-toggle]').forEach((b) => { b.textContent = lang === 'zh' ? 'English' : '中文'; });
     document.title = t('app_name');
     showNet();
   }
@@ -148,11 +154,19 @@
     current = name;
     notice('');
     $$('.screen').forEach((s) => { s.hidden = s.id !== 's-' + name; });
-    $('.tabs').hidden = name === 'activate';
+    $('.tabs').hidden = name === 'activate' || name === 'lock';
     $$('.tabs button').forEach((b) => b.classList.toggle('on', b.dataset.go === name));
     document.body.dataset.screen = name;
-    const fn = { today: showToday, checkin: showCheckin, records: showRecords, leave: showLeave, settings: showSettings }[name];
-    if (fn) fn().catch((e) => notice(t('error', { m: e.message }), true));
+    const fn = { today: showToday, checkin: showCheckin, records: showRecords, leave: showLeave, settings: showSettings, help: showHelp }[name];
+    // body[data-loaded] names the screen once its data is drawn, so a tap
+    // (or a test) can wait for the layout to settle before aiming.
+    document.body.dataset.loaded = '';
+    if (fn) {
+      fn().catch((e) => notice(t('error', { m: e.message }), true))
+        .finally(() => { if (current === name) document.body.dataset.loaded = name; });
+    } else {
+      document.body.dataset.loaded = name;
+    }
   }
   function showNet() {
     const el = $('[data-testid=net]');
@@ -181,11 +195,14 @@
     try {
       const keys = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']);
       const spki = await crypto.subtle.exportKey('spki', keys.publicKey);
-      const out = await api('POST', 'activate', JSON.stringify({ code, public_key: b64(spki), pin: f.pin.value }), { open: true });
+      const out = await api('POST', 'activate', JSON.stringify({ code, public_key: b64(spki), pin: f.pin.value, lang }), { open: true });
       await idbPut('keys', { privateKey: keys.privateKey, publicKey: keys.publicKey }, 'device');
       localStorage.setItem('kf_token', out.token);
       localStorage.setItem('kf_device', out.device_id);
       localStorage.setItem('kf_name', out.person_name);
+      localStorage.removeItem('kf_lang_unsent'); // sent with the activation
+      await keepPIN(f.pin.value);
+      touch();
       f.reset();
       history.replaceState(null, '', '/app/');
       show('today');
@@ -213,16 +230,31 @@
     $('[data-testid=today-date]').textContent = d.date;
     const st = $('[data-testid=today-state]');
     const c = d.checkin || {};
-    st.textContent = c.done ? t('today_done', { v: c.verdict_label || '' }) : c.due ? t('today_due') : t('today_not_due');
-    st.className = 'state ' + (c.done ? 'done' : c.due ? 'todo' : '');
+    // Green only for a check-in that counts; one that did not pass says
+    // what failed and, while the window is open, to check in again.
+    if (c.done) {
+      st.textContent = t('today_done', { v: c.verdict_label || '' });
+      st.className = 'state done';
+    } else if (c.due && c.count > 0) {
+      st.textContent = t(!c.window_over ? 'today_retry' : 'today_failed_closed', { why: c.checks_label || c.verdict_label || '', w: c.window || '' });
+      st.className = 'state retry';
+    } else {
+      st.textContent = c.due ? t('today_due') : t('today_not_due');
+      st.className = 'state ' + (c.due ? 'todo' : '');
+    }
     const tt = $('[data-testid=today-tests]');
     const tests = d.tests || [];
     tt.hidden = !tests.length;
     tt.textContent = tests.map((x) => x.text).join(' ');
     tt.className = 'card state ' + (tests.length && !tests[0].done ? 'todo' : 'done');
+    // Planned visits of the next 30 days (issue 11 §10).
+    const ta = $('[data-testid=today-appointments]');
+    const appts = d.appointments || [];
+    ta.hidden = !appts.length;
+    ta.textContent = appts.length ? t('appointments') + appts.map((x) => x.text).join(' · ') : '';
     const lv = $('[data-testid=today-leave]');
     lv.hidden = !d.leave;
-    if (d.leave) lv.textContent = t('leave_title') + '：' + (d.leave.state_label || t('ls_' + d.leave.state)) + ' · ' + d.leave.from + ' — ' + d.leave.to + ' · ' + (d.leave.destination_province || '') + ' ' + (d.leave.destination_city || '');
+    if (d.leave) lv.textContent = t('leave_title') + t('colon') + (d.leave.state_label || t('ls_' + d.leave.state)) + ' · ' + d.leave.from + ' — ' + d.leave.to + ' · ' + (d.leave.destination_province || '') + ' ' + (d.leave.destination_city || '');
     $('[data-testid=unread]').textContent = d.messages_unread ? String(d.messages_unread) : '';
     if (navigator.onLine) await showMessages().catch((e) => { if (!(e instanceof TypeError)) throw e; });
   }
@@ -243,7 +275,7 @@
       p.textContent = it.body;
       const s = document.createElement('span');
       s.className = 'sub';
-      s.textContent = it.sender_name + ' · ' + new Date(it.sent_at).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en');
+      s.textContent = (it.system ? t('system_sender') : it.sender_name) + ' · ' + new Date(it.sent_at).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en');
       li.append(p, s);
       if (!it.read) {
         const b = document.createElement('button');
@@ -315,10 +347,17 @@
     throw new Error(t('err_photo'));
   }
   async function takeCheckin() {
+    if (appPolicy().each && !pinFresh) {
+      lock('checkin');
+      notice(t('lock_checkin'));
+      return;
+    }
+    pinFresh = false;
     const btn = $('#take');
     const out = $('[data-testid=checkin-result]');
     btn.disabled = true;
     notice('');
+    out.className = 'result';
     try {
       const pos = fix || await locate();
       fix = null;
@@ -335,10 +374,22 @@
       await countQueue();
       await flush();
       const r = await idbGet('records', rec.id);
-      if (r.state === 'sent') out.textContent = t('saved_sent', { v: r.label });
+      let state = r.state;
+      if (r.state === 'sent' && r.counts === false) {
+        // Sent, but it does not count: say what failed and what to do.
+        let day = JSON.parse(localStorage.getItem('kf_today') || 'null');
+        try {
+          day = await api('GET', 'today');
+          localStorage.setItem('kf_today', JSON.stringify(day));
+        } catch (e) { if (!(e instanceof TypeError)) throw e; }
+        const c = (day && day.checkin) || {};
+        out.textContent = t(!c.window_over ? 'saved_retry' : 'saved_failed_closed', { why: r.why || r.label, w: c.window || '' });
+        out.className = 'result retry';
+        state = 'retry';
+      } else if (r.state === 'sent') out.textContent = t('saved_sent', { v: r.label });
       else if (r.state === 'failed') out.textContent = t('error', { m: r.error });
       else out.textContent = t('saved_queued');
-      out.dataset.state = r.state;
+      out.dataset.state = state;
     } catch (e) {
       notice(e.message, true);
     } finally {
@@ -366,7 +417,8 @@
       try {
         await api('POST', 'photos', new Uint8Array(it.photo), { type: 'image/jpeg', headers: { 'X-Photo-SHA256': it.sha } });
         const r = await api('POST', 'checkins', it.body, { sig: it.sig });
-        await idbPut('records', { id: it.id, taken_at: it.taken_at || JSON.parse(it.body).taken_at, state: 'sent', label: r.verdict_label, verdict: r.verdict });
+        await idbPut('records', { id: it.id, taken_at: it.taken_at || JSON.parse(it.body).taken_at, state: 'sent', label: r.verdict_label, verdict: r.verdict,
+          counts: r.counts, why: r.checks_label });
         await idbDel('outbox', it.seq);
       } catch (e) {
         if (e instanceof TypeError || e.status >= 500 || e.status === 401 || e.status === 429) break; // try again later, in order
@@ -420,7 +472,8 @@
     const seen = new Set();
     for (const c of (d && d.checkins) || []) {
       seen.add(c.id);
-      rows.push({ id: c.id, taken_at: c.taken_at, state: 'sent', label: c.verdict_label, verdict: c.verdict, source: 'server' });
+      const label = c.counts === false ? (c.checks_label || c.verdict_label) + ' · ' + t('rec_not_counted') : c.verdict_label;
+      rows.push({ id: c.id, taken_at: c.taken_at, state: 'sent', label, verdict: c.verdict, counts: c.counts, source: 'server' });
     }
     for (const r of await idbAll('records')) {
       if (seen.has(r.id) || (r.taken_at || '').slice(0, 7) !== recMonth) continue;
@@ -440,7 +493,7 @@
       const when = document.createElement('span');
       when.textContent = new Date(r.taken_at).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en') + ' ';
       const tag = document.createElement('span');
-      tag.className = 'tag ' + r.state + (r.verdict && r.verdict !== 'ok' ? ' warn' : '');
+      tag.className = 'tag ' + r.state + ((r.verdict && r.verdict !== 'ok') || r.counts === false ? ' warn' : '');
       tag.textContent = r.state === 'sent' ? (r.label || t('st_sent')) : t('st_' + r.state);
       el.append(when, tag);
       if (r.error) {
@@ -461,6 +514,67 @@
     ts.textContent = '';
     for (const x of (d && d.tests) || []) ts.appendChild(li(x.tested_on + ' · ' + x.sample_label + ' · ' + x.outcome_label, 'test-' + x.outcome));
     if (!ts.children.length) ts.appendChild(li(t('no_tests')));
+  }
+
+  // My help plan (issue 11 §10): read-only — goals with their deadlines,
+  // the next review and the days it was reviewed; offline, the last copy.
+  async function showHelp() {
+    let d = null, stale = false;
+    try {
+      if (!navigator.onLine) throw new TypeError('offline');
+      d = await api('GET', 'help-plan');
+      localStorage.setItem('kf_help', JSON.stringify(d));
+    } catch (e) {
+      if (!(e instanceof TypeError)) throw e;
+      d = JSON.parse(localStorage.getItem('kf_help') || 'null');
+      stale = true;
+    }
+    $('[data-testid=help-stale]').hidden = !stale || !d;
+    const p = d && d.plan;
+    $('[data-testid=help-next]').textContent = p ? t('help_next', { d: p.next_review }) : t(d ? 'help_none' : 'records_none_fetched');
+    $('[data-testid=help-start]').textContent = p ? t('help_start', { d: p.start_on }) : '';
+    const ul = $('[data-testid=help-goals]');
+    ul.textContent = '';
+    for (const g of (p && p.goals) || []) {
+      const el = li(g.goal);
+      const sub = document.createElement('span');
+      sub.className = 'sub';
+      sub.textContent = [g.actions, g.due ? t('help_due', { d: g.due }) : '', g.owner ? t('help_owner', { o: g.owner }) : ''].filter(Boolean).join(' · ');
+      el.appendChild(sub);
+      ul.appendChild(el);
+    }
+    if (!ul.children.length) ul.appendChild(li(t('help_none')));
+    const rv = $('[data-testid=help-reviews]');
+    rv.textContent = '';
+    for (const day of (p && p.reviewed_on) || []) rv.appendChild(li(day));
+    if (!rv.children.length) rv.appendChild(li(t('help_no_reviews')));
+    await showDuties();
+  }
+
+  // What is asked of me (issue 13 §6): the duties in plain words and that
+  // they follow from the last review, with the next; never a score or tier.
+  async function showDuties() {
+    let d = null;
+    try {
+      if (!navigator.onLine) throw new TypeError('offline');
+      d = await api('GET', 'duties');
+      localStorage.setItem('kf_duties', JSON.stringify(d));
+    } catch (e) {
+      if (!(e instanceof TypeError)) throw e;
+      d = JSON.parse(localStorage.getItem('kf_duties') || 'null');
+    }
+    const ul = $('[data-testid=duties-list]');
+    ul.textContent = '';
+    const why = $('[data-testid=duties-why]');
+    why.textContent = '';
+    if (!d) return;
+    ul.appendChild(li(t('duties_checkin', { w: d.checkin_window.replace('-', '–') })));
+    const per = (p) => t('per_' + p);
+    if (d.home_visit_period && d.home_visit_period !== 'off') ul.appendChild(li(t('duties_home', { p: per(d.home_visit_period) })));
+    if (d.contact_period && d.contact_period !== 'off') ul.appendChild(li(t('duties_contact', { p: per(d.contact_period) })));
+    const zero = (x) => !x || x.startsWith('0001');
+    if (!zero(d.last_review)) why.textContent = t('duties_why', { d: d.last_review, n: d.next_review });
+    else why.textContent = t('duties_why_first');
   }
 
   // ---- leave ----
@@ -570,6 +684,7 @@
     btn.disabled = true;
     try {
       await api('POST', 'pin', JSON.stringify({ old_pin: old, new_pin: pin, new_pin_again: again }), { signed: true });
+      await keepPIN(pin);
       f.reset();
       notice(t('pin_changed'));
     } catch (e) {
@@ -580,18 +695,133 @@
   }
   async function forget() {
     if (!confirm(t('forget_confirm'))) return;
-    ['kf_token', 'kf_device', 'kf_name', 'kf_today'].forEach((k) => localStorage.removeItem(k));
+    ['kf_token', 'kf_device', 'kf_name', 'kf_today', 'kf_pin', 'kf_pin_fail', 'kf_active'].forEach((k) => localStorage.removeItem(k));
     await idbClear('keys');
     showActivate('');
   }
 
+  // ---- the PIN lock (issue 18 §3) ----
+  // The app asks for the PIN when it opens after being closed or idle for
+  // the policy's app.pin_idle_minutes (default 5), and before every
+  // check-in when app.pin_each_checkin is on. Online the server checks it,
+  // with the lockout of a PIN change (5 wrong, then 15 minutes). Offline
+  // the app checks a salted PBKDF2-SHA-256 hash (200,000 iterations,
+  // WebCrypto) it keeps after activation and each unlock, with its own
+  // count of wrong tries: the person can still check in with no network.
+  // A 6-digit PIN's local hash only slows down someone who copies the
+  // phone's storage; the server's check and lockout are the real guard,
+  // and every check-in is still signed by the device key.
+  const PIN_ITER = 200000, LOCAL_TRIES = 5, LOCAL_LOCK = 15 * 60000;
+  let locked = false;
+  let afterUnlock = 'today';
+  let pinFresh = false;
+  function appPolicy() {
+    const d = JSON.parse(localStorage.getItem('kf_today') || 'null');
+    const a = (d && d.app) || {};
+    return { idle: (a.pin_idle_minutes || 5) * 60000, each: !!a.pin_each_checkin };
+  }
+  function touch() {
+    if (locked || !dev.token) return;
+    // A tap after the idle time locks rather than counting as activity.
+    if (current && current !== 'activate' && current !== 'lock' && localStorage.getItem('kf_active') && idleTooLong()) return lock(current);
+    localStorage.setItem('kf_active', String(Date.now()));
+  }
+  function idleTooLong() {
+    return Date.now() - Number(localStorage.getItem('kf_active') || 0) >= appPolicy().idle;
+  }
+  function lock(then) {
+    locked = true;
+    afterUnlock = then || 'today';
+    show('lock');
+    document.body.dataset.locked = '1';
+    setTimeout(() => $('[data-testid=lock-pin]').focus(), 0);
+  }
+  function checkIdle() {
+    if (dev.token && !locked && current !== 'activate' && idleTooLong()) lock(current || 'today');
+  }
+  const unb64 = (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
+  async function pinHash(pin, salt) {
+    const k = await crypto.subtle.importKey('raw', enc.encode(pin), 'PBKDF2', false, ['deriveBits']);
+    return b64(await crypto.subtle.deriveBits({ name: 'PBKDF2', hash: 'SHA-256', salt, iterations: PIN_ITER }, k, 256));
+  }
+  async function keepPIN(pin) {
+    const salt = crypto.getRandomValues(new Uint8Array(16));
+    localStorage.setItem('kf_pin', JSON.stringify({ salt: b64(salt), hash: await pinHash(pin, salt) }));
+    localStorage.removeItem('kf_pin_fail');
+  }
+  // checkLocalPIN answers '' when the PIN matches the kept hash (or none is
+  // kept yet), else the message to show.
+  async function checkLocalPIN(pin) {
+    const fail = JSON.parse(localStorage.getItem('kf_pin_fail') || '{"n":0,"until":0}');
+    if (Date.now() < fail.until) return t('lock_locked_local', { n: Math.ceil((fail.until - Date.now()) / 60000) });
+    const kept = JSON.parse(localStorage.getItem('kf_pin') || 'null');
+    if (!kept || (await pinHash(pin, unb64(kept.salt))) === kept.hash) return '';
+    fail.n = fail.until ? 1 : fail.n + 1;
+    fail.until = 0;
+    if (fail.n >= LOCAL_TRIES) fail.until = Date.now() + LOCAL_LOCK;
+    localStorage.setItem('kf_pin_fail', JSON.stringify(fail));
+    return fail.until ? t('lock_locked_local', { n: LOCAL_LOCK / 60000 }) : t('lock_wrong_local', { n: LOCAL_TRIES - fail.n });
+  }
+  async function unlock(ev) {
+    ev.preventDefault();
+    const f = ev.target;
+    const pin = f.pin.value;
+    if (!/^[0-9]{6}$/.test(pin)) return notice(t('err_pin'), true);
+    const btn = $('[data-testid=lock-submit]');
+    btn.disabled = true;
+    let after = '';
+    try {
+      try {
+        if (!navigator.onLine) throw new TypeError('offline');
+        await api('POST', 'pin/verify', JSON.stringify({ pin }), { signed: true });
+        await keepPIN(pin);
+      } catch (e) {
+        if (!(e instanceof TypeError)) {
+          f.pin.value = '';
+          return notice(e.message, true); // wrong PIN (tries left) or locked, from the server
+        }
+        const wrong = await checkLocalPIN(pin);
+        if (wrong) {
+          f.pin.value = '';
+          return notice(wrong, true);
+        }
+        after = t(localStorage.getItem('kf_pin') ? 'lock_offline_ok' : 'lock_offline_none');
+      }
+      f.reset();
+      locked = false;
+      delete document.body.dataset.locked;
+      localStorage.setItem('kf_active', String(Date.now()));
+      pinFresh = afterUnlock === 'checkin';
+      show(afterUnlock);
+      if (after) notice(after);
+    } catch (e) {
+      notice(t('error', { m: e.message }), true);
+    } finally {
+      btn.disabled = false;
+    }
+  }
+
   // ---- start ----
   function route() {
+    if (locked) return;
     const m = /^#activate=([A-Za-z0-9 -]+)$/.exec(location.hash);
     if (m) return showActivate(decodeURIComponent(m[1]));
     if (!dev.token) return showActivate('');
     const name = location.hash.replace('#', '');
-    show(['today', 'checkin', 'records', 'leave', 'settings'].includes(name) ? name : 'today');
+    const to = ['today', 'checkin', 'records', 'leave', 'settings', 'help'].includes(name) ? name : 'today';
+    if (idleTooLong()) return lock(to);
+    show(to);
+  }
+
+  // sendLang tells the server the app's language; offline it waits in
+  // kf_lang_unsent for the next flush.
+  async function sendLang() {
+    const l = localStorage.getItem('kf_lang_unsent');
+    if (!l || !dev.token || !navigator.onLine) return;
+    try {
+      await api('POST', 'lang', JSON.stringify({ lang: l }), { signed: true });
+      if (localStorage.getItem('kf_lang_unsent') === l) localStorage.removeItem('kf_lang_unsent');
+    } catch (e) { /* kept for the next try */ }
   }
 
   function start() {
@@ -603,21 +833,32 @@
     $('#take').addEventListener('click', takeCheckin);
     $('#forget').addEventListener('click', forget);
     $('#f-pin').addEventListener('submit', changePIN);
+    $('#f-lock').addEventListener('submit', unlock);
+    ['pointerdown', 'keydown'].forEach((e) => document.addEventListener(e, touch, { passive: true }));
+    document.addEventListener('visibilitychange', () => { if (document.hidden) touch(); else checkIdle(); });
+    setInterval(checkIdle, 15000);
     $('#rec-prev').addEventListener('click', () => { recMonth = shiftMonth(recMonth, -1); showRecords(); });
     $('#rec-next').addEventListener('click', () => { recMonth = shiftMonth(recMonth, 1); showRecords(); });
-    $('#lang-switch').addEventListener('click', () => {
+    // The language switch: in settings, and on the activation and PIN
+    // screens (before the tabs exist). The server is told, so its notices
+    // to the person come in this language (issue 18 item 13).
+    $$('[data-lang-toggle]').forEach((b) => b.addEventListener('click', () => {
       lang = lang === 'zh' ? 'en' : 'zh';
       localStorage.setItem('kf_lang', lang);
       provinces = null;
       $('#f-leave').destination_province.textContent = '';
       applyWords();
       show(current);
-    });
+      if (dev.token) {
+        localStorage.setItem('kf_lang_unsent', lang);
+        sendLang();
+      }
+    }));
     $$('[data-go]').forEach((b) => b.addEventListener('click', () => {
-      if (dev.token) show(b.dataset.go);
+      if (dev.token && !locked) show(b.dataset.go);
     }));
     window.addEventListener('hashchange', route);
-    window.addEventListener('online', () => { showNet(); flush(); });
+    window.addEventListener('online', () => { showNet(); flush(); sendLang(); });
     window.addEventListener('offline', showNet);
     setInterval(() => { if (navigator.onLine) flush(); }, 30000);
     if ('serviceWorker' in navigator) {

@@ -1,6 +1,6 @@
 // The service worker keeps the app shell so the app opens offline after
 // the first visit. It never touches /api/: records wait in IndexedDB (app.js).
-const CACHE = 'kangfu-app-v2';
+const CACHE = 'kangfu-app-v3';
 const SHELL = ['/app/', '/app/app.css', '/app/i18n.js', '/app/app.js', '/app/manifest.webmanifest',
   '/app/icon-192.png', '/app/icon-512.png', '/app/provinces.json',
   '/app/vendor/uuid/v7.js', '/app/vendor/uuid/rng.js', '/app/vendor/uuid/stringify.js', '/app/vendor/uuid/validate.js',

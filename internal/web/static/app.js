@@ -7,3 +7,16 @@ document.addEventListener("submit", function (ev) {
     ev.preventDefault();
   }
 }, true);
+
+// On a phone a list table shows one card per row (see app.css);
+// each cell is labelled with its column's heading.
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("table.grid:not(.calendar)").forEach(function (table) {
+    var heads = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) { return th.textContent.trim(); });
+    table.querySelectorAll("tbody tr").forEach(function (tr) {
+      Array.prototype.forEach.call(tr.children, function (td, i) {
+        if (!td.hasAttribute("colspan") && heads[i]) { td.setAttribute("data-label", heads[i]); }
+      });
+    });
+  });
+});

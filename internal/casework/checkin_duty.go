@@ -1,0 +1,143 @@
+package casework
+
+// checkin_duty.go: which check-ins discharge a day's duty, and from when a
+// person owes check-ins at all (issue 18 §2, §4). One rule, read by every
+// figure: the daily rate, the calendars, the today board, the inbox and the
+// nightly detection of missed days (R9 counts on it).
+
+import (
+	"slices"
+	"strings"
+	"time"
+)
+
+// The options of the policy setting checkin.counts: which check-ins
+// discharge the day's duty.
+const (
+	CountsOKOrLate = "ok_or_late" // ok, or synced late with every other check passed (the default)
+	CountsOK       = "ok"         // only ok: a check-in sent late does not count
+	CountsLocated  = "located"    // the position passed (area, accuracy, photo): the window and lateness are not weighed
+	CountsAny      = "any"        // any check-in, whatever failed (the behaviour before issue 18)
+)
+
+// Discharges reports whether a check-in with these failed checks (Checks)
+// discharges the day's duty under the rule (policy checkin.counts). An
+// unknown rule is read as the default.
+func Discharges(rule string, checks []Verdict) bool {
+	allowed := map[Verdict]bool{}
+	switch rule {
+	case CountsAny:
+		return true
+	case CountsOK:
+	case CountsLocated:
+		allowed[VerdictOutsideWin], allowed[VerdictSyncedLate] = true, true
+	default:
+		allowed[VerdictSyncedLate] = true
+	}
+	for _, c := range checks {
+		if !allowed[c] {
+			return false
+		}
+	}
+	return true
+}
+
+// FormatChecks is the stored form of a list of failed checks (comma-joined;
+// "" for none).
+func FormatChecks(checks []Verdict) string {
+	s := make([]string, len(checks))
+	for i, c := range checks {
+		s[i] = string(c)
+	}
+	return strings.Join(s, ",")
+}
+
+// ParseChecks reads the stored list. A row stored before the list existed
+// has only its verdict: that one check (none when ok).
+func ParseChecks(stored string, verdict Verdict) []Verdict {
+	if stored == "" {
+		if verdict == "" || verdict == VerdictOK {
+			return nil
+		}
+		return []Verdict{verdict}
+	}
+	var out []Verdict
+	for _, s := range strings.Split(stored, ",") {
+		out = append(out, Verdict(s))
+	}
+	return out
+}
+
+// CheckLabels returns the labels of the checks in the language, joined
+// with the language's list separator.
+func CheckLabels(checks []Verdict, lang string) string {
+	s := make([]string, len(checks))
+	for i, c := range checks {
+		s[i] = c.Label(lang)
+	}
+	if lang == "en" {
+		return strings.Join(s, ", ")
+	}
+	return strings.Join(s, "、")
+}
+
+// AppSpan is a period a device was active: from the local date of its
+// activation to the local date of its retirement (zero To: still active).
+type AppSpan struct {
+	From, To Date
+}
+
+// DeviceSpan makes the span of a device in the zone of the place of
+// execution (issue 18 §4). The activation day owes a check-in: the worker
+// activates the phone with the person, who can check in there and then; a
+// device activated at 23:59 local owes that day, one at 00:01 the next day
+// does not owe the day before (local dates, not UTC: 00:01 in Shanghai is
+// the previous UTC day). The retirement day owes nothing more: a phone
+// retired in the morning may not have checked in yet.
+func DeviceSpan(activated, retired time.Time, loc *time.Location) AppSpan {
+	s := AppSpan{From: DateOf(activated, loc)}
+	if !retired.IsZero() {
+		s.To = DateOf(retired, loc)
+	}
+	return s
+}
+
+// HasApp reports whether a device was active on day: some span began on or
+// before it and had not been retired by then. Days before the first
+// activation are "no app yet"; days between a retirement and the next
+// activation (a lost phone, a new one issued later) owe no check-in either
+// — the person had no means to check in — and the worker sees them on the
+// list of persons without an active device instead (DevicelessPersons).
+func HasApp(spans []AppSpan, day Date) bool {
+	for _, s := range spans {
+		if !s.From.After(day) && (s.To.IsZero() || day.Before(s.To)) {
+			return true
+		}
+	}
+	return false
+}
+
+// FirstApp is the first activation date of the spans (zero: never).
+func FirstApp(spans []AppSpan) Date {
+	var d Date
+	for _, s := range spans {
+		if d.IsZero() || s.From.Before(d) {
+			d = s.From
+		}
+	}
+	return d
+}
+
+// CheckinDueOn is the one judgement of whether a check-in was owed on day
+// (issue 18 §2, §4): the measure owed duties that day (OwesDutyOn) and the
+// person had an active device (HasApp). Every reader of check-in duty
+// calls it — rates, calendars, the today board, the inbox, the detection.
+func CheckinDueOn(owes bool, apps []AppSpan, day Date) bool {
+	return owes && HasApp(apps, day)
+}
+
+// CheckinDutyDays returns the days of [from, to] that owe a check-in:
+// DutyDays of the status spans, on days with an app.
+func CheckinDutyDays(spans []StatusSpan, apps []AppSpan, from, to Date) []Date {
+	return slices.DeleteFunc(DutyDays(spans, from, to), func(d Date) bool { return !CheckinDueOn(true, apps, d) })
+}

@@ -1,0 +1,230 @@
+package store
+
+// own_data.go: the person's own data export (issue 15 "must add"; PIPL
+// Art 45, R36). The person asks the office; a worker or lead who writes the
+// file records the request with a reason (audited) and downloads the export
+// once, within DataExportTTL. The export holds every record of that person —
+// the file with the ID number, phone and contacts unmasked (it is the
+// person's own data), measures, check-ins, drug tests, leave, violations,
+// visits, help, employment and messages — and nothing of anyone else.
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+
+	"kangfu/internal/casework"
+)
+
+// DataExportTTL is how long a requested export may be downloaded.
+const DataExportTTL = 15 * time.Minute
+
+// DataExport is a recorded request for a person's own data.
+type DataExport struct {
+	ID           string
+	PersonID     string
+	PersonName   string
+	OrgID        string
+	ActorID      string
+	Reason       string
+	CreatedAt    time.Time
+	ExpiresAt    time.Time
+	DownloadedAt time.Time
+}
+
+// OwnIdentity is the person's file as the person gave it, unmasked.
+type OwnIdentity struct {
+	casework.Person
+	IDNumber string `json:"IDNumber"`
+	Phone    string `json:"Phone"`
+}
+
+// OwnData is everything the export holds.
+type OwnData struct {
+	ExportID    string
+	GeneratedAt time.Time
+	Identity    OwnIdentity
+	Measures    []*Measure
+	Checkins    []*Checkin
+	DrugTests   []DrugTest
+	Leaves      []*Leave
+	Violations  []*Violation
+	Visits      []Visit
+	HelpPlan    *HelpPlan
+	Assistance  []Assistance
+	Employment  *PersonEmployment
+	Messages    []*Message
+}
+
+// RequestOwnDataExport records the person's request, made through the
+// office, for their own data. The actor must write the file (a worker or
+// lead with it in scope); the reason is required. Audited.
+func (db *DB) RequestOwnDataExport(ctx context.Context, actor *casework.Actor, personID, reason string) (*DataExport, error) {
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return nil, casework.Invalid("reason", "请填写原因（如本人书面申请的日期和编号）", "enter the reason (such as the date and number of the person's written request)")
+	}
+	if err := casework.CheckText("reason", reason, casework.MaxReason); err != nil {
+		return nil, err
+	}
+	var e *DataExport
+	err := db.Write(ctx, func(tx *Tx) error {
+		r, err := tx.personFor(ctx, actor, personID, func(a casework.PersonAccess) bool { return canWrite(a) })
+		if err != nil {
+			return err
+		}
+		if !actor.Can(casework.PermOwnDataExport, r.OrgPath) {
+			return casework.Errorf(casework.EFORBIDDEN, "只有负责该档案的专干或负责人可以导出本人数据", "only the worker or lead of this file may export the person's own data")
+		}
+		e = &DataExport{ID: NewID(), PersonID: r.ID, PersonName: r.Name, OrgID: r.OrgID, ActorID: actor.UserID, Reason: reason,
+			CreatedAt: tx.now, ExpiresAt: tx.now.Add(DataExportTTL)}
+		if _, err := tx.Exec(ctx, `INSERT INTO data_exports (id, person_id, org_id, actor_id, reason, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			e.ID, e.PersonID, e.OrgID, e.ActorID, e.Reason, e.CreatedAt, e.ExpiresAt); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, actor, AuditEntry{Action: "person.own_data.request", TargetType: "person", TargetID: r.ID, OrgID: r.OrgID,
+			Reason: reason, Detail: map[string]any{"export_id": e.ID}})
+	})
+	return e, err
+}
+
+// GetDataExport returns a request of the actor's (its maker only).
+func (db *DB) GetDataExport(ctx context.Context, actor *casework.Actor, id string) (*DataExport, error) {
+	var e DataExport
+	var dl sql.NullTime
+	err := db.Read(ctx, func(tx *Tx) error {
+		return tx.QueryRow(ctx, `SELECT x.id, x.person_id, p.name, x.org_id, x.actor_id, x.reason, x.created_at, x.expires_at, x.downloaded_at
+			FROM data_exports x JOIN persons p ON p.id = x.person_id WHERE x.id = ?`, id).
+			Scan(&e.ID, &e.PersonID, &e.PersonName, &e.OrgID, &e.ActorID, &e.Reason, &e.CreatedAt, &e.ExpiresAt, &dl)
+	})
+	if err != nil {
+		return nil, notFound(err, "数据导出", "data export")
+	}
+	if e.ActorID != actor.UserID {
+		return nil, casework.NotFound("数据导出", "data export")
+	}
+	e.CreatedAt, e.ExpiresAt, e.DownloadedAt = e.CreatedAt.UTC(), e.ExpiresAt.UTC(), scanTime(dl)
+	return &e, nil
+}
+
+// TakeOwnDataExport gathers the person's data for the export's maker and
+// marks the export downloaded: once, before it expires. Audited.
+func (db *DB) TakeOwnDataExport(ctx context.Context, actor *casework.Actor, id string) (*OwnData, error) {
+	e, err := db.GetDataExport(ctx, actor, id)
+	if err != nil {
+		return nil, err
+	}
+	if !e.DownloadedAt.IsZero() {
+		return nil, casework.Errorf(casework.ECONFLICT, "该导出已下载过；如需再次导出请重新登记", "this export was downloaded already; record a new request to export again")
+	}
+	if !db.now().Before(e.ExpiresAt) {
+		return nil, casework.Errorf(casework.ECONFLICT, "该导出已过期；请重新登记", "this export has expired; record a new request")
+	}
+	d, err := db.ownData(ctx, actor, e.PersonID)
+	if err != nil {
+		return nil, err
+	}
+	d.ExportID = e.ID
+	err = db.Write(ctx, func(tx *Tx) error {
+		d.GeneratedAt = tx.now
+		res, err := tx.Exec(ctx, `UPDATE data_exports SET downloaded_at = ? WHERE id = ? AND downloaded_at IS NULL AND expires_at > ?`, tx.now, id, tx.now)
+		if err != nil {
+			return err
+		}
+		if k, _ := res.RowsAffected(); k == 0 {
+			return casework.Errorf(casework.ECONFLICT, "该导出已下载过；如需再次导出请重新登记", "this export was downloaded already; record a new request to export again")
+		}
+		return tx.Audit(ctx, actor, AuditEntry{Action: "person.export", TargetType: "person", TargetID: e.PersonID, OrgID: e.OrgID, Reason: e.Reason,
+			Detail: map[string]any{"what": "own_data", "export_id": e.ID, "unmasked": true, "checkins": len(d.Checkins), "tests": len(d.DrugTests),
+				"leaves": len(d.Leaves), "violations": len(d.Violations), "visits": len(d.Visits)}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// ownData reads every record of the person through the actor's own scoped
+// readers (each audits its read), and the identity unmasked.
+func (db *DB) ownData(ctx context.Context, actor *casework.Actor, personID string) (*OwnData, error) {
+	d := &OwnData{}
+	err := db.Read(ctx, func(tx *Tx) error {
+		r, err := tx.personFor(ctx, actor, personID, func(a casework.PersonAccess) bool { return canWrite(a) })
+		if err != nil {
+			return err
+		}
+		r.Access.Sensitive = true
+		p, err := db.open(r)
+		if err != nil {
+			return err
+		}
+		d.Identity.Person = *p
+		if d.Identity.IDNumber, err = db.vault.Open(r.idEnc, sealCtx("id", r.ID)); err != nil {
+			return err
+		}
+		if d.Identity.Phone, err = db.vault.Open(r.phoneEnc, sealCtx("phone", r.ID)); err != nil {
+			return err
+		}
+		// The contacts' phones unmasked as the person gave them.
+		if s, err := db.vault.Open(r.contactsEnc, sealCtx("contacts", r.ID)); err != nil {
+			return err
+		} else if s != "" {
+			d.Identity.Contacts = nil
+			if err := json.Unmarshal([]byte(s), &d.Identity.Contacts); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if d.Measures, err = db.ListMeasures(ctx, actor, personID); err != nil {
+		return nil, err
+	}
+	if d.Checkins, err = db.ListCheckins(ctx, actor, personID, casework.NewDate(1900, 1, 1), casework.NewDate(9999, 12, 31)); err != nil {
+		return nil, err
+	}
+	if d.DrugTests, err = db.ListTests(ctx, actor, personID); err != nil {
+		return nil, err
+	}
+	for off := 0; ; off += 500 {
+		ls, err := db.ListLeaves(ctx, actor, LeaveFilter{PersonID: personID, Offset: off, Limit: 500})
+		if err != nil {
+			return nil, err
+		}
+		d.Leaves = append(d.Leaves, ls...)
+		if len(ls) < 500 {
+			break
+		}
+	}
+	for off := 0; ; off += 500 {
+		vs, _, err := db.ListViolations(ctx, actor, ViolationFilter{PersonID: personID, Offset: off, Limit: 500})
+		if err != nil {
+			return nil, err
+		}
+		d.Violations = append(d.Violations, vs...)
+		if len(vs) < 500 {
+			break
+		}
+	}
+	if d.Visits, err = db.ListVisits(ctx, actor, personID); err != nil {
+		return nil, err
+	}
+	if d.HelpPlan, err = db.GetHelpPlan(ctx, actor, personID); err != nil && !errors.Is(err, sql.ErrNoRows) && casework.ErrorCode(err) != casework.ENOTFOUND {
+		return nil, err
+	}
+	if d.Assistance, err = db.ListAssistance(ctx, actor, personID); err != nil {
+		return nil, err
+	}
+	if d.Employment, err = db.ListEmployment(ctx, actor, personID); err != nil {
+		return nil, err
+	}
+	if d.Messages, err = db.ListMessages(ctx, actor, personID); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
