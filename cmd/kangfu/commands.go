@@ -173,6 +173,11 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		if _, err := demo.LoadDocuments(ctx, e.db, blobs); err != nil {
 			return fmt.Errorf("load demo documents: %w", err)
 		}
+		// The demo opens on the state the periodic jobs would leave today,
+		// not one they change under the first pages read.
+		if err := catchUp(ctx, e); err != nil {
+			return fmt.Errorf("bring the demo up to today: %w", err)
+		}
 	}
 	srv, err := server.New(e.db, auth.NewService(e.db, policy), e.log, server.Options{TrustProxy: cfg.TrustProxy, Blobs: blobs, MaxUpload: cfg.MaxUpload,
 		MapTiles: cfg.MapTiles, MapAttribution: cfg.MapAttrib, MetricsToken: cfg.MetricsToken, MetricsElsewhere: cfg.MetricsAddr != ""})

@@ -71,6 +71,42 @@ func startJobs(ctx context.Context, e *env) (*jobs.Runner, error) {
 	return r, nil
 }
 
+// catchUp runs, once and in order, the passes the periodic jobs run on
+// start (draws, detection, release and 3 years without relapse, leaves
+// begun, sealing), so a demo server serves its first page on the state
+// those jobs leave: the jobs then find nothing to change. Every pass is
+// idempotent and the jobs still run as usual.
+func catchUp(ctx context.Context, e *env) error {
+	draws, err := e.db.DailyDraws(ctx)
+	if err != nil {
+		return fmt.Errorf("draws: %w", err)
+	}
+	today := casework.DateOf(e.db.Now(), casework.LoadLocation(casework.DefaultTimeZone))
+	det, err := e.db.DetectViolations(ctx, today)
+	if err != nil {
+		return fmt.Errorf("detection: %w", err)
+	}
+	released, err := e.db.ReleaseExpired(ctx)
+	if err != nil {
+		return fmt.Errorf("release at term end: %w", err)
+	}
+	clean, err := e.db.MarkNoRelapse(ctx)
+	if err != nil {
+		return fmt.Errorf("3 years without relapse: %w", err)
+	}
+	leaves, err := e.db.StartDueLeaves(ctx)
+	if err != nil {
+		return fmt.Errorf("leaves begun: %w", err)
+	}
+	sealed, err := e.db.SealExpired(ctx)
+	if err != nil {
+		return fmt.Errorf("sealing: %w", err)
+	}
+	e.log.Info("demo brought up to today", "draws_added", draws.Added, "violations", det.Total(), "released", released,
+		"no_relapse", clean, "leaves_begun", leaves, "sealed", sealed)
+	return nil
+}
+
 // stopJobs lets running jobs finish, for at most 30 seconds.
 func stopJobs(e *env, r *jobs.Runner) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
