@@ -141,3 +141,138 @@ func CheckinDueOn(owes bool, apps []AppSpan, day Date) bool {
 func CheckinDutyDays(spans []StatusSpan, apps []AppSpan, from, to Date) []Date {
 	return slices.DeleteFunc(DutyDays(spans, from, to), func(d Date) bool { return !CheckinDueOn(true, apps, d) })
 }
+
+// EverySpan is a check-in frequency in force from a local date: a
+// check-in is owed every N days counted from From (issue 13 §4; policy
+// checkin.every_days, or the tier's checkin.tier.<tier>.every_days, R31).
+// Ref names the policy versions the frequency comes from.
+type EverySpan struct {
+	From Date
+	N    int
+	Ref  string
+}
+
+// Cadence is a person's check-in frequency over time: spans in date order,
+// the first beginning on the duty start (the first day a check-in was owed
+// at all: CheckinDueOn). A zero Cadence owes every day.
+type Cadence struct {
+	Spans []EverySpan
+}
+
+// NewCadence builds the cadence from the duty start and the frequency in
+// force at each date it may have changed (a policy version, a confirmed
+// tier or a transfer taking effect; any order). The frequency in force on
+// start anchors there; a later change anchors at its own date, so a change
+// applies from the day it takes effect and not before (a version or tier
+// decided today takes effect tomorrow). A change that keeps the frequency
+// does not move the anchor: every N days stays every N days.
+func NewCadence(start Date, changes []EverySpan) Cadence {
+	cs := slices.Clone(changes)
+	slices.SortStableFunc(cs, func(a, b EverySpan) int { return a.From.Compare(b.From) })
+	cur := EverySpan{From: start, N: 1}
+	var later []EverySpan
+	for _, c := range cs {
+		if c.N < 1 {
+			c.N = 1
+		}
+		if c.From.After(start) {
+			later = append(later, c)
+			continue
+		}
+		cur.N, cur.Ref = c.N, c.Ref
+	}
+	out := Cadence{Spans: []EverySpan{cur}}
+	for _, c := range later {
+		last := &out.Spans[len(out.Spans)-1]
+		if c.From.Equal(last.From) {
+			last.N, last.Ref = c.N, c.Ref
+			continue
+		}
+		if c.N == last.N {
+			continue
+		}
+		out.Spans = append(out.Spans, c)
+	}
+	// Two changes on the same day may have left neighbours equal.
+	out.Spans = slices.CompactFunc(out.Spans, func(a, b EverySpan) bool { return a.N == b.N })
+	return out
+}
+
+// span is the frequency in force on day (ok false: before the duty start).
+func (c Cadence) span(day Date) (EverySpan, bool) {
+	for i := len(c.Spans) - 1; i >= 0; i-- {
+		if !c.Spans[i].From.After(day) {
+			return c.Spans[i], true
+		}
+	}
+	return EverySpan{}, false
+}
+
+// Every is the frequency in force on day: a check-in every N days (1 before
+// the duty start and for a zero Cadence).
+func (c Cadence) Every(day Date) int {
+	if s, ok := c.span(day); ok {
+		return s.N
+	}
+	return 1
+}
+
+// Ref is the policy reference of the frequency in force on day.
+func (c Cadence) Ref(day Date) string {
+	s, _ := c.span(day)
+	return s.Ref
+}
+
+// Owes reports whether day is a check-in day of the cadence: every Nth
+// day counted from the span's anchor (day 1 of the anchor owes, with N=2
+// day 2 does not, day 3 does). The status and the device are weighed
+// apart (CheckinDueOn): a suspended or deviceless day is not owed, but it
+// does not shift the count, so the person's days stay the same dates.
+func (c Cadence) Owes(day Date) bool {
+	s, ok := c.span(day)
+	if !ok || s.N <= 1 {
+		return true
+	}
+	return s.From.DaysUntil(day)%s.N == 0
+}
+
+// NextOwed is the first check-in day of the cadence after day (the app's
+// "next check-in": whether the status then still owes duties is not known
+// in advance).
+func (c Cadence) NextOwed(day Date) Date {
+	d := day.AddDays(1)
+	for !c.Owes(d) {
+		d = d.AddDays(1)
+	}
+	return d
+}
+
+// CheckinDueOnCadence is CheckinDueOn with the check-in frequency: owed by
+// the measure, a device active, and a check-in day of the cadence. Days
+// that are not check-in days are neither missed nor in a rate's
+// denominator.
+func CheckinDueOnCadence(owes bool, apps []AppSpan, c Cadence, day Date) bool {
+	return CheckinDueOn(owes, apps, day) && c.Owes(day)
+}
+
+// DutyStart is the first day of [from, to] a check-in was owed by status
+// and device (the anchor of the first check-in frequency); zero when none.
+func DutyStart(spans []StatusSpan, apps []AppSpan, to Date) Date {
+	if len(spans) == 0 {
+		return Date{}
+	}
+	first := FirstApp(apps)
+	if first.IsZero() {
+		return Date{}
+	}
+	from := spans[0].From
+	if first.After(from) {
+		from = first
+	}
+	for _, d := range DutyDays(spans, from, to) {
+		if HasApp(apps, d) {
+			return d
+		}
+	}
+	return Date{}
+}

@@ -7,7 +7,7 @@ import (
 )
 
 // Tier effects as policy (issue 13 §4, R31; CARE.md B.4): the check-in
-// window, the home-visit and contact cadences and the surprise tests per
+// frequency and window, the home-visit and contact cadences and the surprise tests per
 // term are settings keyed by tier. A tier setting may be "same", leaving
 // the general setting in force, so an office that changes the general
 // cadence changes it for every tier it has not set apart. Every default
@@ -31,6 +31,8 @@ func TierSettingKey(general string, t Tier) string {
 	switch general {
 	case "checkin.window":
 		return "checkin.tier." + string(t) + ".window"
+	case "checkin.every_days":
+		return "checkin.tier." + string(t) + ".every_days"
 	case "test.surprise_min":
 		return "test.tier." + string(t) + ".surprise_min"
 	case "visit.home.period":
@@ -54,7 +56,7 @@ var TestIntervalSettings = []string{"test.treatment.y1_months", "test.treatment.
 	"test.rehab.y1_months", "test.rehab.y2_months", "test.rehab.y3_months", "test.rehab_short.months"}
 
 // TieredSettings are the general settings a tier may set apart.
-var TieredSettings = append([]string{"checkin.window", "visit.home.period", "visit.contact.period", "test.surprise_min"}, TestIntervalSettings...)
+var TieredSettings = append([]string{"checkin.every_days", "checkin.window", "visit.home.period", "visit.contact.period", "test.surprise_min"}, TestIntervalSettings...)
 
 func tierSettings() []*Setting {
 	out := []*Setting{
@@ -72,6 +74,7 @@ func tierSettings() []*Setting {
 		vals    map[Tier]Value
 	}
 	defs := []def{
+		{"checkin.every_days", map[Tier]Value{}},
 		{"checkin.window", map[Tier]Value{}},
 		{"visit.home.period", map[Tier]Value{TierHigh: EnumValue(string(PeriodWeek)), TierLow: EnumValue(string(PeriodQuarter))}},
 		{"visit.contact.period", map[Tier]Value{TierLow: EnumValue(string(PeriodMonth))}},
