@@ -269,8 +269,12 @@ func DutyStart(spans []StatusSpan, apps []AppSpan, to Date) Date {
 	if first.After(from) {
 		from = first
 	}
-	for _, d := range DutyDays(spans, from, to) {
-		if HasApp(apps, d) {
+	i := -1
+	for d := from; !d.After(to); d = d.AddDays(1) {
+		for i+1 < len(spans) && !spans[i+1].From.After(d) {
+			i++
+		}
+		if i >= 0 && OwesDuty(spans[i].Status) && HasApp(apps, d) {
 			return d
 		}
 	}

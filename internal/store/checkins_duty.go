@@ -101,6 +101,14 @@ func clampPeriod(from, to, today casework.Date) (casework.Date, casework.Date, e
 }
 
 func (tx *Tx) personDuty(ctx context.Context, personID string, from, to casework.Date) (casework.Duty, error) {
+	return tx.personDutyWith(ctx, newCadenceSource(tx), personID, from, to)
+}
+
+// personDutyWith is personDuty reading check-in frequencies through src
+// (shared by a loop over many persons). A day that is not a check-in day
+// of the person's cadence (checkin.every_days, issue 13 §4) is neither
+// due nor missed, and not in the rate's denominator.
+func (tx *Tx) personDutyWith(ctx context.Context, src *cadenceSource, personID string, from, to casework.Date) (casework.Duty, error) {
 	spans, err := tx.personSpans(ctx, personID)
 	if err != nil {
 		return casework.Duty{}, err
@@ -109,12 +117,17 @@ func (tx *Tx) personDuty(ctx context.Context, personID string, from, to casework
 	if err != nil {
 		return casework.Duty{}, err
 	}
+	cad, err := src.cadenceOf(ctx, personID, spans, apps, to)
+	if err != nil {
+		return casework.Duty{}, err
+	}
 	var due, noApp []casework.Date
 	for _, d := range casework.DutyDays(spans, from, to) {
-		if casework.CheckinDueOn(true, apps, d) {
-			due = append(due, d)
-		} else {
+		switch {
+		case !casework.CheckinDueOn(true, apps, d):
 			noApp = append(noApp, d)
+		case cad.Owes(d):
+			due = append(due, d)
 		}
 	}
 	if len(due) == 0 {
@@ -200,8 +213,9 @@ func (db *DB) OrgCheckinDuty(ctx context.Context, actor *casework.Actor, orgID s
 		if err := rows.Err(); err != nil {
 			return err
 		}
+		src := newCadenceSource(tx)
 		for _, id := range ids {
-			d, err := tx.personDuty(ctx, id, from, to)
+			d, err := tx.personDutyWith(ctx, src, id, from, to)
 			if err != nil {
 				return err
 			}
@@ -343,6 +357,8 @@ type BoardRow struct {
 	Status   casework.Status
 	Checked  bool               // a check-in today that counts (casework.Discharges)
 	NoApp    bool               // no active device: nothing is owed yet (issue 18 §4)
+	NotDue   bool               // today is not a check-in day of the person's frequency (checkin.every_days, issue 13 §4)
+	NextDue  casework.Date      // when NotDue: the next check-in day
 	Tried    bool               // checked in today, but none counts: must check in again
 	Verdict  casework.Verdict   // of the day's last check-in
 	Checks   []casework.Verdict // every failed check of the day's last check-in
@@ -397,16 +413,28 @@ func (db *DB) TodayBoard(ctx context.Context, actor *casework.Actor, orgID strin
 		if err != nil {
 			return err
 		}
+		spans, err := tx.personSpansOf(ctx, ids)
+		if err != nil {
+			return err
+		}
+		cads, err := newCadenceSource(tx).cadencesOf(ctx, ids, spans, apps, today)
+		if err != nil {
+			return err
+		}
 		for i := range out {
 			out[i].NoApp = !casework.CheckinDueOn(true, apps[out[i].PersonID], today)
+			if c := cads[out[i].PersonID]; !out[i].NoApp && !c.Owes(today) {
+				out[i].NotDue, out[i].NextDue = true, c.NextOwed(today)
+			}
 		}
 		return nil
 	})
 	// Not yet checked in first, then those who must check in again, then
-	// done; persons without an app last (they owe nothing yet).
+	// done; persons without an app, or whose today is not a check-in day,
+	// last (they owe nothing today).
 	rank := func(b BoardRow) int {
 		switch {
-		case b.NoApp && !b.Checked:
+		case (b.NoApp || b.NotDue) && !b.Checked:
 			return 3
 		case b.Checked:
 			return 2
@@ -431,6 +459,11 @@ type CheckinDay struct {
 	Window  casework.Window // today's check-in window (policy checkin.window)
 	Open    bool            // the window is open now
 	Over    bool            // today's window has ended: no check-in can count today any more
+	// EveryDays is the check-in frequency in force today (a check-in every
+	// N days: checkin.every_days or the tier's, issue 13 §4); NextDue the
+	// next check-in day after today (zero when the person owes none yet).
+	EveryDays int
+	NextDue   casework.Date
 }
 
 // CheckinToday returns the device's person's duty today in the zone of the
@@ -468,7 +501,17 @@ func (db *DB) CheckinToday(ctx context.Context, personID string) (CheckinDay, er
 		if err != nil {
 			return err
 		}
-		out.Due = casework.CheckinDueOn(len(casework.DutyDays(spans, out.Date, out.Date)) == 1, apps, out.Date)
+		// Through a month ahead: a frequency decided today for tomorrow
+		// already tells the next check-in day.
+		cad, err := newCadenceSource(tx).cadenceOf(ctx, personID, spans, apps, out.Date.AddDays(31))
+		if err != nil {
+			return err
+		}
+		out.Due = casework.CheckinDueOnCadence(len(casework.DutyDays(spans, out.Date, out.Date)) == 1, apps, cad, out.Date)
+		out.EveryDays = cad.Every(out.Date)
+		if len(cad.Spans) > 0 {
+			out.NextDue = cad.NextOwed(out.Date)
+		}
 		rows, err := tx.Query(ctx, `SELECT verdict, checks, counts FROM checkins WHERE person_id = ? AND local_date = ? ORDER BY taken_at`, personID, out.Date)
 		if err != nil {
 			return err

@@ -193,6 +193,16 @@ func missedCheckinTasks(ctx context.Context, tx *Tx, actor *casework.Actor, _ ca
 	if err != nil {
 		return nil, err
 	}
+	// Only a person whose today is a check-in day (checkin.every_days,
+	// issue 13 §4) can have missed it.
+	spans, err := tx.personSpansOf(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	cads, err := newCadenceSource(tx).cadencesOf(ctx, ids, spans, apps, casework.DateOf(tx.now, time.UTC).AddDays(1))
+	if err != nil {
+		return nil, err
+	}
 	pp := newPlacePolicies(tx)
 	var out []Task
 	for _, r := range all {
@@ -203,7 +213,7 @@ func missedCheckinTasks(ctx context.Context, tx *Tx, actor *casework.Actor, _ ca
 		loc := org.Location()
 		today := casework.DateOf(tx.now, loc)
 		win := pol(today).Value("checkin.window").Window()
-		if !casework.CheckinDueOn(true, apps[r.personID], today) || r.last.Valid && !r.last.V.Before(today) || tx.now.Before(today.In(loc).Add(time.Duration(win.To)*time.Minute)) {
+		if !casework.CheckinDueOnCadence(true, apps[r.personID], cads[r.personID], today) || r.last.Valid && !r.last.V.Before(today) || tx.now.Before(today.In(loc).Add(time.Duration(win.To)*time.Minute)) {
 			continue
 		}
 		out = append(out, Task{Kind: "checkin_missed", PersonID: r.personID, PersonName: r.name, OrgName: r.orgName, Due: today, Overdue: true,

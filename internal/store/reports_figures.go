@@ -527,11 +527,17 @@ func checkinRows(ctx context.Context, tx *Tx, q *FigureQuery) ([]FigureRow, erro
 			return nil, err
 		}
 	}
+	// The check-in frequency (checkin.every_days, issue 13 §4): a day that
+	// is not a check-in day is not in the denominator.
+	cads, err := newCadenceSource(tx).cadencesOf(ctx, ids, spans, apps, q.Period.To)
+	if err != nil {
+		return nil, err
+	}
 	var out []FigureRow
 	for _, p := range ps {
 		var due []casework.Date
 		for _, d := range casework.DutyDays(spans[p.ID], q.Period.From, q.Period.To) {
-			if casework.CheckinDueOn(true, apps[p.ID], d) {
+			if casework.CheckinDueOnCadence(true, apps[p.ID], cads[p.ID], d) {
 				due = append(due, d)
 			}
 		}

@@ -357,11 +357,21 @@ func (r *detectRun) judgeChunk(ctx context.Context, chunk []*detectPerson) error
 			if err != nil {
 				return err
 			}
+			// The check-in frequency (checkin.every_days, issue 13 §4):
+			// only a check-in day can be missed.
+			spans, err := tx.personSpansOf(ctx, ids)
+			if err != nil {
+				return err
+			}
+			cads, err := newCadenceSource(tx).cadencesOf(ctx, ids, spans, apps, to)
+			if err != nil {
+				return err
+			}
 			for _, p := range todo {
 				if p.through.IsZero() {
 					r.res.Backfilled++
 				}
-				vs, err := r.walk(ctx, tx, p, dd.obs[p.id], dd.leaves[p.id], apps[p.id])
+				vs, err := r.walk(ctx, tx, p, dd.obs[p.id], dd.leaves[p.id], apps[p.id], cads[p.id])
 				if err != nil {
 					return err
 				}
@@ -582,7 +592,7 @@ func (r *detectRun) insideCounty(p *detectPerson, d casework.Date, id string, v 
 // measure owed duties and a device was active) and none that day counts
 // (issue 18 §2, §4); the trip (R8, R9) weighs the measure's duty alone, as
 // an overdue return needs no app to be away.
-func (r *detectRun) walk(ctx context.Context, tx *Tx, p *detectPerson, obs map[casework.Date]*dayObs, leaves []leaveSpan, apps []casework.AppSpan) ([]violationRow, error) {
+func (r *detectRun) walk(ctx context.Context, tx *Tx, p *detectPerson, obs map[casework.Date]*dayObs, leaves []leaveSpan, apps []casework.AppSpan, cad casework.Cadence) ([]violationRow, error) {
 	pol, err := r.policy(ctx, tx, p.orgID)
 	if err != nil {
 		return nil, err
@@ -617,9 +627,9 @@ func (r *detectRun) walk(ctx context.Context, tx *Tx, p *detectPerson, obs map[c
 		if f.Leave {
 			f.Overdue = false
 		}
-		if casework.CheckinDueOn(f.Duty, apps, d) && (obs[d] == nil || !obs[d].done) {
+		if casework.CheckinDueOnCadence(f.Duty, apps, cad, d) && (obs[d] == nil || !obs[d].done) {
 			out = append(out, violationRow{personID: p.id, measureID: p.measureID, orgID: p.orgID, kind: casework.ViolationMissedCheckin,
-				sourceKey: d.String(), day: d, lastDay: d})
+				sourceKey: d.String(), day: d, lastDay: d, policyRef: cad.Ref(d)})
 		}
 		switch p.trip.Step(f, threshold) {
 		case casework.TripDeparted, casework.TripContinued:
