@@ -293,7 +293,7 @@ func init() {
 	// code (casework.DutyDays, CheckinDueOn, ComputeDuty): executing and
 	// not suspended, on leave still due, only with an active device; a day
 	// is done by a check-in that counts, on its local date.
-	RegisterFigure(&FigureSpec{Key: "checkin_rate", Group: "supervision", Kind: FigureRate, Rule: "R34", Settings: []string{"checkin.counts"},
+	RegisterFigure(&FigureSpec{Key: "checkin_rate", Group: "supervision", Kind: FigureRate, Rule: "R34", Settings: []string{"checkin.counts", "checkin.every_days"},
 		Subject: "person", Headline: true, Order: 40, Rows: checkinRows})
 	// 6. Positive tests in the period (R10).
 	RegisterFigure(&FigureSpec{Key: "positives", Group: "supervision", Kind: FigureCount, Rule: "R10", Subject: "test", Headline: true, Order: 50,
