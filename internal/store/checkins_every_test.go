@@ -171,3 +171,74 @@ func TestCheckinEveryDaysDuty(t *testing.T) {
 		}
 	})
 }
+
+// A tier raised to high with checkin.tier.high.every_days=1 on the 16th
+// makes every day a check-in day from the 17th, not on the 16th (R31, R32:
+// only a confirmed tier, from the next day); an approved leave keeps the
+// days (it neither adds nor shifts them); a transfer to a county that
+// checks in every 2 days anchors its frequency at the transfer, the days
+// pending the report there owe nothing, and the tier travels with the file
+// (R11) — the new county sets no high-tier frequency, so its general one
+// applies.
+func TestCheckinEveryDaysTierLeaveTransfer(t *testing.T) {
+	bj := casework.LoadLocation("Asia/Shanghai")
+	storetest.EachWithClock(t, time.Date(2026, 3, 8, 10, 0, 0, 0, bj), func(t *testing.T, db *store.DB, clock *storetest.Clock) {
+		w := ciBuild(t, db, pfD("2026-03-01"))
+		storetest.Must(db.CreatePolicyVersion(ctx, pfSys, w.county.ID, casework.PolicyVersionInput{EffectiveFrom: pfD("2026-03-09"),
+			Settings: map[string]string{"checkin.every_days": "3", "checkin.tier.high.every_days": "1"}, Note: "三天一签，高风险每天"}))
+		clock.T = time.Date(2026, 3, 9, 10, 0, 0, 0, bj)
+		ciActivate(t, db, w.worker, w.person.ID)
+		lat, lng, radius := 23.13, 113.26, 5000
+		l := storetest.Must(db.CreateLeave(ctx, w.worker, w.person.ID, store.LeaveCreate{LeaveInput: casework.LeaveInput{Kind: casework.LeaveKindLeave,
+			Province: "440000", City: "广州市", Lat: &lat, Lng: &lng, RadiusM: &radius, From: pfD("2026-03-11"), To: pfD("2026-03-13"), Reason: "探亲"}}))
+		storetest.Must(db.StepLeave(ctx, w.lead, l.ID, store.LeaveStep{Action: casework.LeaveApprove, Reason: "同意"}))
+
+		// The 16th: a lead confirms the high tier; it applies from the 17th.
+		clock.T = time.Date(2026, 3, 16, 10, 0, 0, 0, bj)
+		form := storetest.Must(db.RiskAssessForm(ctx, w.worker, w.person.ID))
+		x := lowRisk(form.Instrument)
+		x.Overrides[casework.OverrideMental] = casework.RiskAnswer{Value: "yes"}
+		a := storetest.Must(db.AssessRisk(ctx, w.worker, w.person.ID, x, "first", ""))
+		if day := storetest.Must(db.CheckinToday(ctx, w.person.ID)); day.Due || day.NextDue != pfD("2026-03-18") {
+			t.Fatalf("16th, proposal unconfirmed: %+v, want not due, next on the 18th", day)
+		}
+		storetest.Must(db.DecideRisk(ctx, w.lead, a.ID, casework.TierHigh, "精神状况不稳定"))
+		if day := storetest.Must(db.CheckinToday(ctx, w.person.ID)); day.Due || day.EveryDays != 3 || day.NextDue != pfD("2026-03-17") {
+			t.Fatalf("16th, high confirmed: %+v, want today unchanged (not due, every 3 days), next on the 17th", day)
+		}
+		if du := storetest.Must(db.RiskDutiesOn(ctx, w.lead, w.person.ID, pfD("2026-03-17"))); len(du.Policy) == 0 {
+			t.Fatalf("the tier's duties record no policy version: %+v", du)
+		}
+		clock.T = time.Date(2026, 3, 17, 10, 0, 0, 0, bj)
+		if day := storetest.Must(db.CheckinToday(ctx, w.person.ID)); !day.Due || day.EveryDays != 1 || day.NextDue != pfD("2026-03-18") {
+			t.Fatalf("17th under the high tier: %+v, want due daily", day)
+		}
+		clock.T = time.Date(2026, 3, 20, 22, 30, 0, 0, bj)
+		d := storetest.Must(db.PersonDuty(ctx, w.worker, w.person.ID, pfD("2026-03-09"), pfD("2026-03-20")))
+		before := evDays("2026-03-09", "2026-03-12", "2026-03-15", "2026-03-17", "2026-03-18", "2026-03-19", "2026-03-20")
+		if d.Due != len(before) || !slices.Equal(d.Missed, before) {
+			t.Fatalf("9–20 March: %+v, want due %v (the leave's 12th kept, daily from the 17th)", d, before)
+		}
+		if got := evMissedToday(t, db, w.worker); !slices.Equal(got, []string{"王小明"}) {
+			t.Fatalf("inbox on the 20th under the high tier: %v", got)
+		}
+
+		// The transfer on the 21st to a county checking in every 2 days.
+		city := storetest.Must(db.GetOrg(ctx, pfSys, w.county.ParentID))
+		to := trPlace(t, db, city)
+		storetest.Must(db.CreatePolicyVersion(ctx, pfSys, to.county.ID, casework.PolicyVersionInput{EffectiveFrom: pfD("2026-03-21"),
+			Settings: map[string]string{"checkin.every_days": "2"}, Note: "隔日签到"}))
+		clock.T = time.Date(2026, 3, 21, 10, 0, 0, 0, bj)
+		trTransfer(t, db, w.lead, to, w.person.ID, casework.Date{})
+		clock.T = time.Date(2026, 3, 22, 10, 0, 0, 0, bj)
+		storetest.Must(db.Transition(ctx, to.worker, w.person.ID, store.TransitionInput{Action: casework.ActReportIn}))
+		if day := storetest.Must(db.CheckinToday(ctx, w.person.ID)); day.Due || day.EveryDays != 2 || day.NextDue != pfD("2026-03-23") {
+			t.Fatalf("22nd at the new place: %+v, want not due (every 2 days from the 21st), next on the 23rd", day)
+		}
+		clock.T = time.Date(2026, 3, 27, 10, 0, 0, 0, bj)
+		d = storetest.Must(db.PersonDuty(ctx, to.worker, w.person.ID, pfD("2026-03-21"), pfD("2026-03-26")))
+		if after := evDays("2026-03-23", "2026-03-25"); d.Due != 2 || !slices.Equal(d.Missed, after) {
+			t.Fatalf("21–26 March after the transfer: %+v, want due %v", d, after)
+		}
+	})
+}
