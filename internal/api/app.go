@@ -282,7 +282,13 @@ func (a *API) appToday(w http.ResponseWriter, r *http.Request, q *appReq) error 
 	// today's window has not ended — the app says what failed and asks for
 	// a new check-in (issue 18 §2).
 	checkin := map[string]any{"due": day.Due, "done": day.Done, "count": day.Count, "window": day.Window.String(), "window_open": day.Open,
-		"window_over": day.Over, "retry": day.Due && !day.Done && day.Count > 0 && !day.Over}
+		"window_over": day.Over, "retry": day.Due && !day.Done && day.Count > 0 && !day.Over,
+		// The check-in frequency (issue 13 §4): every N days, and the next
+		// check-in day after today (null before the duty starts).
+		"every_days": day.EveryDays, "next_due": nil}
+	if !day.NextDue.IsZero() {
+		checkin["next_due"] = day.NextDue
+	}
 	if day.Count > 0 {
 		checkin["verdict"], checkin["verdict_label"] = string(day.Verdict), day.Verdict.Label(q.Lang)
 		checkin["checks_label"] = casework.CheckLabels(day.Checks, q.Lang)

@@ -42,6 +42,7 @@ type appSite struct {
 	srv    *httptest.Server
 	person string
 	worker string // staff API token
+	county string // the place's county (its policy)
 }
 
 func newAppSite(t testing.TB, db *store.DB) *appSite {
@@ -75,7 +76,7 @@ func newAppSite(t testing.TB, db *store.DB) *appSite {
 	for _, rt := range a.Routes() {
 		mux.Handle(rt.Method+" "+rt.Pattern, rt.Handler)
 	}
-	s := &appSite{t: t, mux: mux, db: db, srv: httptest.NewServer(mux), person: p.ID, worker: tok}
+	s := &appSite{t: t, mux: mux, db: db, srv: httptest.NewServer(mux), person: p.ID, worker: tok, county: county.ID}
 	t.Cleanup(s.srv.Close)
 	return s
 }

@@ -424,7 +424,8 @@ func (db *DB) TodayBoard(ctx context.Context, actor *casework.Actor, orgID strin
 		for i := range out {
 			out[i].NoApp = !casework.CheckinDueOn(true, apps[out[i].PersonID], today)
 			if c := cads[out[i].PersonID]; !out[i].NoApp && !c.Owes(today) {
-				out[i].NotDue, out[i].NextDue = true, c.NextOwed(today)
+				// Nothing to check in again for on a day that owes none.
+				out[i].NotDue, out[i].NextDue, out[i].Tried = true, c.NextOwed(today), false
 			}
 		}
 		return nil

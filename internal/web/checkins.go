@@ -331,6 +331,7 @@ type boardPage struct {
 	Checked    int               // a check-in today that counts
 	Owing      int               // persons with an app who owe today's check-in
 	NoApp      int               // persons without an active device (issue 18 §4)
+	NotDue     int               // persons whose today is not a check-in day (checkin.every_days, issue 13 §4)
 	CheckLbl   map[string]string // person id → the failed checks (or the verdict) of the day's last check-in
 	Reg        store.Registration
 	RegRate    string
@@ -365,13 +366,16 @@ func (c *Console) checkinBoard(w http.ResponseWriter, r *http.Request, q *req) e
 		d.VerdictLbl[v] = v.Label(q.Lang)
 	}
 	for _, row := range rows {
-		if row.Checked {
-			d.Checked++
-		}
-		if row.NoApp {
+		switch {
+		case row.NoApp:
 			d.NoApp++
-		} else {
+		case row.NotDue:
+			d.NotDue++ // not a check-in day (checkin.every_days): neither owing nor counted
+		default:
 			d.Owing++
+			if row.Checked {
+				d.Checked++
+			}
 		}
 		if row.Verdict != "" {
 			d.CheckLbl[row.PersonID] = row.Verdict.Label(q.Lang)

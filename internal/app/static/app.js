@@ -239,9 +239,14 @@
       st.textContent = t(!c.window_over ? 'today_retry' : 'today_failed_closed', { why: c.checks_label || c.verdict_label || '', w: c.window || '' });
       st.className = 'state retry';
     } else {
-      st.textContent = c.due ? t('today_due') : t('today_not_due');
+      st.textContent = c.due ? t('today_due') : (c.next_due && c.every_days > 1 ? t('today_not_due_next', { d: c.next_due }) : t('today_not_due'));
       st.className = 'state ' + (c.due ? 'todo' : '');
     }
+    // The check-in frequency (policy checkin.every_days, issue 13 §4): when
+    // it is not daily, say when the next check-in is due.
+    const ev = $('[data-testid=today-every]');
+    ev.hidden = !(c.every_days > 1 && c.next_due);
+    ev.textContent = ev.hidden ? '' : t('today_every', { n: c.every_days, d: c.next_due });
     const tt = $('[data-testid=today-tests]');
     const tests = d.tests || [];
     tt.hidden = !tests.length;
