@@ -239,7 +239,7 @@
       st.textContent = t(!c.window_over ? 'today_retry' : 'today_failed_closed', { why: c.checks_label || c.verdict_label || '', w: c.window || '' });
       st.className = 'state retry';
     } else {
-      st.textContent = c.due ? t('today_due') : (c.next_due && c.every_days > 1 ? t('today_not_due_next', { d: c.next_due }) : t('today_not_due'));
+      st.textContent = c.due ? t('today_due') : t('today_not_due');
       st.className = 'state ' + (c.due ? 'todo' : '');
     }
     // The check-in frequency (policy checkin.every_days, issue 13 §4): when
