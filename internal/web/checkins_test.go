@@ -124,3 +124,34 @@ func ciCodes(t *testing.T, db *store.DB, personID string) ([]*store.ActivationCo
 	}
 	return c, d
 }
+
+// Issue 13 §4: on the board, a person whose today is not a check-in day
+// (every 2 days from the 11th; today the 12th) is neither owing nor
+// missed: the row says when the next check-in is, in both languages.
+func TestCheckinBoardNotACheckinDay(t *testing.T) {
+	storetest.EachWithClock(t, time.Date(2026, 11, 10, 2, 0, 0, 0, time.UTC), func(t *testing.T, db *store.DB, clock *storetest.Clock) {
+		ctx := context.Background()
+		s := newSite(t, db)
+		id := s.createPerson("lead", s.newPersonForm("赵六", idNumber("46020019900101002"), "13800138000", 10, true))
+		storetest.Must(db.CreatePolicyVersion(ctx, s.sys, s.streetA.ID, casework.PolicyVersionInput{EffectiveFrom: casework.MustParseDate("2026-11-11"),
+			Settings: map[string]string{"checkin.every_days": "2"}, Note: "隔日签到"}))
+		code, _, err := db.CreateActivationCode(ctx, s.sys, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		der, _ := x509.MarshalPKIXPublicKey(&k.PublicKey)
+		_, hash := auth.NewToken()
+		if _, _, err := db.Activate(ctx, store.Activation{Code: code, PublicKey: base64.StdEncoding.EncodeToString(der), PINHash: "x", TokenHash: hash}); err != nil {
+			t.Fatal(err)
+		}
+		clock.T = time.Date(2026, 11, 12, 2, 0, 0, 0, time.UTC)
+		s.relogin()
+		for lang, want := range map[string][2]string{"zh": {"今天不是签到日（下次 2026-11-13）", "1 人今天不是签到日"}, "en": {"not a check-in day (next: 2026-11-13)", "1 person is not due to check in today"}} {
+			board := s.get("lead", lang, "/orgs/"+s.streetA.ID+"/checkins")
+			if !strings.Contains(board, "赵六") || !strings.Contains(board, want[0]) || !strings.Contains(board, want[1]) || strings.Contains(board, `class="missed"`) {
+				t.Fatalf("%s board:\n%s", lang, excerpt(board))
+			}
+		}
+	})
+}
