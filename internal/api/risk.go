@@ -70,6 +70,7 @@ type dutiesJSON struct {
 	Date          casework.Date `json:"date"`
 	Tier          casework.Tier `json:"tier,omitempty"`
 	Window        string        `json:"checkin_window"`
+	EveryDays     int           `json:"checkin_every_days"`
 	HomePeriod    string        `json:"home_visit_period"`
 	ContactPeriod string        `json:"contact_period"`
 	SurpriseMin   int           `json:"surprise_tests_per_term"`
@@ -77,7 +78,7 @@ type dutiesJSON struct {
 }
 
 func toDutiesJSON(d *store.RiskDuties) dutiesJSON {
-	return dutiesJSON{Date: d.Date, Tier: d.Tier, Window: d.Window.String(), HomePeriod: string(d.HomePeriod), ContactPeriod: string(d.ContactPeriod),
+	return dutiesJSON{Date: d.Date, Tier: d.Tier, Window: d.Window.String(), EveryDays: d.EveryDays, HomePeriod: string(d.HomePeriod), ContactPeriod: string(d.ContactPeriod),
 		SurpriseMin: d.SurpriseMin, Policy: d.Policy}
 }
 
@@ -233,7 +234,7 @@ func (a *API) appDuties(w http.ResponseWriter, r *http.Request, q *appReq) error
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"today": d.Today, "checkin_window": d.Duties.Window.String(),
+	writeJSON(w, http.StatusOK, map[string]any{"today": d.Today, "checkin_window": d.Duties.Window.String(), "checkin_every_days": d.Duties.EveryDays,
 		"home_visit_period": d.Duties.HomePeriod, "contact_period": d.Duties.ContactPeriod,
 		"last_review": d.LastReview, "next_review": d.NextReview})
 	return nil

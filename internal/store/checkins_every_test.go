@@ -206,8 +206,11 @@ func TestCheckinEveryDaysTierLeaveTransfer(t *testing.T) {
 		if day := storetest.Must(db.CheckinToday(ctx, w.person.ID)); day.Due || day.EveryDays != 3 || day.NextDue != pfD("2026-03-17") {
 			t.Fatalf("16th, high confirmed: %+v, want today unchanged (not due, every 3 days), next on the 17th", day)
 		}
-		if du := storetest.Must(db.RiskDutiesOn(ctx, w.lead, w.person.ID, pfD("2026-03-17"))); len(du.Policy) == 0 {
-			t.Fatalf("the tier's duties record no policy version: %+v", du)
+		if du := storetest.Must(db.RiskDutiesOn(ctx, w.lead, w.person.ID, pfD("2026-03-17"))); len(du.Policy) == 0 || du.EveryDays != 1 {
+			t.Fatalf("the tier's duties on the 17th: %+v, want every day with the policy version", du)
+		}
+		if du := storetest.Must(db.RiskDutiesOn(ctx, w.lead, w.person.ID, pfD("2026-03-16"))); du.EveryDays != 3 {
+			t.Fatalf("the duties on the 16th: %+v, want every 3 days", du)
 		}
 		clock.T = time.Date(2026, 3, 17, 10, 0, 0, 0, bj)
 		if day := storetest.Must(db.CheckinToday(ctx, w.person.ID)); !day.Due || day.EveryDays != 1 || day.NextDue != pfD("2026-03-18") {

@@ -619,6 +619,7 @@ type RiskDuties struct {
 	Date          casework.Date
 	Tier          casework.Tier
 	Window        casework.Window
+	EveryDays     int // check in every N days (checkin.every_days or the tier's)
 	HomePeriod    casework.VisitPeriod
 	ContactPeriod casework.VisitPeriod
 	SurpriseMin   int
@@ -635,6 +636,7 @@ func (tx *Tx) dutiesAt(ctx context.Context, personID string, org *casework.Org, 
 		return nil, err
 	}
 	out := &RiskDuties{Date: d, Tier: tier, Window: pol.ForTier("checkin.window", tier).Value.Window(),
+		EveryDays:     pol.ForTier("checkin.every_days", tier).Value.Int(),
 		HomePeriod:    casework.CadencePeriod(pol, casework.CadenceHome, string(tier)),
 		ContactPeriod: casework.CadencePeriod(pol, casework.CadenceContact, string(tier)),
 		SurpriseMin:   pol.ForTier("test.surprise_min", tier).Value.Int()}

@@ -573,7 +573,8 @@
     const why = $('[data-testid=duties-why]');
     why.textContent = '';
     if (!d) return;
-    ul.appendChild(li(t('duties_checkin', { w: d.checkin_window.replace('-', '–') })));
+    ul.appendChild(li(d.checkin_every_days > 1 ? t('duties_checkin_every', { n: d.checkin_every_days, w: d.checkin_window.replace('-', '–') })
+      : t('duties_checkin', { w: d.checkin_window.replace('-', '–') })));
     const per = (p) => t('per_' + p);
     if (d.home_visit_period && d.home_visit_period !== 'off') ul.appendChild(li(t('duties_home', { p: per(d.home_visit_period) })));
     if (d.contact_period && d.contact_period !== 'off') ul.appendChild(li(t('duties_contact', { p: per(d.contact_period) })));
