@@ -101,3 +101,30 @@ func TestTierCheckinEveryDaysSetting(t *testing.T) {
 		t.Fatalf("tier setting %+v %v", s, ok)
 	}
 }
+
+// The rate's denominator by frequency: over 14 executing days with a
+// device from the anchor, every 1, 2, 3 and 7 days owe 14, 7, 5 and 2
+// check-ins; a day that is not a check-in day is never missed.
+func TestCadenceRateDenominator(t *testing.T) {
+	start := d(2026, 3, 1)
+	spans := []StatusSpan{{From: start, Status: StatusExecuting}}
+	apps := []AppSpan{{From: start}}
+	for n, want := range map[int]int{1: 14, 2: 7, 3: 5, 7: 2} {
+		cad := NewCadence(start, []EverySpan{{From: start, N: n}})
+		var due []Date
+		for _, day := range DutyDays(spans, start, start.AddDays(13)) {
+			if CheckinDueOnCadence(true, apps, cad, day) {
+				due = append(due, day)
+			}
+		}
+		duty := ComputeDuty(due, map[Date]bool{start.AddDays(1): true})
+		if duty.Due != want {
+			t.Errorf("every %d days: due %d, want %d", n, duty.Due, want)
+		}
+		// The 2nd is a check-in day only when daily: a check-in on another
+		// day does not count, and no non-check-in day is missed.
+		if wantDone := map[int]int{1: 1}[n]; duty.Done != wantDone || len(duty.Missed) != want-wantDone {
+			t.Errorf("every %d days: %+v", n, duty)
+		}
+	}
+}
