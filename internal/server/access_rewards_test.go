@@ -15,6 +15,12 @@ import (
 // matrix's reward and code are unknown, which answers 422); the app asks
 // for its catalogue and a code with its device token.
 var _ = addRules(map[string]accessRule{
+	"GET /orgs/{id}/rewards":                 {roles: readers},
+	"POST /orgs/{id}/rewards":                {roles: writers, body: "name=洗衣液&kind=goods&points=19&stock=5"},
+	"POST /rewards/{id}":                     {roles: writers, body: "points=20&stock=4"},
+	"POST /rewards/{id}/retire":              {roles: writers},
+	"GET /persons/{id}/incentives":           {roles: readers},
+	"POST /persons/{id}/redemptions":         {roles: writers, body: "reward_id=00000000-0000-7000-8000-000000000001&code=123456"},
 	"GET /api/v1/orgs/{id}/rewards":          {roles: readers},
 	"POST /api/v1/orgs/{id}/rewards":         {roles: writers, body: `{"name":"洗衣液","kind":"goods","points":19,"stock":5}`},
 	"PATCH /api/v1/rewards/{id}":             {roles: writers, body: `{"name":"洗衣液","kind":"goods","points":20,"stock":4}`},
