@@ -357,7 +357,7 @@ var errBadRedeemCode = casework.Invalid("code", "兑换码无效、已使用或�
 // lock (PostgreSQL FOR UPDATE; SQLite's single writer). A person outside
 // the worker's subtree is not found, as an unknown one is.
 func (db *DB) Redeem(ctx context.Context, actor *casework.Actor, personID, rewardID, code string) (*Redemption, error) {
-	code = strings.TrimSpace(code)
+	code = strings.ReplaceAll(strings.TrimSpace(code), " ", "")
 	if len(code) != 6 || strings.Trim(code, "0123456789") != "" {
 		return nil, casework.Invalid("code", "请输入本人手机上显示的6位兑换码", "enter the 6-digit code shown on the person's phone")
 	}
