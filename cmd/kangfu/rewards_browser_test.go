@@ -54,14 +54,15 @@ func TestBrowserRewardsRedeemAtPhoneSize(t *testing.T) {
 		t.Fatal("no executing person of the demo the worker can activate")
 	}
 	// The demo has no points: 100 for a negative test, straight into the
-	// ledger (the award job is tested in the store).
+	// ledger (the award job is tested in the store), after a reset: three
+	// negatives in a row, two more to regain 35.
 	var orgID, name string
 	err := db.Write(context.Background(), func(tx *store.Tx) error {
 		if err := tx.QueryRow(context.Background(), `SELECT org_id, name FROM persons WHERE id = ?`, pid).Scan(&orgID, &name); err != nil {
 			return err
 		}
-		_, err := tx.Exec(context.Background(), `INSERT INTO incentive_ledger (id, person_id, org_id, rule, points, source_kind, source_id, day, created_at)
-			VALUES (?, ?, ?, ?, 100, 'drug_test', ?, ?, ?)`, store.NewID(), pid, orgID, casework.AwardNegative, store.NewID(),
+		_, err := tx.Exec(context.Background(), `INSERT INTO incentive_ledger (id, person_id, org_id, rule, points, source_kind, source_id, day, state, created_at)
+			VALUES (?, ?, ?, ?, 100, 'drug_test', ?, ?, '{"run":3,"next":25,"return":35,"streak":3,"last_seen":20}', ?)`, store.NewID(), pid, orgID, casework.AwardNegative, store.NewID(),
 			time.Now().Format("2006-01-02"), tx.Now())
 		return err
 	})
@@ -158,7 +159,7 @@ func TestBrowserRewardsRedeemAtPhoneSize(t *testing.T) {
 	if err != nil {
 		t.Fatalf("app code: %v", err)
 	}
-	check("app-points-zh", `[data-testid=points-code]`, "现有积分：100分", "下一次检测阴性可得", "洗衣液（大瓶）：19分（还有1件）", "兑换码")
+	check("app-points-zh", `[data-testid=points-code]`, "现有积分：100分", "已连续3次检测阴性。下一次检测阴性可得25分。再坚持2次检测阴性，奖励恢复到35分。", "洗衣液（大瓶）：19分（还有1件）", "兑换码")
 	shown, _ := chromedp.Run(tctx, chromedp.Text(`[data-testid=points-code]`))
 	if !regexp.MustCompile(`^\d{3} \d{3}$`).MatchString(shown) {
 		t.Fatalf("code shown %q", shown)
@@ -179,7 +180,7 @@ func TestBrowserRewardsRedeemAtPhoneSize(t *testing.T) {
 		}
 	}
 	redeem(`[data-testid=incentive-balance]`)
-	check("person-points-zh", `[data-testid=incentive-ledger]`, "积分 · "+name, "现有积分：81分", "兑换奖品", "洗衣液（大瓶）", "-19")
+	check("person-points-zh", `[data-testid=incentive-ledger]`, "积分 · "+name, "现有积分：81分", "再坚持2次检测阴性，奖励恢复到35分。", "兑换奖品", "洗衣液（大瓶）", "-19")
 	// The last soap is gone.
 	err = chromedp.Do(tctx,
 		chromedp.Navigate(base+"/orgs/"+orgID+"/rewards"),
@@ -201,7 +202,7 @@ func TestBrowserRewardsRedeemAtPhoneSize(t *testing.T) {
 	if err := chromedp.Do(tctx, chromedp.Navigate(base+"/persons/"+pid+"/incentives")); err != nil {
 		t.Fatal(err)
 	}
-	check("person-points-en", `[data-testid=incentive-ledger]`, "Points · "+name, "Balance: 81 points", "Reward redeemed")
+	check("person-points-en", `[data-testid=incentive-ledger]`, "Points · "+name, "Balance: 81 points", "3 negative tests in a row. The next negative test earns 25 points. 2 more negative tests bring the reward back to 35 points.", "Reward redeemed")
 	if err := chromedp.Do(tctx, chromedp.Navigate(base+"/app/#settings"), chromedp.WaitVisible(`body[data-ready="1"]`)); err != nil {
 		t.Fatal(err)
 	}
@@ -225,5 +226,5 @@ func TestBrowserRewardsRedeemAtPhoneSize(t *testing.T) {
 	if err != nil {
 		t.Fatalf("app in English: %v", err)
 	}
-	check("app-points-en", `[data-testid=points-code]`, "Balance: 81 points", "Your next negative test earns", "Reward redeemed", "The code works once")
+	check("app-points-en", `[data-testid=points-code]`, "Balance: 81 points", "3 negative tests in a row. Your next negative test earns 25 points. 2 more negative tests and your reward goes back up to 35 points.", "Reward redeemed", "The code works once")
 }

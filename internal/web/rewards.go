@@ -217,12 +217,16 @@ func (c *Console) personIncentivesPage(w http.ResponseWriter, r *http.Request, q
 // incentiveNext is the person's streak and the next negative test's value
 // in plain words, with the right plural ("再坚持2次检测阴性，奖励恢复到25分").
 func incentiveNext(lang string, streak, next, toReturn, ret int) string {
+	sep := "" // Chinese sentences end in 。 and run on
+	if lang == "en" {
+		sep = " "
+	}
 	s := i18n.T(lang, "incentive.next", next)
 	if streak > 0 {
-		s = i18n.T(lang, "incentive.streak", streak) + " " + s
+		s = i18n.T(lang, "incentive.streak", streak) + sep + s
 	}
 	if toReturn > 0 {
-		s += " " + i18n.T(lang, "incentive.to_return", toReturn, ret)
+		s += sep + i18n.T(lang, "incentive.to_return", toReturn, ret)
 	}
 	return s
 }

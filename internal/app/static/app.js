@@ -528,9 +528,10 @@
     if (!d.enabled && !d.balance) next = t('points_off');
     else if (!d.consent) next = t('points_no_consent');
     else {
+      const sep = lang === 'zh' ? '' : ' '; // Chinese sentences end in 。 and run on
       next = t('points_next', { v: d.next_negative_value });
-      if (d.streak > 0) next = t('points_streak', { n: d.streak }) + ' ' + next;
-      if (d.negatives_to_return) next += ' ' + t('points_to_return', { n: d.negatives_to_return, v: d.return_value });
+      if (d.streak > 0) next = t('points_streak', { n: d.streak }) + sep + next;
+      if (d.negatives_to_return) next += sep + t('points_to_return', { n: d.negatives_to_return, v: d.return_value });
     }
     $('[data-testid=points-next]').textContent = next;
     const hist = $('[data-testid=points-history]');
