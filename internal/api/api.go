@@ -102,6 +102,7 @@ func (a *API) Routes() []httpx.Route {
 		a.summaryRoutes,    // summary.go
 		a.riskRoutes,       // risk.go
 		a.incentiveRoutes,  // incentives.go
+		a.rewardRoutes,     // rewards.go
 		a.retentionRoutes,  // retention.go
 		a.breakGlassRoutes, // breakglass.go
 	} {

@@ -178,6 +178,7 @@ func (c *Console) Routes() []httpx.Route {
 		c.retentionRoutes,      // retention.go
 		c.breakGlassRoutes,     // breakglass.go
 		c.riskInstrumentRoutes, // risk_instrument.go
+		c.rewardRoutes,         // rewards.go
 	} {
 		routes = append(routes, part(rt)...)
 	}

@@ -157,7 +157,7 @@
     $('.tabs').hidden = name === 'activate' || name === 'lock';
     $$('.tabs button').forEach((b) => b.classList.toggle('on', b.dataset.go === name));
     document.body.dataset.screen = name;
-    const fn = { today: showToday, checkin: showCheckin, records: showRecords, leave: showLeave, settings: showSettings, help: showHelp }[name];
+    const fn = { today: showToday, checkin: showCheckin, records: showRecords, leave: showLeave, settings: showSettings, help: showHelp, points: showPoints }[name];
     // body[data-loaded] names the screen once its data is drawn, so a tap
     // (or a test) can wait for the layout to settle before aiming.
     document.body.dataset.loaded = '';
@@ -521,6 +521,47 @@
     if (!ts.children.length) ts.appendChild(li(t('no_tests')));
   }
 
+  // My points (issue 14 §5): the balance, the streak and the next negative
+  // test's value in plain words, the rewards I can get, the history, and a
+  // one-time code to show the worker when redeeming at the office.
+  async function showPoints() {
+    $('[data-testid=points-code]').hidden = true;
+    $('[data-testid=points-code-until]').hidden = true;
+    const d = await api('GET', 'incentives');
+    $('[data-testid=points-balance]').textContent = t('points_balance', { n: d.balance });
+    let next = '';
+    if (!d.enabled && !d.balance) next = t('points_off');
+    else if (!d.consent) next = t('points_no_consent');
+    else {
+      const sep = lang === 'zh' ? '' : ' '; // Chinese sentences end in 。 and run on
+      next = t('points_next', { v: d.next_negative_value });
+      if (d.streak > 0) next = t('points_streak', { n: d.streak }) + sep + next;
+      if (d.negatives_to_return) next += sep + t('points_to_return', { n: d.negatives_to_return, v: d.return_value });
+    }
+    $('[data-testid=points-next]').textContent = next;
+    const hist = $('[data-testid=points-history]');
+    hist.textContent = '';
+    for (const r of d.ledger || []) hist.appendChild(li(r.day + ' · ' + t('rule_' + r.rule) + ' · ' + (r.points > 0 ? '+' : '') + r.points));
+    if (!hist.children.length) hist.appendChild(li(t('points_none')));
+    const cat = $('[data-testid=points-catalogue]');
+    cat.textContent = '';
+    const c = await api('GET', 'rewards');
+    for (const r of c.rewards || []) {
+      cat.appendChild(li(t(r.kind === 'service' ? 'points_item_service' : 'points_item', { name: r.name, p: r.points, s: r.stock }), r.stock > 0 && r.points <= d.balance ? '' : 'muted'));
+    }
+    if (!cat.children.length) cat.appendChild(li(t('points_no_items')));
+  }
+  async function showCode() {
+    const c = await api('POST', 'incentives/code');
+    const el = $('[data-testid=points-code]');
+    el.textContent = c.code.slice(0, 3) + ' ' + c.code.slice(3);
+    el.hidden = false;
+    const until = new Date(c.expires_at);
+    const u = $('[data-testid=points-code-until]');
+    u.textContent = t('points_code_until', { t: String(until.getHours()).padStart(2, '0') + ':' + String(until.getMinutes()).padStart(2, '0') });
+    u.hidden = false;
+  }
+
   // My help plan (issue 11 §10): read-only — goals with their deadlines,
   // the next review and the days it was reviewed; offline, the last copy.
   async function showHelp() {
@@ -814,7 +855,7 @@
     if (m) return showActivate(decodeURIComponent(m[1]));
     if (!dev.token) return showActivate('');
     const name = location.hash.replace('#', '');
-    const to = ['today', 'checkin', 'records', 'leave', 'settings', 'help'].includes(name) ? name : 'today';
+    const to = ['today', 'checkin', 'records', 'leave', 'settings', 'help', 'points'].includes(name) ? name : 'today';
     if (idleTooLong()) return lock(to);
     show(to);
   }
@@ -837,6 +878,7 @@
     $('#f-leave').destination_province.addEventListener('change', fillCities);
     $('#f-leave').kind.addEventListener('change', (e) => { $('.work-away').hidden = e.target.value !== 'work_away'; });
     $('#take').addEventListener('click', takeCheckin);
+    $('#points-code').addEventListener('click', () => showCode().catch((e) => notice(t('error', { m: e.message }), true)));
     $('#forget').addEventListener('click', forget);
     $('#f-pin').addEventListener('submit', changePIN);
     $('#f-lock').addEventListener('submit', unlock);
