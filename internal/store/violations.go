@@ -401,11 +401,11 @@ func (in DrugUseInput) CheckDetail() error {
 // check returns every problem of the input at once (issue 18 item 9): the
 // detail, and the day, which must be known and not after today.
 func (in DrugUseInput) check(today casework.Date) casework.FieldErrors {
-	var errs casework.FieldErrors
-	errs.Add(in.CheckDetail())
+	var errs casework.FieldErrors // in the form's order
 	if in.Day.IsZero() || in.Day.After(today) {
 		errs.Add(casework.Invalid("day", "请填写日期（不晚于今天）", "give the day (today or earlier)"))
 	}
+	errs.Add(in.CheckDetail())
 	return errs
 }
 
