@@ -77,8 +77,30 @@ func TestBrowserPersonSubPagesSayWhoseFile(t *testing.T) {
 				t.Errorf("%s (%s): ID number shown as %q, want it masked", sub, lang, id)
 			}
 			if sub == "tests" {
+				checkStaffBoxesBesideNames(t, tctx, lang)
 				saveScreenshot(t, tctx, "person-tests-"+lang)
 			}
+		}
+	}
+}
+
+// checkStaffBoxesBesideNames (issue 18 item 10): on the test form each
+// staff-present checkbox sits on the line of its name, just before it.
+func checkStaffBoxesBesideNames(t *testing.T, tctx context.Context, lang string) {
+	t.Helper()
+	got, err := chromedp.Run(tctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('input[name=staff_ids]')].map((i) => {
+		const text = i.nextSibling, r = document.createRange();
+		r.selectNodeContents(text);
+		const n = r.getClientRects()[0], b = i.getBoundingClientRect();
+		const ok = n && n.left >= b.right - 1 && n.left - b.right < 24 && n.top < b.bottom && n.bottom > b.top;
+		return (ok ? 'beside:' : 'apart:') + text.textContent.trim();
+	})`))
+	if err != nil || len(got) < 2 {
+		t.Fatalf("%s: the test form's staff boxes: %v %v", lang, got, err)
+	}
+	for _, g := range got {
+		if !strings.HasPrefix(g, "beside:") || len(g) == len("beside:") {
+			t.Errorf("%s: a staff box is not beside its name: %q", lang, g)
 		}
 	}
 }

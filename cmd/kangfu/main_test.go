@@ -195,6 +195,20 @@ func TestEndToEndAPIAndConsole(t *testing.T) {
 	}
 }
 
+// signIn signs a demo account in on the console's login page (every demo
+// account has the password kangfu-demo) and waits for the element that
+// shows the first page has come (e.g. [data-testid=dashboard-title]).
+func signIn(base, user, landed string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.Navigate(base+"/login"),
+		chromedp.WaitVisible(`input[name=username]`),
+		chromedp.SendKeys(`input[name=username]`, user),
+		chromedp.SendKeys(`input[name=password]`, "kangfu-demo"),
+		chromedp.Submit(`input[name=password]`),
+		chromedp.WaitVisible(landed),
+	)
+}
+
 // saveScreenshot writes a PNG when KANGFU_SCREENSHOT_DIR is set, so a
 // person can look at what the test saw.
 func saveScreenshot(t *testing.T, ctx context.Context, name string) {

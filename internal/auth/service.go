@@ -320,6 +320,16 @@ func (s *Service) StartTOTP(ctx context.Context, actor *casework.Actor) (*Enrolm
 	return e, nil
 }
 
+// PendingTOTP returns the actor's enrolment not yet confirmed, to show it
+// again beside a refused code; nil when there is none.
+func (s *Service) PendingTOTP(ctx context.Context, actor *casework.Actor) (*Enrolment, error) {
+	c, err := s.DB.CredentialsByID(ctx, actor.UserID)
+	if err != nil || c.TOTPEnabled || c.TOTPSecret == "" {
+		return nil, err
+	}
+	return enrolmentOf(s.Policy.Issuer, actor.Username, c.TOTPSecret)
+}
+
 // ConfirmTOTP checks the first code against the pending secret; on success
 // the second factor is on and the ten recovery codes are returned, to be
 // shown once.

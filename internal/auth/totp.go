@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base32"
 	"encoding/base64"
 	"encoding/hex"
 	"image/png"
@@ -30,7 +31,24 @@ type Enrolment struct {
 
 // NewEnrolment generates a TOTP secret for the account.
 func NewEnrolment(issuer, account string) (*Enrolment, error) {
-	key, err := totp.Generate(totp.GenerateOpts{Issuer: issuer, AccountName: account, Period: totpPeriod, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	return enrolment(issuer, account, nil)
+}
+
+// enrolmentOf shows again a secret not yet confirmed (base32, as Enrolment
+// has it), so a user who mistyped the first code can try again without a
+// new QR code.
+func enrolmentOf(issuer, account, secret string) (*Enrolment, error) {
+	raw, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(strings.ToUpper(secret))
+	if err != nil {
+		return nil, err
+	}
+	return enrolment(issuer, account, raw)
+}
+
+// enrolment makes the key (a new random secret when raw is nil) and its QR
+// code.
+func enrolment(issuer, account string, raw []byte) (*Enrolment, error) {
+	key, err := totp.Generate(totp.GenerateOpts{Issuer: issuer, AccountName: account, Period: totpPeriod, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1, Secret: raw})
 	if err != nil {
 		return nil, err
 	}

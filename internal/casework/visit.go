@@ -102,19 +102,20 @@ const (
 // at fault. A done visit or attempt is not in the future; a planned one is
 // not in the past; an attempt is only a phone or video call.
 func (in *VisitInput) Validate(now time.Time) error {
-	if !slices.Contains(VisitKinds, in.Kind) {
-		return Invalid("kind", "请选择走访方式", "choose the kind of visit (home, phone, office, video)")
+	var errs FieldErrors // every bad field at once (issue 18 item 9)
+	kindOK := slices.Contains(VisitKinds, in.Kind)
+	if !kindOK {
+		errs = append(errs, Invalid("kind", "请选择走访方式", "choose the kind of visit (home, phone, office, video)"))
 	}
 	if in.State == "" {
 		in.State = VisitDone
 	}
-	if !slices.Contains(VisitStates, in.State) {
-		return Invalid("state", "请选择走访结果", "state must be done, attempt or planned")
+	switch {
+	case !slices.Contains(VisitStates, in.State):
+		errs = append(errs, Invalid("state", "请选择走访结果", "state must be done, attempt or planned"))
+	case kindOK && in.State == VisitAttempt && in.Kind != VisitPhone && in.Kind != VisitVideo:
+		errs = append(errs, Invalid("state", "只有电话或视频可记为“未接通”", "only a phone or video call can be an attempt"))
 	}
-	if in.State == VisitAttempt && in.Kind != VisitPhone && in.Kind != VisitVideo {
-		return Invalid("state", "只有电话或视频可记为“未接通”", "only a phone or video call can be an attempt")
-	}
-	var errs FieldErrors // every bad field at once from here (issue 18 item 9)
 	if in.At.IsZero() {
 		errs = append(errs, Invalid("at", "请填写走访时间", "the time of the visit is required"))
 	}

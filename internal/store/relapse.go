@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"kangfu/internal/casework"
 )
@@ -129,9 +128,6 @@ func actorID(a *casework.Actor) string {
 // PermReviewViolations and write access to the file.
 func (db *DB) RecordRelapse(ctx context.Context, actor *casework.Actor, personID string, in DrugUseInput) (*Measure, error) {
 	in.Detail = strings.TrimSpace(in.Detail)
-	if in.Detail == "" || utf8.RuneCountInString(in.Detail) > 1000 {
-		return nil, casework.Invalid("detail", "请写明情况（1000字以内）", "describe what happened (up to 1000 characters)")
-	}
 	var id string
 	err := db.Write(ctx, func(tx *Tx) error {
 		r, err := tx.personFor(ctx, actor, personID, canWrite)
@@ -153,11 +149,12 @@ func (db *DB) RecordRelapse(ctx context.Context, actor *casework.Actor, personID
 		if err != nil {
 			return err
 		}
-		if in.Day.IsZero() || in.Day.After(tx.today(org)) {
-			return casework.Invalid("day", "请填写日期（不晚于今天）", "give the day (today or earlier)")
+		errs := in.check(tx.today(org)) // every problem at once (issue 18 item 9)
+		if !errs.Has("day") && in.Day.Before(m.EndedOn) {
+			errs.Add(casework.Invalid("day", "解除（%s）之前的吸毒不属于解除后的复吸", "drug use before the release (%s) is not a relapse after it", m.EndedOn))
 		}
-		if in.Day.Before(m.EndedOn) {
-			return casework.Invalid("day", "解除（%s）之前的吸毒不属于解除后的复吸", "drug use before the release (%s) is not a relapse after it", m.EndedOn)
+		if err := errs.Err(); err != nil {
+			return err
 		}
 		_, err = tx.recordRelapse(ctx, actor, m, personID, r.OrgID, in.Day, RelapseDrugUse, "", in.Detail)
 		return err

@@ -388,14 +388,32 @@ type DrugUseInput struct {
 	Detail string
 }
 
+// CheckDetail checks the account of what happened (trimmed, 1–1000
+// characters); the console runs it with a day it could not read, so the
+// form shows both problems at once (issue 18 item 9).
+func (in DrugUseInput) CheckDetail() error {
+	if d := strings.TrimSpace(in.Detail); d == "" || utf8.RuneCountInString(d) > 1000 {
+		return casework.Invalid("detail", "请写明情况（1000字以内）", "describe what happened (up to 1000 characters)")
+	}
+	return nil
+}
+
+// check returns every problem of the input at once (issue 18 item 9): the
+// detail, and the day, which must be known and not after today.
+func (in DrugUseInput) check(today casework.Date) casework.FieldErrors {
+	var errs casework.FieldErrors // in the form's order
+	if in.Day.IsZero() || in.Day.After(today) {
+		errs.Add(casework.Invalid("day", "请填写日期（不晚于今天）", "give the day (today or earlier)"))
+	}
+	errs.Add(in.CheckDetail())
+	return errs
+}
+
 // RecordDrugUse records drug use for a person (R10): a confirmed violation
 // and, at once, a serious case to report to the police. Needs
 // PermReviewViolations and write access to the file.
 func (db *DB) RecordDrugUse(ctx context.Context, actor *casework.Actor, personID string, in DrugUseInput) (*Violation, error) {
 	in.Detail = strings.TrimSpace(in.Detail)
-	if in.Detail == "" || utf8.RuneCountInString(in.Detail) > 1000 {
-		return nil, casework.Invalid("detail", "请写明情况（1000字以内）", "describe what happened (up to 1000 characters)")
-	}
 	var id string
 	err := db.Write(ctx, func(tx *Tx) error {
 		r, err := tx.personFor(ctx, actor, personID, canWrite)
@@ -414,8 +432,8 @@ func (db *DB) RecordDrugUse(ctx context.Context, actor *casework.Actor, personID
 			return err
 		}
 		today := tx.today(org)
-		if in.Day.IsZero() || in.Day.After(today) {
-			return casework.Invalid("day", "请填写日期（不晚于今天）", "give the day (today or earlier)")
+		if err := in.check(today).Err(); err != nil {
+			return err
 		}
 		id = NewID()
 		if _, err := tx.Exec(ctx, `INSERT INTO violations (id, person_id, measure_id, org_id, kind, source_key, day, last_day, days, detail,

@@ -76,7 +76,13 @@ func (c *Console) totpStart(w http.ResponseWriter, r *http.Request, q *req) erro
 func (c *Console) totpConfirm(w http.ResponseWriter, r *http.Request, q *req) error {
 	codes, err := c.Auth.ConfirmTOTP(r.Context(), q.Actor, r.PostFormValue("code"))
 	if fe, ok := toFormError(err, q.Lang); ok {
-		return c.accountPage(w, r, q, accountData{TOTPErr: fe}, http.StatusUnprocessableEntity)
+		// A mistyped code: the same QR code again with the message beside
+		// the code and what was typed (issue 18 item 9).
+		e, perr := c.Auth.PendingTOTP(r.Context(), q.Actor)
+		if perr != nil {
+			return perr
+		}
+		return c.accountPage(w, r, q, accountData{TOTPErr: fe.sent("totp", r), Enrolment: e}, http.StatusUnprocessableEntity)
 	}
 	if err != nil {
 		return err

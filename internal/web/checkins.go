@@ -311,11 +311,18 @@ func (c *Console) appCodeRevoke(w http.ResponseWriter, r *http.Request, q *req) 
 
 func (c *Console) deviceRetire(w http.ResponseWriter, r *http.Request, q *req) error {
 	reason := strings.TrimSpace(r.FormValue("reason"))
-	if reason == "" {
-		return casework.Invalid("reason", "请填写停用原因", "state why the device is retired")
-	}
 	personID := r.FormValue("person_id")
-	if err := c.DB.RetireDevice(r.Context(), q.Actor, r.PathValue("id"), reason); err != nil {
+	var err error = casework.Invalid("reason", "请填写停用原因", "state why the device is retired")
+	if reason != "" {
+		err = c.DB.RetireDevice(r.Context(), q.Actor, r.PathValue("id"), reason)
+	}
+	if fe, ok := toFormError(err, q.Lang); ok && personID != "" {
+		// The person's page again, the message beside that device's
+		// reason (issue 18 item 9); GetPerson scopes the id sent.
+		r.SetPathValue("id", personID)
+		return c.appDevicesPage(w, r, q, formStatus(err), appDevicesPage{Err: fe.sent("retire:"+r.FormValue("device_id"), r)})
+	}
+	if err != nil {
 		return err
 	}
 	if personID == "" || strings.ContainsAny(personID, "/?#\\") {

@@ -99,6 +99,13 @@ func TestCheckinPages(t *testing.T) {
 		if loc := s.post("lead", "/app-codes/"+after[0].ID+"/revoke", url.Values{}); !strings.Contains(loc, "/persons/"+id+"/app") {
 			t.Fatalf("revoke redirected to %q", loc)
 		}
+		// Issue 18 item 9: no reason is shown beside that device's reason
+		// on the person's page, and the device stays active.
+		s.refusedBoth("lead", "/devices/"+dev.ID+"/retire", url.Values{"reason": {" "}, "person_id": {id}, "device_id": {dev.ID}},
+			map[string]string{"reason": "停用原因"}, map[string]string{"reason": "why the device is retired"})
+		if body := s.get("lead", "en", "/persons/"+id+"/app"); strings.Contains(body, "retired") {
+			t.Fatal("a device was retired without a reason")
+		}
 		if loc := s.post("lead", "/devices/"+dev.ID+"/retire", url.Values{"reason": {"手机丢失"}, "person_id": {id}}); !strings.Contains(loc, "/persons/"+id+"/app") {
 			t.Fatalf("retire redirected to %q", loc)
 		}

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pquerna/otp/totp"
+
 	"kangfu/internal/store"
 	"kangfu/internal/store/storetest"
 )
@@ -257,5 +259,134 @@ func TestUserPageFormsReportEveryError(t *testing.T) {
 			map[string]string{"role": "role", "org_id": "organisation"})
 		s.refusedBoth("admin", path+"/password", url.Values{"password": {"short"}},
 			map[string]string{"password": "密码至少"}, map[string]string{"password": "at least"})
+	})
+}
+
+// TestDrugUseFormReportsEveryError (issue 18 item 9, R10): recording drug
+// use with a day that cannot be read, or one after today, and no account of
+// what happened shows both problems beside their fields, keeps what was
+// typed and records nothing.
+func TestDrugUseFormReportsEveryError(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		s := newSite(t, db)
+		pid := s.createPerson("worker", s.newPersonForm("吴用药", idNumber("46020319900101123"), "13700000006", 10, true))
+		path := "/persons/" + pid + "/violations"
+		s.refusedBoth("lead", path, url.Values{"day": {"昨天"}, "detail": {" "}},
+			map[string]string{"day": "YYYY-MM-DD", "detail": "写明情况"},
+			map[string]string{"day": "YYYY-MM-DD", "detail": "describe what happened"}, "昨天")
+		future := s.today.AddDays(2).String()
+		long := strings.Repeat("吸", 1001)
+		s.refusedBoth("lead", path, url.Values{"day": {future}, "detail": {long}},
+			map[string]string{"day": "不晚于今天", "detail": "1000"},
+			map[string]string{"day": "today or earlier", "detail": "1000"}, future, long)
+		vs, _, err := db.ListViolations(context.Background(), s.sys, store.ViolationFilter{PersonID: pid})
+		if err != nil || len(vs) != 0 {
+			t.Fatalf("a refused form recorded %d violations (%v)", len(vs), err)
+		}
+	})
+}
+
+// TestVisitFormsReportEveryError (issue 18 item 9): a time the form cannot
+// read no longer hides the other problems — the edit form shows the time,
+// the kind and the missing reason together; the new-visit form shows the
+// time, a follow-up's due date and the missing condition together and keeps
+// the participant and follow-up rows typed.
+func TestVisitFormsReportEveryError(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		s := newSite(t, db)
+		pid := s.createPerson("worker", s.newPersonForm("郑多错", idNumber("46020319900101123"), "13700000007", 20, true))
+		at := time.Now().Add(-2 * time.Hour).In(casework.LoadLocation("")).Format("2006-01-02T15:04")
+		s.post("worker", "/persons/"+pid+"/visits", url.Values{"kind": {"phone"}, "state": {"attempt"}, "at": {at}})
+		vs, err := db.ListVisits(context.Background(), s.sys, pid)
+		if err != nil || len(vs) != 1 {
+			t.Fatalf("visits: %v %d", err, len(vs))
+		}
+		s.refusedBoth("worker", "/visits/"+vs[0].ID, url.Values{"kind": {"fax"}, "state": {"attempt"}, "at": {"昨天下午"}, "address": {"椰林路9号"}, "reason": {""}},
+			map[string]string{"at": "格式", "kind": "走访方式", "reason": "原因"},
+			map[string]string{"at": "2026-03-10T09:30", "kind": "kind of visit", "reason": "reason"}, "昨天下午", "椰林路9号")
+
+		f := url.Values{"kind": {"home"}, "state": {"done"}, "at": {"下午三点"}, "condition": {""}, "address": {"椰林路10号"},
+			"participant_role": {"family", "staff"}, "participant_name": {"郑母", ""},
+			"followup_action": {"联系就业站", ""}, "followup_due": {"下周", ""}}
+		for _, lang := range []string{"zh", "en"} {
+			status, _, body := s.do("worker", lang, "POST", "/persons/"+pid+"/visits", f)
+			if status != http.StatusBadRequest {
+				t.Fatalf("%s: status %d, want 400\n%s", lang, status, excerpt(body))
+			}
+			for _, field := range []string{"at", "follow_ups", "condition"} {
+				if fieldMsg(body, field) == "" {
+					t.Errorf("%s: no message beside %s\n%s", lang, field, excerpt(body))
+				}
+			}
+			for _, v := range []string{"下午三点", "椰林路10号", "郑母", "联系就业站", "下周"} {
+				if !strings.Contains(body, `value="`+v+`"`) {
+					t.Errorf("%s: the typed %q is lost", lang, v)
+				}
+			}
+			if !regexp.MustCompile(`<option value="family" selected>`).MatchString(body) {
+				t.Errorf("%s: the participant's role is lost", lang)
+			}
+		}
+		if vs, _ := db.ListVisits(context.Background(), s.sys, pid); len(vs) != 1 {
+			t.Fatalf("a refused visit was recorded: %d visits", len(vs))
+		}
+	})
+}
+
+// TestAccountActionFormsReportBesideTheirField (issue 18 item 9): enabling
+// an account and turning off its TOTP without a reason show the message
+// beside that form's reason; a mistyped first TOTP code shows the same QR
+// code again with the message beside the code and what was typed; the
+// right code then turns TOTP on.
+func TestAccountActionFormsReportBesideTheirField(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		s := newSite(t, db)
+		s.addAdmin()
+		ctx := context.Background()
+
+		status, _, body := s.do("worker", "zh", "POST", "/account/totp/start", url.Values{})
+		if status != http.StatusOK {
+			t.Fatalf("start: %d", status)
+		}
+		secret := regexp.MustCompile(`data-testid="totp-secret">([A-Z2-7]+)<`).FindStringSubmatch(body)
+		if secret == nil {
+			t.Fatalf("no secret shown:\n%s", excerpt(body))
+		}
+		for _, c := range []struct{ lang, words string }{{"zh", "验证码不正确"}, {"en", "does not match"}} {
+			status, _, body = s.do("worker", c.lang, "POST", "/account/totp/confirm", url.Values{"code": {"12345x"}})
+			if status != http.StatusUnprocessableEntity {
+				t.Fatalf("%s: a wrong code: %d", c.lang, status)
+			}
+			checkAllErrors(t, body, map[string]string{"code": c.words}, "12345x")
+			if !strings.Contains(body, `data-testid="totp-secret">`+secret[1]+`<`) || !strings.Contains(body, `data-testid="totp-qr"`) {
+				t.Errorf("%s: the QR code of the enrolment is not shown again:\n%s", c.lang, excerpt(body))
+			}
+		}
+		code, err := totp.GenerateCode(secret[1], time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if status, _, body = s.do("worker", "en", "POST", "/account/totp/confirm", url.Values{"code": {code}}); status != http.StatusOK ||
+			!strings.Contains(body, `data-testid="recovery-codes"`) {
+			t.Fatalf("the right code after a wrong one: %d\n%s", status, excerpt(body))
+		}
+
+		path := "/users/" + s.users["worker"]
+		s.refusedBoth("admin", path+"/totp/reset", url.Values{"reason": {" "}},
+			map[string]string{"reason": "原因"}, map[string]string{"reason": "reason is required"})
+		if u := storetest.Must(db.GetUser(ctx, s.sys, s.users["worker"])); !u.TOTPEnabled {
+			t.Fatal("TOTP was turned off without a reason")
+		}
+		s.post("admin", path+"/totp/reset", url.Values{"reason": {"手机丢失"}})
+
+		if err := db.SetDisabled(ctx, s.sys, s.users["worker"], true, "离职"); err != nil {
+			t.Fatal(err)
+		}
+		s.refusedBoth("admin", path+"/enable", url.Values{"reason": {""}},
+			map[string]string{"reason": "原因"}, map[string]string{"reason": "reason is required"})
+		if u := storetest.Must(db.GetUser(ctx, s.sys, s.users["worker"])); !u.Disabled {
+			t.Fatal("the account was enabled without a reason")
+		}
+		s.post("admin", path+"/enable", url.Values{"reason": {"复职"}})
 	})
 }

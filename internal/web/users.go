@@ -170,8 +170,22 @@ func (c *Console) userResetPassword(w http.ResponseWriter, r *http.Request, q *r
 	return redirect(w, r, "/users/"+r.PathValue("id"), "password_reset")
 }
 
+// accountReason checks the reason the console's account actions ask for
+// (disable, enable, turn off TOTP): it goes into the audit log, and the
+// form says it is required.
+func accountReason(r *http.Request) (string, error) {
+	reason := strings.TrimSpace(r.PostFormValue("reason"))
+	if reason == "" {
+		return "", casework.Invalid("reason", "请填写原因", "a reason is required")
+	}
+	return reason, casework.CheckText("reason", reason, 500)
+}
+
 func (c *Console) userDisable(w http.ResponseWriter, r *http.Request, q *req) error {
-	err := c.DB.SetDisabled(r.Context(), q.Actor, r.PathValue("id"), true, r.PostFormValue("reason"))
+	reason, err := accountReason(r)
+	if err == nil {
+		err = c.DB.SetDisabled(r.Context(), q.Actor, r.PathValue("id"), true, reason)
+	}
 	if fe, ok := toFormError(err, q.Lang); ok {
 		return c.userPage(w, r, q, userViewData{PwErr: fe.sent("disable", r)}, formStatus(err))
 	}
@@ -195,14 +209,28 @@ func (c *Console) userUnlock(w http.ResponseWriter, r *http.Request, q *req) err
 }
 
 func (c *Console) userEnable(w http.ResponseWriter, r *http.Request, q *req) error {
-	if err := c.DB.SetDisabled(r.Context(), q.Actor, r.PathValue("id"), false, r.PostFormValue("reason")); err != nil {
+	reason, err := accountReason(r)
+	if err == nil {
+		err = c.DB.SetDisabled(r.Context(), q.Actor, r.PathValue("id"), false, reason)
+	}
+	if fe, ok := toFormError(err, q.Lang); ok {
+		return c.userPage(w, r, q, userViewData{PwErr: fe.sent("enable", r)}, formStatus(err))
+	}
+	if err != nil {
 		return err
 	}
 	return redirect(w, r, "/users/"+r.PathValue("id"), "user_enabled")
 }
 
 func (c *Console) userResetTOTP(w http.ResponseWriter, r *http.Request, q *req) error {
-	if err := c.DB.DisableTOTP(r.Context(), q.Actor, r.PathValue("id"), r.PostFormValue("reason")); err != nil {
+	reason, err := accountReason(r)
+	if err == nil {
+		err = c.DB.DisableTOTP(r.Context(), q.Actor, r.PathValue("id"), reason)
+	}
+	if fe, ok := toFormError(err, q.Lang); ok {
+		return c.userPage(w, r, q, userViewData{PwErr: fe.sent("totp_reset", r)}, formStatus(err))
+	}
+	if err != nil {
 		return err
 	}
 	return redirect(w, r, "/users/"+r.PathValue("id"), "totp_reset")

@@ -142,14 +142,18 @@ func (c *Console) personViolations(w http.ResponseWriter, r *http.Request, q *re
 
 func (c *Console) violationRecord(w http.ResponseWriter, r *http.Request, q *req) error {
 	form := map[string]string{"day": strings.TrimSpace(r.FormValue("day")), "detail": r.FormValue("detail")}
+	var parse casework.FieldErrors // a day not read and a missing detail together (issue 18 item 9)
 	day, err := casework.ParseDateField("day", form["day"])
+	parse.Add(err)
+	in := store.DrugUseInput{Day: day, Detail: form["detail"]}
+	err = withChecks(parse, in.CheckDetail)
 	var v *store.Violation
 	if err == nil {
-		v, err = c.DB.RecordDrugUse(r.Context(), q.Actor, r.PathValue("id"), store.DrugUseInput{Day: day, Detail: form["detail"]})
+		v, err = c.DB.RecordDrugUse(r.Context(), q.Actor, r.PathValue("id"), in)
 		if casework.IsCode(err, casework.ECONFLICT) {
 			// No measure in force: for a released person in the three years
 			// after release this is a relapse (R16), which restarts them.
-			if _, rerr := c.DB.RecordRelapse(r.Context(), q.Actor, r.PathValue("id"), store.DrugUseInput{Day: day, Detail: form["detail"]}); !casework.IsCode(rerr, casework.ECONFLICT) {
+			if _, rerr := c.DB.RecordRelapse(r.Context(), q.Actor, r.PathValue("id"), in); !casework.IsCode(rerr, casework.ECONFLICT) {
 				if rerr == nil {
 					return redirect(w, r, "/persons/"+r.PathValue("id"), "relapse_recorded")
 				}

@@ -120,6 +120,30 @@ type visitFormData struct {
 	Revisions  []store.Revision
 	Rows       []visitRow
 	Slots      []int // blank participant rows
+	// What was typed in the repeated rows of a refused new visit
+	// (participants: role, name; follow-ups: action, due), kept with the
+	// rest of the form (issue 18 item 9).
+	People, FollowUps []visitPair
+}
+
+type visitPair struct{ A, B string }
+
+// postedPairs reads the repeated rows of fields a and b, skipping rows
+// left empty.
+func postedPairs(r *http.Request, a, b string) []visitPair {
+	as, bs := r.PostForm[a], r.PostForm[b]
+	var out []visitPair
+	for i, v := range as {
+		p := visitPair{A: v}
+		if i < len(bs) {
+			p.B = bs[i]
+		}
+		// a participant's role is always sent: the row counts by its name
+		if strings.TrimSpace(p.B) != "" || (a != "participant_role" && strings.TrimSpace(p.A) != "") {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 func (c *Console) visitChoices(lang string, d *visitFormData) {
@@ -168,9 +192,12 @@ func (c *Console) visitCreate(w http.ResponseWriter, r *http.Request, q *req) er
 	if err := c.DB.CanRecordVisit(r.Context(), q.Actor, pid); err != nil {
 		return c.visitFail(w, r, q, err, nil)
 	}
-	form, in, err := parseVisitForm(r)
+	form, in, parse, err := parseVisitForm(r)
 	if r.MultipartForm != nil {
 		defer r.MultipartForm.RemoveAll()
+	}
+	if err == nil {
+		err = checkVisitForm(parse, in, c.DB.Now(), nil)
 	}
 	var photos []store.VisitPhoto
 	if err == nil {
@@ -224,7 +251,8 @@ func (c *Console) visitFail(w http.ResponseWriter, r *http.Request, q *req, err 
 	if perr != nil {
 		return perr
 	}
-	d := &visitFormData{Person: p, Action: "/persons/" + url.PathEscape(pid) + "/visits", Form: form, Err: fe}
+	d := &visitFormData{Person: p, Action: "/persons/" + url.PathEscape(pid) + "/visits", Form: form, Err: fe,
+		People: postedPairs(r, "participant_role", "participant_name"), FollowUps: postedPairs(r, "followup_action", "followup_due")}
 	c.visitChoices(q.Lang, d)
 	c.render(w, r, q, http.StatusBadRequest, "visit_form", d)
 	return nil
@@ -236,28 +264,28 @@ var visitFormFields = []string{"id", "kind", "state", "at", "face_to_face", "lat
 const maxVisitForm = 6*8<<20 + 1<<20
 
 // parseVisitForm reads the field form (url-encoded or multipart) into a
-// VisitInput; the error names the field.
-func parseVisitForm(r *http.Request) (map[string]string, casework.VisitInput, error) {
-	var in casework.VisitInput
+// VisitInput and what was typed. The fields it cannot read are all in
+// parse (issue 18 item 9), for checkVisitForm to join with the domain's
+// problems; err is a form that cannot be read at all.
+func parseVisitForm(r *http.Request) (f map[string]string, in casework.VisitInput, parse casework.FieldErrors, err error) {
 	r.Body = http.MaxBytesReader(nil, r.Body, maxVisitForm)
-	var err error
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
 		err = r.ParseMultipartForm(8 << 20)
 	} else {
 		err = r.ParseForm()
 	}
 	if err != nil {
-		return nil, in, casework.Invalid("form", "无法读取表单（照片过大？）", "cannot read the form (photos too large?)")
+		return nil, in, nil, casework.Invalid("form", "无法读取表单（照片过大？）", "cannot read the form (photos too large?)")
 	}
-	f := map[string]string{}
+	f = map[string]string{}
 	for _, k := range visitFormFields {
 		f[k] = strings.TrimSpace(r.PostFormValue(k))
 	}
 	in = casework.VisitInput{ID: f["id"], Kind: casework.VisitKind(f["kind"]), State: casework.VisitState(f["state"]), Address: f["address"],
 		Notes: f["notes"], Condition: f["condition"], ConditionNote: f["condition_note"]}
-	if in.At, err = parseVisitTime(f["at"]); err != nil {
-		return f, in, err
-	}
+	var perr error
+	in.At, perr = parseVisitTime(f["at"])
+	parse.Add(perr)
 	// The form sends a hidden "0" before the box's "1": either way the
 	// choice is explicit.
 	if vs := r.PostForm["face_to_face"]; len(vs) > 0 {
@@ -272,9 +300,10 @@ func parseVisitForm(r *http.Request) (map[string]string, casework.VisitInput, er
 		lng, err2 := strconv.ParseFloat(f["lng"], 64)
 		acc, _ := strconv.ParseFloat(f["accuracy"], 64)
 		if err1 != nil || err2 != nil {
-			return f, in, casework.Invalid("location", "定位无效", "the location is not valid")
+			parse.Add(casework.Invalid("location", "定位无效", "the location is not valid"))
+		} else {
+			in.Location = &casework.Geo{Lat: lat, Lng: lng, AccuracyM: acc}
 		}
-		in.Location = &casework.Geo{Lat: lat, Lng: lng, AccuracyM: acc}
 	}
 	roles, names := r.PostForm["participant_role"], r.PostForm["participant_name"]
 	for i := range names {
@@ -294,13 +323,29 @@ func parseVisitForm(r *http.Request) (map[string]string, casework.VisitInput, er
 		}
 		fu := casework.FollowUp{Action: actions[i]}
 		if i < len(dues) && dues[i] != "" {
-			if fu.Due, err = casework.ParseDateField("follow_ups", dues[i]); err != nil {
-				return f, in, err
+			fu.Due, perr = casework.ParseDateField("follow_ups", dues[i])
+			if !parse.Has("follow_ups") {
+				parse.Add(perr)
 			}
 		}
 		in.FollowUps = append(in.FollowUps, fu)
 	}
-	return f, in, nil
+	return f, in, parse, nil
+}
+
+// checkVisitForm returns nil when the form parsed, else its problems joined
+// with those the domain finds in the rest (and, for an edit, in the
+// reason), so the page shows every one at once (issue 18 item 9).
+func checkVisitForm(parse casework.FieldErrors, in casework.VisitInput, now time.Time, reason *string) error {
+	return withChecks(parse, func() error {
+		var errs casework.FieldErrors
+		if reason != nil {
+			_, err := casework.CheckRevisionReason(*reason)
+			errs.Add(err)
+		}
+		errs.Add(in.Validate(now))
+		return errs.Err()
+	})
 }
 
 // parseVisitTime takes RFC 3339 (the phone sends its instant) or a local
@@ -387,7 +432,11 @@ func (c *Console) visitViewPage(w http.ResponseWriter, r *http.Request, q *req, 
 }
 
 func (c *Console) visitEdit(w http.ResponseWriter, r *http.Request, q *req) error {
-	form, in, err := parseVisitForm(r)
+	form, in, parse, err := parseVisitForm(r)
+	if err == nil {
+		reason := form["reason"]
+		err = checkVisitForm(parse, in, c.DB.Now(), &reason)
+	}
 	if err == nil {
 		_, err = c.DB.EditVisit(r.Context(), q.Actor, r.PathValue("id"), in, form["reason"])
 	}
