@@ -347,7 +347,7 @@ func (db *DB) ListBreakGlassReviews(ctx context.Context, actor *casework.Actor, 
 	var out []*BreakGlass
 	err := db.Read(ctx, func(tx *Tx) error {
 		scope, args := scopeClause("po.path", actor.Scope(casework.PermReviewBreakGlass))
-		q := `SELECT ` + breakGlassColumns + breakGlassFrom + ` WHERE p.id IS NOT NULL AND ` + scope
+		q := `SELECT ` + breakGlassColumns + breakGlassFrom + ` WHERE p.id IS NOT NULL AND ` + notSealed + ` AND ` + scope
 		if f.Pending {
 			q += ` AND g.verdict = ''`
 		}
