@@ -165,4 +165,3 @@ func TestR38SealedInNoList(t *testing.T) {
 		}
 	})
 }
-
