@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"kangfu/internal/auth"
 	"kangfu/internal/casework"
 	"kangfu/internal/store"
 	"kangfu/internal/store/storetest"
@@ -162,6 +163,68 @@ func TestR38SealedInNoList(t *testing.T) {
 			if sealShows(t, l, w) {
 				t.Errorf("R38: %s shows the sealed file", l.name)
 			}
+		}
+	})
+}
+
+// R38: the retention period runs from the end of the measure whatever
+// ended it: a file terminated (强制隔离戒毒) or closed by death is sealed
+// on the end date plus three years in the place's zone, not the evening
+// before; a suspended measure has not ended and is never sealed. The
+// sealed person's app signs in no more.
+func TestR38SealAfterTerminationAndDeath(t *testing.T) {
+	storetest.EachWithClock(t, at(pfD("2025-02-20"), 9, 0), func(t *testing.T, db *store.DB, clock *storetest.Clock) {
+		w := ciBuild(t, db, pfD("2025-01-15"))
+		mk := func(name string, seq int) *casework.Person {
+			return storetest.Must(db.CreatePerson(ctx, pfSys, pfPerson(w.comm, name, pfID("19900303", seq, true)),
+				pfReported(pfD("2025-02-01"), pfD("2025-02-03"))))
+		}
+		terminated, died, suspended := mk("赵终", 1), mk("钱故", 2), mk("孙止", 3)
+		phone := ciActivate(t, db, w.lead, terminated.ID)
+		clock.T = at(pfD("2025-06-10"), 10, 0)
+		for _, c := range []struct {
+			p   *casework.Person
+			act casework.Action
+			why string
+		}{{terminated, casework.ActTerminate, "强制隔离戒毒"}, {died, casework.ActDecease, "病故"}, {suspended, casework.ActSuspend, "被拘留"}} {
+			if _, err := db.Transition(ctx, w.lead, c.p.ID, store.TransitionInput{Action: c.act, EffectiveDate: pfD("2025-06-10"), Reason: c.why}); err != nil {
+				t.Fatalf("%s: %v", c.act, err)
+			}
+		}
+		sealed := func() map[string]bool {
+			out := map[string]bool{}
+			for _, p := range []*casework.Person{terminated, died, suspended, w.person} {
+				out[p.Name] = storetest.Must(db.IsSealed(ctx, p.ID))
+			}
+			return out
+		}
+		// The retention period's last day, late evening in Beijing.
+		clock.T = at(pfD("2028-06-09"), 23, 30)
+		if n, err := db.SealExpired(ctx); err != nil || n != 0 {
+			t.Fatalf("R38: sealed %d the day before end + 3 years (%v)", n, err)
+		}
+		if _, err := db.AppDeviceByToken(ctx, auth.TokenHash(phone.token)); err != nil {
+			t.Fatalf("the app before sealing: %v", err)
+		}
+		// Half an hour later it is the day end + 3 years in Beijing.
+		clock.T = at(pfD("2028-06-10"), 0, 30)
+		if n, err := db.SealExpired(ctx); err != nil || n != 2 {
+			t.Fatalf("R38: sealed %d on end + 3 years, want 2 (terminated, died) (%v)", n, err)
+		}
+		if got := sealed(); !got["赵终"] || !got["钱故"] || got["孙止"] || got["王小明"] {
+			t.Fatalf("R38: sealed %v; want the terminated and the deceased only", got)
+		}
+		recs, _ := ciMust2(db.ListAudit(ctx, pfSys, store.AuditFilter{Action: "person.seal", TargetID: terminated.ID}))
+		if len(recs) != 1 || !strings.Contains(recs[0].Detail, `"ended_as":"terminated"`) || !strings.Contains(recs[0].Detail, `"ended_on":"2025-06-10"`) {
+			t.Fatalf("seal audit: %+v", recs)
+		}
+		// The day after: nothing more (idempotent), the suspended file stays open.
+		clock.T = at(pfD("2028-06-11"), 9, 0)
+		if n, err := db.SealExpired(ctx); err != nil || n != 0 {
+			t.Fatalf("second run sealed %d (%v)", n, err)
+		}
+		if _, err := db.AppDeviceByToken(ctx, auth.TokenHash(phone.token)); err == nil {
+			t.Fatal("R38: a sealed person's app still signs in")
 		}
 	})
 }
