@@ -1,6 +1,7 @@
 package casework
 
 import (
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -70,10 +71,18 @@ var breakGlassSettings = []*Setting{
 
 // BreakGlassInput is a request for break-glass access.
 type BreakGlassInput struct {
-	PersonID string // the file's id, or a link to it (/persons/<id>)
+	PersonID string // the file's id, a link to it (/persons/<id>), or an ID number
+	// IDNumber is set by Validate when PersonID holds an 18-character ID
+	// number (PersonID is then cleared): the store looks the file up by it
+	// and answers a hit and a miss alike.
+	IDNumber string
 	Reason   string
 	Hours    string // empty: the policy's default
 }
+
+// idNumberShape is the shape of an ID number typed where a file id is
+// asked for; the store checks the number itself.
+var idNumberShape = regexp.MustCompile(`^[0-9]{17}[0-9Xx]$`)
 
 // BreakGlassLimits are the policy values that bound a request.
 type BreakGlassLimits struct {
@@ -92,10 +101,13 @@ func (in *BreakGlassInput) Validate(lim BreakGlassLimits) (int, error) {
 		in.PersonID, _, _ = strings.Cut(in.PersonID, "?")
 		in.PersonID, _, _ = strings.Cut(in.PersonID, "#")
 	}
-	if in.PersonID == "" {
-		errs = append(errs, Invalid("person_id", "请填写档案编号（或粘贴档案链接）", "the file id (or a link to the file) is required"))
+	in.IDNumber = ""
+	if idNumberShape.MatchString(in.PersonID) {
+		in.IDNumber, in.PersonID = strings.ToUpper(in.PersonID), ""
+	} else if in.PersonID == "" {
+		errs = append(errs, Invalid("person_id", "请填写档案编号（或粘贴档案链接、身份证号）", "the file id (or a link to the file, or an ID number) is required"))
 	} else if u, err := uuid.Parse(in.PersonID); err != nil || len(in.PersonID) != 36 || u == uuid.Nil {
-		errs = append(errs, Invalid("person_id", "档案编号格式不对：应为36位编号或档案链接", "the file id is not valid: use the 36-character id or a link to the file"))
+		errs = append(errs, Invalid("person_id", "档案编号格式不对：应为36位编号、档案链接或18位身份证号", "the file id is not valid: use the 36-character id, a link to the file or an 18-character ID number"))
 	} else {
 		in.PersonID = u.String()
 	}

@@ -330,7 +330,7 @@ func (db *DB) ListAssistanceAll(ctx context.Context, actor *casework.Actor, f As
 func (tx *Tx) assistance(ctx context.Context, actor *casework.Actor, where string, args ...any) ([]Assistance, error) {
 	rows, err := tx.Query(ctx, `SELECT a.id, a.person_id, p.name, a.org_id, o.path, a.kind, a.status, a.applied_on, a.decided_on, a.ended_on, a.provider,
 		a.detail_enc, a.police_reported_on, a.police_reported_to, a.created_by, COALESCE(u.display_name, ''), a.created_at, a.updated_at
-		FROM assistance a JOIN persons p ON p.id = a.person_id JOIN orgs o ON o.id = p.org_id LEFT JOIN users u ON u.id = a.created_by
+		FROM assistance a JOIN persons p ON p.id = a.person_id AND `+notSealed+` JOIN orgs o ON o.id = p.org_id LEFT JOIN users u ON u.id = a.created_by
 		WHERE `+where+` ORDER BY a.applied_on DESC, a.id DESC LIMIT 5000`, args...)
 	if err != nil {
 		return nil, err

@@ -356,7 +356,7 @@ func (db *DB) ListAudit(ctx context.Context, actor *casework.Actor, f AuditFilte
 		// The target's name comes with the row (issue 18 §8: names, not ids).
 		rows, err := tx.Query(ctx, `SELECT a.seq, a.id, a.at, a.actor_id, a.actor_name, a.ip, a.action, a.target_type, a.target_id, a.org_id, COALESCE(o.name, ''), a.reason, a.detail,
 			COALESCE(tp.name, tu.display_name, tor.name, ''), COALESCE(tpo.path, '')`+
-			strings.Replace(from, ` WHERE `, ` LEFT JOIN persons tp ON a.target_type = 'person' AND tp.id = a.target_id
+			strings.Replace(from, ` WHERE `, ` LEFT JOIN persons tp ON a.target_type = 'person' AND tp.id = a.target_id AND tp.sealed_at IS NULL
 			LEFT JOIN orgs tpo ON tpo.id = tp.org_id
 			LEFT JOIN users tu ON a.target_type = 'user' AND tu.id = a.target_id
 			LEFT JOIN orgs tor ON a.target_type = 'org' AND tor.id = a.target_id WHERE `, 1)+

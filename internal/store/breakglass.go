@@ -105,7 +105,7 @@ func (db *DB) BreakGlassLimits(ctx context.Context, actor *casework.Actor) (case
 }
 
 // RequestBreakGlass grants the actor read access to the file in.PersonID
-// at once, for the hours asked (the policy's default when none). The
+// (or the file of in.IDNumber; a sealed file is none, R38) at once, for the hours asked (the policy's default when none). The
 // answer is the same grant whether or not the id names a file, so it
 // confirms nothing: a request naming no file is stored and audited alike
 // and opens nothing. A file the actor already reads is refused as such
@@ -130,9 +130,27 @@ func (db *DB) RequestBreakGlass(ctx context.Context, actor *casework.Actor, in c
 			return casework.Errorf(casework.ERATELIMIT, "24小时内紧急查阅申请过多，请联系档案所在机构",
 				"too many emergency access requests in 24 hours: contact the office that holds the file")
 		}
+		// The file asked for: by its id, or by an ID number. A sealed file
+		// (R38) is no file here. A miss goes the same way as a hit: an ID
+		// number that names no file gets a fresh id that names nothing, so
+		// the stored row, the requester's audit row and the answer have the
+		// same shape (issue 15 §3: the answer must not confirm a file).
 		var holder sql.NullString
 		var personName string
-		r, err := scanPerson(tx.QueryRow(ctx, `SELECT `+personColumns+personFrom+` WHERE p.id = ?`, in.PersonID))
+		personID := in.PersonID
+		if in.IDNumber != "" {
+			id, err := casework.ParseIDNumber(in.IDNumber, tx.now)
+			if err != nil {
+				return casework.Invalid("person_id", "身份证号格式不正确", "the ID number is not valid")
+			}
+			err = tx.QueryRow(ctx, `SELECT p.id FROM persons p WHERE p.id_number_idx = ? AND `+notSealed, tx.db.vault.Index("id", id.Number)).Scan(&personID)
+			if errors.Is(err, sql.ErrNoRows) {
+				personID = NewID()
+			} else if err != nil {
+				return err
+			}
+		}
+		r, err := scanPerson(tx.QueryRow(ctx, `SELECT `+personColumns+personFrom+` WHERE p.id = ? AND `+notSealed, personID))
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 		case err != nil:
@@ -148,15 +166,19 @@ func (db *DB) RequestBreakGlass(ctx context.Context, actor *casework.Actor, in c
 			holder = sql.NullString{String: r.OrgID, Valid: true}
 			personName = r.Name
 		}
-		g := &BreakGlass{ID: NewID(), UserID: actor.UserID, FromOrg: from.Name, PersonID: in.PersonID, Reason: in.Reason, Hours: hours,
+		g := &BreakGlass{ID: NewID(), UserID: actor.UserID, FromOrg: from.Name, PersonID: personID, Reason: in.Reason, Hours: hours,
 			StartsAt: tx.now, EndsAt: tx.now.Add(time.Duration(hours) * time.Hour), State: "active"}
 		if _, err := tx.Exec(ctx, `INSERT INTO break_glass (id, user_id, from_org_id, person_id, holder_org_id, reason, hours, starts_at, ends_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, g.ID, g.UserID, from.ID, g.PersonID, holder, g.Reason, hours, g.StartsAt, g.EndsAt); err != nil {
 			return err
 		}
 		// The requester's side: the same row whether or not a file exists.
+		detail := map[string]any{"person": g.PersonID, "hours": hours}
+		if in.IDNumber != "" {
+			detail["id_number"] = casework.MaskID(in.IDNumber) // masked like every ID number at rest in the log
+		}
 		if err := tx.Audit(ctx, actor, AuditEntry{Action: "breakglass.request", TargetType: "break_glass", TargetID: g.ID, OrgID: from.ID,
-			Reason: g.Reason, Detail: map[string]any{"person": g.PersonID, "hours": hours}}); err != nil {
+			Reason: g.Reason, Detail: detail}); err != nil {
 			return err
 		}
 		if holder.Valid {
@@ -171,6 +193,11 @@ func (db *DB) RequestBreakGlass(ctx context.Context, actor *casework.Actor, in c
 				Link:    "/break-glass/reviews"}); err != nil {
 				return err
 			}
+		}
+		if in.IDNumber != "" {
+			// Asked by ID number: the answer does not carry the file id
+			// (the requester's list does, hit or miss alike).
+			g.PersonID = ""
 		}
 		out = g
 		return nil
@@ -347,7 +374,7 @@ func (db *DB) ListBreakGlassReviews(ctx context.Context, actor *casework.Actor, 
 	var out []*BreakGlass
 	err := db.Read(ctx, func(tx *Tx) error {
 		scope, args := scopeClause("po.path", actor.Scope(casework.PermReviewBreakGlass))
-		q := `SELECT ` + breakGlassColumns + breakGlassFrom + ` WHERE p.id IS NOT NULL AND ` + scope
+		q := `SELECT ` + breakGlassColumns + breakGlassFrom + ` WHERE p.id IS NOT NULL AND ` + notSealed + ` AND ` + scope
 		if f.Pending {
 			q += ` AND g.verdict = ''`
 		}

@@ -99,7 +99,7 @@ func (db *DB) DevicelessPersons(ctx context.Context, actor *casework.Actor, orgI
 		scope, args := scopeClause("o.path", actor.Scope(casework.PermReadPersons))
 		args = append([]any{likePrefix(org.Path), string(casework.StatusExecuting), string(casework.StatusOnLeave)}, args...)
 		rows, err := tx.Query(ctx, `SELECT p.id, p.name, o.name, p.status FROM persons p JOIN orgs o ON o.id = p.org_id
-			WHERE o.path LIKE ? ESCAPE '\' AND p.status IN (?, ?) AND `+scope+`
+			WHERE o.path LIKE ? ESCAPE '\' AND p.status IN (?, ?) AND `+notSealed+` AND `+scope+`
 			AND NOT EXISTS (SELECT 1 FROM devices d WHERE d.person_id = p.id AND d.retired_at IS NULL)
 			ORDER BY p.name_key, p.id`, args...)
 		if err != nil {

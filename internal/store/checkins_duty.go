@@ -195,7 +195,7 @@ func (db *DB) OrgCheckinDuty(ctx context.Context, actor *casework.Actor, orgID s
 			return err
 		}
 		scope, args := scopeClause("o.path", actor.Scope(casework.PermReadPersons))
-		rows, err := tx.Query(ctx, `SELECT p.id FROM persons p JOIN orgs o ON o.id = p.org_id WHERE o.path LIKE ? ESCAPE '\' AND `+scope,
+		rows, err := tx.Query(ctx, `SELECT p.id FROM persons p JOIN orgs o ON o.id = p.org_id WHERE o.path LIKE ? ESCAPE '\' AND `+notSealed+` AND `+scope,
 			append([]any{likePrefix(org.Path)}, args...)...)
 		if err != nil {
 			return err
@@ -383,7 +383,7 @@ func (db *DB) TodayBoard(ctx context.Context, actor *casework.Actor, orgID strin
 			EXISTS (SELECT 1 FROM checkins c3 WHERE c3.person_id = p.id AND c3.local_date = ? AND c3.counts = ?)
 			FROM persons p JOIN orgs o ON o.id = p.org_id
 			LEFT JOIN checkins c ON c.id = (SELECT c2.id FROM checkins c2 WHERE c2.person_id = p.id AND c2.local_date = ? ORDER BY c2.taken_at DESC LIMIT 1)
-			WHERE o.path LIKE ? ESCAPE '\' AND p.status IN (?, ?) AND `+scope+` ORDER BY p.name_key, p.id`, append([]any{today, true}, args...)...)
+			WHERE o.path LIKE ? ESCAPE '\' AND p.status IN (?, ?) AND `+notSealed+` AND `+scope+` ORDER BY p.name_key, p.id`, append([]any{today, true}, args...)...)
 		if err != nil {
 			return err
 		}

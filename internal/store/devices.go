@@ -211,7 +211,11 @@ func (db *DB) Activate(ctx context.Context, in Activation) (*Device, string, err
 			return errBadCode
 		}
 		var orgID string
-		if err := tx.QueryRow(ctx, `SELECT name, org_id FROM persons WHERE id = ?`, c.PersonID).Scan(&name, &orgID); err != nil {
+		err = tx.QueryRow(ctx, `SELECT name, org_id FROM persons p WHERE id = ? AND `+notSealed, c.PersonID).Scan(&name, &orgID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return errBadCode // R38: a sealed person's code answers like an unknown one
+		}
+		if err != nil {
 			return err
 		}
 		var old []string
@@ -254,7 +258,8 @@ func (db *DB) Activate(ctx context.Context, in Activation) (*Device, string, err
 // caller answers device_retired); ENOTFOUND-free: a token that matches
 // nothing is EUNAUTHORIZED.
 func (db *DB) DeviceByToken(ctx context.Context, tokenHash string) (*Device, error) {
-	st, err := db.hot(ctx, `SELECT `+deviceColumns+` FROM devices WHERE token_hash = ?`)
+	st, err := db.hot(ctx, `SELECT `+deviceColumns+` FROM devices WHERE token_hash = ?
+		AND NOT EXISTS (SELECT 1 FROM persons p WHERE p.id = devices.person_id AND p.sealed_at IS NOT NULL)`)
 	if err != nil {
 		return nil, err
 	}
@@ -325,7 +330,7 @@ func (db *DB) RegistrationRate(ctx context.Context, actor *casework.Actor, orgID
 		args = append([]any{likePrefix(org.Path), string(casework.StatusExecuting), string(casework.StatusOnLeave)}, args...)
 		return tx.QueryRow(ctx, `SELECT COUNT(*), COUNT(d.id) FROM persons p JOIN orgs o ON o.id = p.org_id
 			LEFT JOIN devices d ON d.person_id = p.id AND d.retired_at IS NULL
-			WHERE o.path LIKE ? ESCAPE '\' AND p.status IN (?, ?) AND `+scope, args...).Scan(&out.Executing, &out.Registered)
+			WHERE o.path LIKE ? ESCAPE '\' AND p.status IN (?, ?) AND `+notSealed+` AND `+scope, args...).Scan(&out.Executing, &out.Registered)
 	})
 	return out, err
 }

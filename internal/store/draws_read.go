@@ -91,7 +91,7 @@ const testDayColumns = `d.id, d.person_id, p.name, p.org_id, o.name, d.measure_i
 	d.period, d.reason, COALESCE(cu.display_name, d.created_by), d.created_at, d.excused_reason, COALESCE(eu.display_name, d.excused_by), d.excused_at,
 	dm.status, dm.status_since, EXISTS (SELECT 1 FROM drug_tests t WHERE t.person_id = d.person_id AND t.tested_on = d.day), d.remote`
 
-const testDayFrom = ` FROM test_draws d JOIN persons p ON p.id = d.person_id JOIN orgs o ON o.id = p.org_id JOIN measures dm ON dm.id = d.measure_id
+const testDayFrom = ` FROM test_draws d JOIN persons p ON p.id = d.person_id AND ` + notSealed + ` JOIN orgs o ON o.id = p.org_id JOIN measures dm ON dm.id = d.measure_id
 	LEFT JOIN users cu ON cu.id = d.created_by LEFT JOIN users eu ON eu.id = d.excused_by`
 
 func scanTestDay(sc interface{ Scan(...any) error }) (*TestDay, error) {

@@ -282,7 +282,7 @@ func (db *DB) EmploymentOverview(ctx context.Context, actor *casework.Actor, org
 			}
 			where, args = where+` AND mo.path LIKE ? ESCAPE '\'`, append(args, likePrefix(o.Path))
 		}
-		under := ` FROM measures m JOIN persons p ON p.id = m.person_id JOIN orgs mo ON mo.id = m.place_org_id
+		under := ` FROM measures m JOIN persons p ON p.id = m.person_id AND ` + notSealed + ` JOIN orgs mo ON mo.id = m.place_org_id
 			WHERE m.report_date IS NOT NULL AND m.report_date <= ? AND (m.ended_on IS NULL OR m.ended_on > ?) AND ` + where
 		uargs := append([]any{on, on}, args...)
 		rows, err := tx.Query(ctx, `SELECT DISTINCT p.id, p.name, mo.name`+under+` ORDER BY mo.name, p.name`, uargs...)

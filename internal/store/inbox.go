@@ -147,7 +147,7 @@ func personScope(actor *casework.Actor, perm casework.Perm) (string, []any) {
 			args = append(args, actor.UserID)
 		}
 	}
-	return clause + ` AND p.sealed_at IS NULL`, args // R38: no task about a sealed file
+	return clause + ` AND ` + notSealed, args // R38: no task about a sealed file
 }
 
 // personTasks runs a query selecting p.id, p.name, o.name, o.time_zone and

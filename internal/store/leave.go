@@ -60,7 +60,7 @@ const leaveColumns = `l.id, l.person_id, p.name, p.org_id, o.name, o.path, o.tim
 	l.created_by, l.created_by_name, l.created_at, l.updated_at, l.decided_by, l.decided_by_name, l.decided_at, l.decision_reason,
 	l.started, l.returned_at, l.returned_on`
 
-const leaveFrom = ` FROM leaves l JOIN persons p ON p.id = l.person_id JOIN orgs o ON o.id = p.org_id`
+const leaveFrom = ` FROM leaves l JOIN persons p ON p.id = l.person_id AND ` + notSealed + ` JOIN orgs o ON o.id = p.org_id`
 
 func scanLeave(sc interface{ Scan(...any) error }) (*Leave, error) {
 	var l Leave

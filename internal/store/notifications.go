@@ -210,6 +210,10 @@ func (n *Notification) Title(lang string) string {
 // Read reports whether the user has read it.
 func (n *Notification) Read() bool { return !n.ReadAt.IsZero() }
 
+// noticeNotSealed keeps notices about a sealed person (R38) out of the
+// bell and its list: the notice names the person.
+const noticeNotSealed = `(n.person_id IS NULL OR NOT EXISTS (SELECT 1 FROM persons p WHERE p.id = n.person_id AND NOT ` + notSealed + `))`
+
 // ListNotifications lists the actor's own notifications, newest first (at
 // most 200), unread only when asked. A notification about a place the
 // actor no longer holds any grant over is left out.
@@ -218,7 +222,7 @@ func (db *DB) ListNotifications(ctx context.Context, actor *casework.Actor, unre
 		return nil, nil
 	}
 	q := `SELECT n.id, n.org_id, COALESCE(n.person_id, ''), n.kind, n.title_zh, n.title_en, n.link, n.created_at, n.read_at, o.path
-		FROM staff_notifications n JOIN orgs o ON o.id = n.org_id WHERE n.user_id = ?`
+		FROM staff_notifications n JOIN orgs o ON o.id = n.org_id WHERE n.user_id = ? AND ` + noticeNotSealed
 	if unreadOnly {
 		q += ` AND n.read_at IS NULL`
 	}
@@ -257,7 +261,7 @@ func (db *DB) UnreadNotifications(ctx context.Context, actor *casework.Actor) (i
 	}
 	n := 0
 	err := db.Read(ctx, func(tx *Tx) error {
-		return tx.QueryRow(ctx, `SELECT COUNT(*) FROM staff_notifications WHERE user_id = ? AND read_at IS NULL`, actor.UserID).Scan(&n)
+		return tx.QueryRow(ctx, `SELECT COUNT(*) FROM staff_notifications n WHERE n.user_id = ? AND n.read_at IS NULL AND `+noticeNotSealed, actor.UserID).Scan(&n)
 	})
 	return n, err
 }

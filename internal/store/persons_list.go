@@ -185,7 +185,7 @@ func (tx *Tx) personScope(ctx context.Context, actor *casework.Actor, f PersonFi
 		sargs = append(append(sargs, cargs...), true, actor.UserID, actor.UserID)
 	}
 	where, args = append(where, scope), append(args, sargs...)
-	where = append(where, `p.sealed_at IS NULL`) // R38: sealed files leave every list
+	where = append(where, notSealed) // R38: sealed files leave every list
 	statuses := f.Status
 	if len(statuses) == 0 && !f.IncludeEnded {
 		statuses = routineStatuses

@@ -293,7 +293,7 @@ func (tx *Tx) counsellingRows(ctx context.Context, notes bool, where string, arg
 // counsellingPage reads sessions matching where, newest first; limit 0
 // reads all.
 func (tx *Tx) counsellingPage(ctx context.Context, notes bool, where string, limit int, args ...any) ([]CounsellingSession, error) {
-	q := `SELECT ` + counsellingColumns + ` FROM counselling_sessions s JOIN persons p ON p.id = s.person_id WHERE ` + where +
+	q := `SELECT ` + counsellingColumns + ` FROM counselling_sessions s JOIN persons p ON p.id = s.person_id AND ` + notSealed + ` WHERE ` + where +
 		` ORDER BY s.held_at DESC, s.id DESC`
 	if limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", limit)

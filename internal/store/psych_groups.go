@@ -201,7 +201,7 @@ func (tx *Tx) groupRows(ctx context.Context, actor *casework.Actor, from string,
 // attendees fills the attendees the actor may read (a counsellor sees its
 // own persons by name and the rest as a count).
 func (tx *Tx) attendees(ctx context.Context, actor *casework.Actor, g *GroupSession) error {
-	rows, err := tx.Query(ctx, `SELECT p.id, p.name FROM group_session_attendees a JOIN persons p ON p.id = a.person_id WHERE a.session_id = ? ORDER BY p.name_key, p.id`, g.ID)
+	rows, err := tx.Query(ctx, `SELECT p.id, p.name FROM group_session_attendees a JOIN persons p ON p.id = a.person_id WHERE a.session_id = ? AND `+notSealed+` ORDER BY p.name_key, p.id`, g.ID)
 	if err != nil {
 		return err
 	}

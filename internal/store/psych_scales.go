@@ -182,7 +182,7 @@ const scaleColumns = `a.id, a.person_id, p.name, a.org_id, a.scale, a.version, a
 // scaleRows reads administrations, newest first; answers and follow-up
 // notes are opened only when asked for.
 func (tx *Tx) scaleRows(ctx context.Context, answers, notes bool, where string, args ...any) ([]ScaleAdministration, error) {
-	rows, err := tx.Query(ctx, `SELECT `+scaleColumns+` FROM scale_administrations a JOIN persons p ON p.id = a.person_id
+	rows, err := tx.Query(ctx, `SELECT `+scaleColumns+` FROM scale_administrations a JOIN persons p ON p.id = a.person_id AND `+notSealed+`
 		LEFT JOIN users u ON u.id = a.administered_by WHERE `+where+` ORDER BY a.administered_at DESC, a.id DESC`, args...)
 	if err != nil {
 		return nil, err

@@ -2,8 +2,9 @@ package store
 
 // retention.go: retention and sealing (issue 15 "must add"; R38, R39).
 //
-//   - SealExpired (the nightly job) seals a released file once the policy's
-//     retention.seal_years have passed since the release, on the local date
+//   - SealExpired (the nightly job) seals a file whose measure ended
+//     (released, terminated, died) once the policy's retention.seal_years
+//     have passed since that end, on the local date
 //     of the place. Sealing is not deletion (R38): the rows stay, past
 //     figures still count them; the file leaves lists, search, the inbox and
 //     the person lists behind report figures, and personFor answers "not
@@ -22,26 +23,47 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"kangfu/internal/casework"
 )
 
+// notSealed is the one predicate every org-level list or count of persons
+// carries (R38: a sealed file is disclosed only on a statutory query). A
+// list over persons p adds it to its WHERE; a list over records of persons
+// joins them with `JOIN persons p ON p.id = x.person_id AND `+notSealed.
+// Figures of past periods (reports.go) keep sealed persons in their counts
+// and show them as a sealed row without a name; nothing else shows them.
+// TestR38SealedInNoList lists every such query: a new list goes there too.
+const notSealed = `p.sealed_at IS NULL`
+
 // StatutoryQueryTTL is how long the office may read a sealed file after
 // recording the query.
 const StatutoryQueryTTL = 24 * time.Hour
 
-// SealExpired seals the released files whose retention period has passed
-// in their place's zone (R38). Idempotent; returns how many it sealed.
+// sealableEnds are the ends of a measure after which the file is sealed
+// once the retention period has passed (R38: the revised 治安管理处罚法 Art
+// 136 seals the drug-use record itself, whatever became of the measure):
+// released at the term's end (R15), terminated (R14: prison, compulsory
+// education, 强制隔离戒毒) and death. A transfer is no end (the measure goes
+// on at the new place, R11), nor is a suspension (R13).
+var sealableEnds = []any{string(casework.StatusReleased), string(casework.StatusTerminated), string(casework.StatusDeceased)}
+
+// SealExpired seals the files whose measure ended (released, terminated or
+// the person died) and whose retention period has passed since that end, in
+// their place's zone (R38). Idempotent; returns how many it sealed.
 func (db *DB) SealExpired(ctx context.Context) (int, error) {
-	// Candidates: released at least the least period before tomorrow in UTC
-	// (no zone is more than a day ahead); each is judged in its own zone.
+	// Candidates: the measure ended at least the least period before
+	// tomorrow in UTC (no zone is more than a day ahead); each is judged in
+	// its own zone.
 	horizon := casework.DateOf(db.now().UTC().Add(24*time.Hour), time.UTC).AddYears(-casework.SealYearsDefault)
 	var ids []string
 	err := db.Read(ctx, func(tx *Tx) error {
 		var err error
-		ids, err = scanStrings(tx.Query(ctx, `SELECT id FROM persons WHERE status = ? AND sealed_at IS NULL AND released_on IS NOT NULL
-			AND released_on <= ? ORDER BY id`, string(casework.StatusReleased), horizon))
+		ids, err = scanStrings(tx.Query(ctx, `SELECT p.id FROM persons p WHERE p.status IN (?, ?, ?) AND p.sealed_at IS NULL
+			AND (SELECT m.ended_on FROM measures m WHERE m.person_id = p.id ORDER BY m.in_force DESC, m.created_at DESC LIMIT 1) <= ?
+			ORDER BY p.id`, append(slices.Clone(sealableEnds), horizon)...))
 		return err
 	})
 	if err != nil {
@@ -51,16 +73,19 @@ func (db *DB) SealExpired(ctx context.Context) (int, error) {
 	n := 0
 	var errs []error
 	for _, id := range ids {
+		sealedNow := false
 		err := db.Write(ctx, func(tx *Tx) error {
-			var orgID string
-			var released casework.Date
+			var orgID, status, mstatus string
+			var ended casework.Date
 			var sealed sql.NullTime
-			var status string
-			if err := tx.QueryRow(ctx, `SELECT org_id, released_on, sealed_at, status FROM persons WHERE id = ?`, id).
-				Scan(&orgID, &released, &sealed, &status); err != nil {
+			// The current measure as syncPerson picks it: the one in force, else the latest.
+			if err := tx.QueryRow(ctx, `SELECT p.org_id, p.sealed_at, p.status, m.status, m.ended_on FROM persons p
+				JOIN measures m ON m.id = (SELECT m2.id FROM measures m2 WHERE m2.person_id = p.id ORDER BY m2.in_force DESC, m2.created_at DESC LIMIT 1)
+				WHERE p.id = ?`, id).
+				Scan(&orgID, &sealed, &status, &mstatus, &ended); err != nil {
 				return err
 			}
-			if sealed.Valid || status != string(casework.StatusReleased) {
+			if sealed.Valid || status != mstatus || !slices.Contains(sealableEnds, any(status)) || ended.IsZero() {
 				return nil // sealed meanwhile, or a new measure
 			}
 			org, err := tx.orgByID(ctx, orgID)
@@ -73,7 +98,7 @@ func (db *DB) SealExpired(ctx context.Context) (int, error) {
 				return err
 			}
 			years := max(pol.Value("retention.seal_years").Int(), casework.SealYearsDefault)
-			on := SealDate(released, years)
+			on := SealDate(ended, years)
 			if on.After(today) {
 				return nil
 			}
@@ -88,12 +113,21 @@ func (db *DB) SealExpired(ctx context.Context) (int, error) {
 			if _, err := tx.Exec(ctx, `DELETE FROM person_name_grams WHERE person_id = ?`, id); err != nil {
 				return err
 			}
+			// The person's app signs in no more (DeviceByToken refuses it too).
+			if _, err := tx.Exec(ctx, `UPDATE devices SET retired_at = ?, retire_reason = ? WHERE person_id = ? AND retired_at IS NULL`,
+				tx.now, "sealed", id); err != nil {
+				return err
+			}
 			n++
+			sealedNow = true
 			return tx.Audit(ctx, sys, AuditEntry{Action: "person.seal", TargetType: "person", TargetID: id, OrgID: orgID,
-				Detail: map[string]any{"released_on": released.String(), "sealed_on": on.String(), "years": years}})
+				Detail: map[string]any{"ended_as": status, "ended_on": ended.String(), "sealed_on": on.String(), "years": years}})
 		})
 		if err != nil {
 			errs = append(errs, fmt.Errorf("seal %s: %w", id, err))
+		}
+		if sealedNow {
+			db.app().forgetPerson(id)
 		}
 	}
 	return n, errors.Join(errs...)

@@ -32,7 +32,7 @@ type retWorld struct {
 // drugs on 1 March 2025 (a serious case the worker must report: a task that
 // stays), released at the term's end on 2028-01-15. With the default three
 // years the file is sealed on 2031-01-15 (Beijing).
-func retBuild(t *testing.T, db *store.DB, clock *storetest.Clock) retWorld {
+func retBuild(t *testing.T, db *store.DB, clock *storetest.Clock, during ...func(retWorld)) retWorld {
 	t.Helper()
 	clock.T = at(pfD("2025-02-20"), 9, 0)
 	w := retWorld{ciWorld: ciBuild(t, db, pfD("2025-01-15")), idNumber: pfID("19900101", 1, true)}
@@ -45,6 +45,9 @@ func retBuild(t *testing.T, db *store.DB, clock *storetest.Clock) retWorld {
 		t.Fatalf("check-in: %+v %v", c, err)
 	}
 	storetest.Must(db.RecordDrugUse(ctx, w.worker, w.person.ID, store.DrugUseInput{Day: pfD("2025-03-01"), Detail: "本人承认吸食"}))
+	for _, f := range during { // more records while the measure runs (sealing_test.go)
+		f(w)
+	}
 	clock.T = at(pfD("2028-01-15"), 9, 0)
 	if n, err := db.ReleaseExpired(ctx); err != nil || n != 1 {
 		t.Fatalf("release: %d %v", n, err)

@@ -59,7 +59,7 @@ const caseColumns = `c.id, c.person_id, p.name, c.measure_id, p.org_id, o.name, 
 	COALESCE(c.report_document_id, ''), c.recipient, c.sent_at, c.ack_at, c.ack_note, c.decision, c.decision_date, c.decision_text,
 	c.closed_at, c.close_note, c.opened_on, c.created_at, c.updated_at, c.statutory`
 
-const caseFrom = ` FROM serious_cases c JOIN persons p ON p.id = c.person_id JOIN orgs o ON o.id = p.org_id`
+const caseFrom = ` FROM serious_cases c JOIN persons p ON p.id = c.person_id AND ` + notSealed + ` JOIN orgs o ON o.id = p.org_id`
 
 func scanCase(sc interface{ Scan(...any) error }) (*SeriousCase, error) {
 	var c SeriousCase

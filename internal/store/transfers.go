@@ -301,7 +301,7 @@ func (db *DB) ListTransfers(ctx context.Context, actor *casework.Actor, state st
 	err := db.Read(ctx, func(tx *Tx) error {
 		rows, err := tx.Query(ctx, `SELECT t.id, t.person_id, p.name, t.from_org_id, fo.name, t.to_org_id, tro.name, t.state, t.reason, t.requested_at
 			FROM transfers t JOIN persons p ON p.id = t.person_id JOIN orgs fo ON fo.id = t.from_org_id JOIN orgs tro ON tro.id = t.to_org_id
-			WHERE `+scope+` AND t.state = ? ORDER BY t.requested_at DESC LIMIT 500`, append(args, state)...)
+			WHERE `+scope+` AND `+notSealed+` AND t.state = ? ORDER BY t.requested_at DESC LIMIT 500`, append(args, state)...)
 		if err != nil {
 			return err
 		}

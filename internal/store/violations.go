@@ -74,7 +74,7 @@ const violationColumns = `v.id, v.person_id, p.name, v.measure_id, p.org_id, o.n
 	v.state, v.state_reason, v.state_by_name, v.state_at, v.policy_ref, v.created_by, v.created_at,
 	EXISTS (SELECT 1 FROM violation_steps s WHERE s.violation_id = v.id AND s.step = 'police')`
 
-const violationFrom = ` FROM violations v JOIN persons p ON p.id = v.person_id JOIN orgs o ON o.id = p.org_id`
+const violationFrom = ` FROM violations v JOIN persons p ON p.id = v.person_id AND ` + notSealed + ` JOIN orgs o ON o.id = p.org_id`
 
 func scanViolation(sc interface{ Scan(...any) error }) (*Violation, error) {
 	var v Violation

@@ -20,7 +20,7 @@ const visitColumns = `v.id, v.person_id, p.name, v.org_id, o.name, v.kind, v.sta
 
 // visitFrom joins the person's current place as o (the scope of every list);
 // v.org_id keeps the place at recording.
-const visitFrom = ` FROM visits v JOIN persons p ON p.id = v.person_id JOIN orgs o ON o.id = p.org_id LEFT JOIN users u ON u.id = v.created_by`
+const visitFrom = ` FROM visits v JOIN persons p ON p.id = v.person_id AND ` + notSealed + ` JOIN orgs o ON o.id = p.org_id LEFT JOIN users u ON u.id = v.created_by`
 
 // scanVisits reads rows of visitColumns; sealed opens the notes and the
 // location (false for lists, which show neither).
