@@ -209,11 +209,21 @@ func Restore(ctx context.Context, dir string, t Target) (rep *Report, err error)
 		return nil, err
 	}
 
-	var created []string // SQLite: what to remove if the restore fails
+	var created []string                       // what to remove if the restore fails
+	var undoPG func(ctx context.Context) error // PostgreSQL: drops what pg_restore made
 	defer func() {
-		if err != nil && engine == store.SQLite {
-			for _, p := range slices.Backward(created) {
-				os.RemoveAll(p)
+		if err == nil {
+			return
+		}
+		for _, p := range slices.Backward(created) {
+			os.RemoveAll(p)
+		}
+		// No half-restored schema is left behind: a restore that fails
+		// after pg_restore (a blob, the counts, the audit chain) takes its
+		// tables out again, so the target is empty for the next try.
+		if undoPG != nil {
+			if uerr := undoPG(context.WithoutCancel(ctx)); uerr != nil {
+				err = fmt.Errorf("%w\nRemoving the restored tables failed as well (%v): drop them by hand before trying again", err, uerr)
 			}
 		}
 	}()
@@ -243,7 +253,7 @@ func Restore(ctx context.Context, dir string, t Target) (rep *Report, err error)
 			return nil, fmt.Errorf("restore %s: %w", dbf.Path, err)
 		}
 	} else {
-		if err := store.RestorePostgres(ctx, t.DSN, filepath.Join(dir, dbf.Path), m.Schema, t.PGRestore); err != nil {
+		if undoPG, err = store.RestorePostgres(ctx, t.DSN, filepath.Join(dir, dbf.Path), m.Schema, t.PGRestore); err != nil {
 			return nil, err
 		}
 	}
@@ -301,7 +311,7 @@ func Restore(ctx context.Context, dir string, t Target) (rep *Report, err error)
 		return nil, err
 	}
 	if probs := compareTables(m, d); len(probs) > 0 {
-		return nil, fmt.Errorf("the restored database does not match the backup's manifest:\n  - %s%s", strings.Join(probs, "\n  - "), pgLeft(engine))
+		return nil, fmt.Errorf("the restored database does not match the backup's manifest:\n  - %s", strings.Join(probs, "\n  - "))
 	}
 	cps, err := store.ParseAuditCheckpoints(string(checkpoints))
 	if err != nil {
@@ -309,16 +319,9 @@ func Restore(ctx context.Context, dir string, t Target) (rep *Report, err error)
 	}
 	rep.Checkpoints = len(cps)
 	if rep.AuditRows, err = db.VerifyAudit(ctx, cps...); err != nil {
-		return nil, fmt.Errorf("the restored audit log does not verify: %w%s", err, pgLeft(engine))
+		return nil, fmt.Errorf("the restored audit log does not verify: %w", err)
 	}
 	return rep, nil
-}
-
-func pgLeft(e store.Engine) string {
-	if e == store.Postgres {
-		return "\nThe target database now holds this unverified restore: do not use it; drop its tables before trying again."
-	}
-	return ""
 }
 
 // emptyTarget refuses a target that holds anything: a file in the data dir

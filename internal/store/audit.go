@@ -57,7 +57,7 @@ type AuditRecord struct {
 // record and the change it describes commit together or not at all. The
 // head row is locked first: appends are strictly serial on both engines.
 func (tx *Tx) Audit(ctx context.Context, actor *casework.Actor, e AuditEntry) error {
-	tx.breakGlassDetail(&e) // breakglass.go: a row of a read under a grant names it
+	tx.breakGlassDetail(ctx, &e) // breakglass.go: a row of a read under a grant names it
 	return tx.auditKeyed(ctx, tx.db.keys.Audit, actor, e)
 }
 

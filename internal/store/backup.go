@@ -285,34 +285,53 @@ func pgEnv(dsn string) ([]string, string, error) {
 // database at dsn, whose schema must hold no table: the schema is made if
 // missing and must be the one the connection uses. pg_restore runs in one
 // transaction and stops at the first error, so a failed restore leaves the
-// schema empty.
-func RestorePostgres(ctx context.Context, dsn, archive, schema, pgRestore string) error {
+// schema empty, and a schema the restore made is dropped again. The undo
+// it returns removes what a successful pg_restore put there: the caller
+// runs it when a later check of the restored data fails, so no
+// half-restored schema is left behind.
+func RestorePostgres(ctx context.Context, dsn, archive, schema, pgRestore string) (undo func(context.Context) error, err error) {
 	pool, err := sql.Open("pgx", dsn)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer pool.Close()
 	var n int
 	if err := pool.QueryRowContext(ctx, `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = $1`, schema).Scan(&n); err != nil {
-		return fmt.Errorf("connect to the target database: %w", err)
+		return nil, fmt.Errorf("connect to the target database: %w", err)
 	}
 	if n > 0 {
-		return fmt.Errorf("the target database is not empty: schema %q holds %d tables. Restore only into an empty database (or a new schema)", schema, n)
+		return nil, fmt.Errorf("the target database is not empty: schema %q holds %d tables. Restore only into an empty database (or a new schema)", schema, n)
 	}
+	var existed bool
+	if err := pool.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)`, schema).Scan(&existed); err != nil {
+		return nil, err
+	}
+	before, err := pgSchemaObjects(ctx, pool, schema)
+	if err != nil {
+		return nil, err
+	}
+	drop := func(ctx context.Context) error { return undoPGRestore(ctx, dsn, schema, existed, before) }
+	defer func() {
+		if err != nil {
+			if uerr := drop(context.WithoutCancel(ctx)); uerr != nil {
+				err = fmt.Errorf("%w (and removing what the restore made failed: %v)", err, uerr)
+			}
+		}
+	}()
 	if _, err := pool.ExecContext(ctx, `CREATE SCHEMA IF NOT EXISTS `+quoteIdent(schema)); err != nil {
-		return fmt.Errorf("create schema %s: %w", schema, err)
+		return nil, fmt.Errorf("create schema %s: %w", schema, err)
 	}
 	var cur sql.NullString
 	if err := pool.QueryRowContext(ctx, `SELECT current_schema()`).Scan(&cur); err != nil {
-		return err
+		return nil, err
 	}
 	if cur.String != schema {
-		return fmt.Errorf("the backup's tables belong to schema %q but the target connection's current schema is %q: "+
+		return nil, fmt.Errorf("the backup's tables belong to schema %q but the target connection's current schema is %q: "+
 			"add search_path=%s to the database URL", schema, cur.String, schema)
 	}
 	env, dbname, err := pgEnv(dsn)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// The archive creates its schema; here it exists already (an empty
 	// public schema, or the one just made), so that entry is left out.
@@ -321,7 +340,7 @@ func RestorePostgres(ctx context.Context, dsn, archive, schema, pgRestore string
 	list.Stderr = &stderr
 	toc, err := list.Output()
 	if err != nil {
-		return fmt.Errorf("pg_restore --list: %w: %s", err, strings.TrimSpace(stderr.String()))
+		return nil, fmt.Errorf("pg_restore --list: %w: %s", err, strings.TrimSpace(stderr.String()))
 	}
 	var keep []string
 	for line := range strings.SplitSeq(string(toc), "\n") {
@@ -333,12 +352,12 @@ func RestorePostgres(ctx context.Context, dsn, archive, schema, pgRestore string
 	}
 	listFile, err := os.CreateTemp("", "kangfu-restore-*.list")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer os.Remove(listFile.Name())
 	if _, err := listFile.WriteString(strings.Join(keep, "\n")); err != nil {
 		listFile.Close()
-		return err
+		return nil, err
 	}
 	listFile.Close()
 	stderr.Reset()
@@ -347,9 +366,73 @@ func RestorePostgres(ctx context.Context, dsn, archive, schema, pgRestore string
 	cmd.Env = env
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("pg_restore: %w: %s", err, strings.TrimSpace(stderr.String()))
+		return nil, fmt.Errorf("pg_restore: %w: %s", err, strings.TrimSpace(stderr.String()))
 	}
-	return nil
+	return drop, nil
+}
+
+// pgSchemaObjects names the tables, sequences, views and functions of a
+// schema, as DROP statements would name them.
+func pgSchemaObjects(ctx context.Context, pool *sql.DB, schema string) (map[string]string, error) {
+	rows, err := pool.QueryContext(ctx, `SELECT CASE c.relkind WHEN 'S' THEN 'SEQUENCE' WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END,
+			quote_ident(n.nspname) || '.' || quote_ident(c.relname)
+		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'S', 'v', 'm', 'f')
+		UNION ALL
+		SELECT 'FUNCTION', quote_ident(n.nspname) || '.' || quote_ident(p.proname) || '(' || pg_get_function_identity_arguments(p.oid) || ')'
+		FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1`, schema)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var kind, name string
+		if err := rows.Scan(&kind, &name); err != nil {
+			return nil, err
+		}
+		out[name] = kind
+	}
+	return out, rows.Err()
+}
+
+// undoPGRestore removes what a restore made in schema: the schema itself
+// when the restore created it, else every table, sequence, view and
+// function that was not there before (CASCADE takes their indexes,
+// triggers and owned sequences with them). One transaction.
+func undoPGRestore(ctx context.Context, dsn, schema string, existed bool, before map[string]string) error {
+	pool, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if !existed {
+		_, err := pool.ExecContext(ctx, `DROP SCHEMA IF EXISTS `+quoteIdent(schema)+` CASCADE`)
+		return err
+	}
+	after, err := pgSchemaObjects(ctx, pool, schema)
+	if err != nil {
+		return err
+	}
+	tx, err := pool.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	// Tables first (their owned sequences and triggers go with them), then
+	// what is left.
+	for _, pass := range []func(string) bool{func(k string) bool { return strings.HasSuffix(k, "TABLE") }, func(string) bool { return true }} {
+		for name, kind := range after {
+			if _, ok := before[name]; ok || !pass(kind) {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, `DROP `+kind+` IF EXISTS `+name+` CASCADE`); err != nil {
+				return fmt.Errorf("drop %s %s: %w", kind, name, err)
+			}
+			before[name] = kind // dropped
+		}
+	}
+	return tx.Commit()
 }
 
 // KeyFingerprint names the secret key without revealing it: the public

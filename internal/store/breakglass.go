@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"sync"
 	"time"
 
 	"kangfu/internal/casework"
@@ -241,7 +242,10 @@ func (tx *Tx) noteBreakGlassRead(actor *casework.Actor, r *personRow) {
 
 // breakGlassDetail adds the grant to an audit row written in a
 // transaction that read a file under one, and marks the read audited.
-func (tx *Tx) breakGlassDetail(e *AuditEntry) {
+// Within a request scope (WithBreakGlassScope) only the first row of the
+// request names the grant: a page that reads the file in several
+// transactions leaves one row naming it, not one per transaction.
+func (tx *Tx) breakGlassDetail(ctx context.Context, e *AuditEntry) {
 	if len(tx.bg) == 0 {
 		return
 	}
@@ -250,6 +254,10 @@ func (tx *Tx) breakGlassDetail(e *AuditEntry) {
 		if e.TargetType == "person" && x.person == e.TargetID {
 			b = x
 		}
+	}
+	if b.audited || breakGlassScopeFrom(ctx).has(b) {
+		b.audited = true
+		return
 	}
 	if e.Detail == nil {
 		e.Detail = map[string]any{}
@@ -264,10 +272,12 @@ func (tx *Tx) breakGlassDetail(e *AuditEntry) {
 }
 
 // auditBreakGlassReads writes a person.read row, with the grant, for each
-// read under a grant that no other row of the transaction recorded.
+// read under a grant that no other row of the transaction (or, within a
+// request scope, of the request) recorded.
 func (tx *Tx) auditBreakGlassReads(ctx context.Context, reads []*bgRead) error {
+	scope := breakGlassScopeFrom(ctx)
 	for _, b := range reads {
-		if b.audited || b.flushed {
+		if b.audited || b.flushed || scope.has(b) {
 			continue
 		}
 		b.flushed = true
@@ -277,6 +287,53 @@ func (tx *Tx) auditBreakGlassReads(ctx context.Context, reads []*bgRead) error {
 		}
 	}
 	return nil
+}
+
+// breakGlassScope remembers, for one request, the reads under a grant
+// already audited by a committed row (R36: every read of a file audited;
+// issue 15: one row per page load, naming the grant).
+type breakGlassScope struct {
+	mu   sync.Mutex
+	done map[[2]string]bool // grant, person
+}
+
+type breakGlassScopeKey struct{}
+
+// WithBreakGlassScope returns a context for one request (a console page or
+// an API call): reads of a file under a break-glass grant in it are audited
+// by exactly one row naming the grant, written with the first read, before
+// the file is shown.
+func WithBreakGlassScope(ctx context.Context) context.Context {
+	return context.WithValue(ctx, breakGlassScopeKey{}, &breakGlassScope{done: map[[2]string]bool{}})
+}
+
+func breakGlassScopeFrom(ctx context.Context) *breakGlassScope {
+	s, _ := ctx.Value(breakGlassScopeKey{}).(*breakGlassScope)
+	return s
+}
+
+func (s *breakGlassScope) has(b *bgRead) bool {
+	if s == nil {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.done[[2]string{b.grant, b.person}]
+}
+
+// committed records the reads of a committed transaction whose rows named
+// the grant.
+func (s *breakGlassScope) committed(reads []*bgRead) {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, b := range reads {
+		if b.audited || b.flushed {
+			s.done[[2]string{b.grant, b.person}] = true
+		}
+	}
 }
 
 const breakGlassColumns = `g.id, g.user_id, COALESCE(u.display_name, u.username), fo.name, g.person_id, COALESCE(p.name, ''), COALESCE(ho.name, ''),

@@ -378,7 +378,7 @@ func (tx *Tx) loadDossier(ctx context.Context, actor *casework.Actor, d *Dossier
 	if d.Documents, err = tx.documents(ctx, r.ID, r.Access); err != nil {
 		return err
 	}
-	if err := tx.dossierTimeline(ctx, d, r.ID, r.Access); err != nil {
+	if err := tx.dossierTimeline(ctx, actor, d, r); err != nil {
 		return err
 	}
 	if err := tx.dossierUsers(ctx, d); err != nil {
@@ -411,11 +411,15 @@ func (tx *Tx) dossierOrgs(ctx context.Context, d *Dossier, path string) error {
 	return rows.Err()
 }
 
-func (tx *Tx) dossierTimeline(ctx context.Context, d *Dossier, personID string, acc casework.PersonAccess) error {
-	where, args := `person_id = ?`, []any{personID}
-	if !acc.Until.IsZero() {
-		where, args = where+` AND at <= ?`, append(args, acc.Until)
+// dossierTimeline reads the timeline part of a dossier under the same
+// field rules as the timeline page (issue 15 §6, R36): a reader without a
+// section's permission finds none of its entries in the printed file either.
+func (tx *Tx) dossierTimeline(ctx context.Context, actor *casework.Actor, d *Dossier, r *personRow) error {
+	where, args := `person_id = ?`, []any{r.ID}
+	if !r.Access.Until.IsZero() {
+		where, args = where+` AND at <= ?`, append(args, r.Access.Until)
 	}
+	where, args = timelineFilterClause(casework.TimelineFilterFor(actor, r.OrgPath, r.Access), where, args)
 	var err error
 	d.Timeline, err = tx.timeline(ctx, where, args, dossierTimelineMax, 0)
 	return err

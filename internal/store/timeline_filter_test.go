@@ -62,6 +62,31 @@ func TestTimelineFilteredForCounsellor(t *testing.T) {
 				t.Errorf("police see %q", k)
 			}
 		}
+		// The printed file (dossier) follows the same rules as the
+		// timeline page: police find no psychological work in it, the
+		// worker finds both sections.
+		dossierKinds := func(actor *casework.Actor) string {
+			t.Helper()
+			d, err := db.LoadDossier(ctx, actor, w.person.ID, store.DossierPrint)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, e := range d.Timeline {
+				out = append(out, e.Kind)
+			}
+			return strings.Join(out, " ")
+		}
+		if pd := dossierKinds(w.police); strings.Contains(pd, "psych.") || !strings.Contains(pd, "drugtest.recorded") {
+			t.Errorf("police dossier timeline: %s", pd)
+		}
+		if wd := dossierKinds(w.worker); !strings.Contains(wd, "psych.counsellor_assigned") || !strings.Contains(wd, "drugtest.recorded") {
+			t.Errorf("worker dossier timeline: %s", wd)
+		}
+		// The counsellor gets no dossier at all (it holds no drug history).
+		if _, err := db.LoadDossier(ctx, w.counsellor, w.person.ID, store.DossierPrint); err == nil {
+			t.Error("the counsellor loaded the dossier")
+		}
 	})
 }
 

@@ -1,12 +1,15 @@
 package web_test
 
 import (
+	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 
+	"kangfu/internal/casework"
 	"kangfu/internal/store"
 	"kangfu/internal/store/storetest"
 )
@@ -86,6 +89,46 @@ func TestBreakGlassPagesR36(t *testing.T) {
 		}
 		if mine := s.get("leadb", "zh", "/break-glass"); !strings.Contains(mine, "已撤销") || strings.Contains(mine, "王小明") {
 			t.Error("own list: want the revoked grant, without the name")
+		}
+	})
+}
+
+// bgRows counts the audit rows naming a break-glass grant (R36: every read
+// of a file audited; issue 15: one row per page load under a grant).
+func bgRows(t *testing.T, db *store.DB) int {
+	t.Helper()
+	recs, _, err := db.ListAudit(context.Background(), casework.SystemActor("test"), store.AuditFilter{Limit: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, r := range recs {
+		var d map[string]any
+		if json.Unmarshal([]byte(r.Detail), &d) == nil && d["break_glass"] != nil && r.Action != "breakglass.request" {
+			n++
+		}
+	}
+	return n
+}
+
+// Each load of the file's page under a grant writes exactly one audit row
+// naming the grant: not none, and not one per read the page makes
+// (person, measures, timeline, documents ...).
+func TestBreakGlassPageLoadAuditedOnceR36(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		s := newSite(t, db)
+		id := s.createPerson("worker", s.newPersonForm("王小明", idNumber("46020319900101123"), "13800138000", 3, true))
+		if loc := s.post("leadb", "/break-glass", url.Values{"person_id": {id}, "reason": {"辖区警情，需核实联系人"}}); !strings.HasPrefix(loc, "/break-glass?flash=") {
+			t.Fatalf("request redirected to %q", loc)
+		}
+		before := bgRows(t, db)
+		for i := 1; i <= 2; i++ {
+			if page := s.get("leadb", "zh", "/persons/"+id); !strings.Contains(page, "王小明") {
+				t.Fatal("the file under the grant did not show")
+			}
+			if got := bgRows(t, db) - before; got != i {
+				t.Fatalf("after %d page loads: %d audit rows naming the grant, want %d", i, got, i)
+			}
 		}
 	})
 }
