@@ -179,7 +179,7 @@ func TestBrowserRewardsRedeemAtPhoneSize(t *testing.T) {
 			t.Fatalf("redeem: %v", err)
 		}
 	}
-	redeem(`[data-testid=incentive-balance]`)
+	redeem(`p.flash`) // the page after the redirect, not the form's own
 	check("person-points-zh", `[data-testid=incentive-ledger]`, "积分 · "+name, "现有积分：81分", "再坚持2次检测阴性，奖励恢复到35分。", "兑换奖品", "洗衣液（大瓶）", "-19")
 	// The last soap is gone.
 	err = chromedp.Do(tctx,
@@ -199,6 +199,11 @@ func TestBrowserRewardsRedeemAtPhoneSize(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("rewards-en", `[data-testid=reward-row]`, "Rewards and points", "Goods", "Points issued and redeemed", "below the effective minimum of 960", "Recent redemptions")
+	// The policy page carries the budget warning too.
+	if err := chromedp.Do(tctx, chromedp.Navigate(base+"/policies/"+orgID)); err != nil {
+		t.Fatal(err)
+	}
+	check("policy-warning-en", `[data-testid=incentive-budget-warning]`, "below the effective minimum of 960")
 	if err := chromedp.Do(tctx, chromedp.Navigate(base+"/persons/"+pid+"/incentives")); err != nil {
 		t.Fatal(err)
 	}

@@ -181,16 +181,16 @@ type Setting struct {
 // months per measure kind and year of the term), "test.surprise_min" (R24),
 // "violation.refusals_max", "violation.departures_max",
 // "violation.absence_days_max" (R9: HIGH, LawMax, so no jurisdiction can
-// raise a threshold), and tier effects such as "tier.high.checkin_every_days"
-// (R31).
+// raise a threshold), and tier effects such as "checkin.tier.high.every_days"
+// (R31, policy_tier.go).
 var policySettings = append(append(append(generalSettings, incentiveSettings()...), tierSettings()...), breakGlassSettings...)
 
 // generalSettings are the settings that are not tier effects.
 var generalSettings = []*Setting{
 	{Key: "checkin.every_days", Kind: SettingInt, ZH: "签到频次", EN: "Check-in frequency", UnitZH: "天一次", UnitEN: "days between check-ins",
 		Default: IntValue(1), Min: 1, Max: 30, Rule: "Q1, R34", Confidence: "UNCONFIRMED",
-		HintZH: "每N天签到一次，1 表示每天。国家无规定，属地方做法（DOMAIN 待确认问题1）。",
-		HintEN: "Check in once every N days; 1 means daily. No national rule: local practice (DOMAIN open question 1)."},
+		HintZH: "每N天签到一次，1 表示每天。从应签到的第一天起算；新频次从生效之日起重新起算。非签到日不算漏签，也不计入签到率。国家无规定，属地方做法（DOMAIN 待确认问题1）。",
+		HintEN: "Check in once every N days; 1 means daily. Counted from the first day a check-in is owed; a new frequency counts from the day it takes effect. Other days are neither missed nor in the check-in rate. No national rule: local practice (DOMAIN open question 1)."},
 	{Key: "checkin.window", Kind: SettingWindow, ZH: "签到时段", EN: "Check-in window", UnitZH: "当地时间", UnitEN: "local time",
 		Default: WindowValue("06:00", "22:00"), Rule: "Q1", Confidence: "UNCONFIRMED",
 		HintZH: "含开始时刻，不含结束时刻，不跨午夜（结束可为 24:00）。", HintEN: "Start included, end excluded; not across midnight (the end may be 24:00)."},

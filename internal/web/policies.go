@@ -163,6 +163,9 @@ type policyPageData struct {
 	Errs        map[string]string
 	Preview     *casework.PolicyPreview
 	WithdrawErr string
+	// IncentiveWarning says when the incentive schedule in force cannot
+	// reach the value that worked in the trials (issue 14 §3; CARE.md A).
+	IncentiveWarning string
 }
 
 // policyPage renders the org page; d carries the form, its errors or a
@@ -202,6 +205,12 @@ func (c *Console) policyPage(w http.ResponseWriter, r *http.Request, q *req, d p
 	}
 	for _, rs := range p.Settings {
 		d.Rows = append(d.Rows, c.settingRow(q, rs, d, changes))
+	}
+	tests, checkins := casework.IncentiveLawCadence()
+	if zh, en := casework.IncentiveScheduleOf(p).Warning(tests, checkins); q.Lang == "en" {
+		d.IncentiveWarning = en
+	} else {
+		d.IncentiveWarning = zh
 	}
 	c.render(w, r, q, status, "policy", d)
 	return nil
