@@ -90,15 +90,15 @@ func visitCadenceTasks(ctx context.Context, tx *Tx, actor *casework.Actor, _ cas
 func cadenceTask(id, name, orgName, cadence string, st casework.CadenceStatus) Task {
 	t := Task{Kind: "visit_" + cadence, PersonID: id, PersonName: name, OrgName: orgName, Due: st.Due, Overdue: st.State == "overdue",
 		Rule: "R27", Link: "/persons/" + id + "/visits/new"}
-	what, whatEN := "联系（电访等）", "a contact (phone or other)"
+	what, whatEN, noEN := "联系（电访等）", "a contact (phone or other)", "contact (phone or other)"
 	if cadence == casework.CadenceHome {
-		what, whatEN, t.Link = "入户走访", "a home visit", t.Link+"?kind=home"
+		what, whatEN, noEN, t.Link = "入户走访", "a home visit", "home visit", t.Link+"?kind=home"
 	} else {
 		t.Link += "?kind=phone"
 	}
 	if t.Overdue {
 		t.TitleZH = fmt.Sprintf("%s 截至 %s 的周期内没有%s，已逾期", name, st.Due, what)
-		t.TitleEN = fmt.Sprintf("%s: no %s in the period that ended %s (overdue)", name, whatEN, st.Due)
+		t.TitleEN = fmt.Sprintf("%s: no %s in the period that ended %s (overdue)", name, noEN, st.Due)
 	} else {
 		t.TitleZH = fmt.Sprintf("%s 须在 %s 前完成本期%s", name, st.Due, what)
 		t.TitleEN = fmt.Sprintf("%s: %s due by %s", name, whatEN, st.Due)

@@ -198,13 +198,29 @@ func TestRiskReassessmentTasksAndTriggersR31(t *testing.T) {
 			t.Fatalf("after reassessment: %v", k)
 		}
 		clock.Add(time.Hour)
-		storetest.Must(db.AddEmployment(ctx, w.workerA, w.a.ID, job("安椰厂", "2026-04-10", "")))
+		emp := storetest.Must(db.AddEmployment(ctx, w.workerA, w.a.ID, job("安椰厂", "2026-04-10", "")))
 		if k := riskTaskKinds(t, db, w.workerA, w.a.ID); !slices.Equal(k, []string{"risk_trigger"}) {
 			t.Fatalf("new job: %v", k)
 		}
 		f := storetest.Must(db.GetRiskFile(ctx, w.lead, w.a.ID))
 		if !slices.Equal(f.Triggers, []store.RiskTrigger{store.TriggerJob}) {
 			t.Fatalf("triggers %v", f.Triggers)
+		}
+		// The job lost asks for one too (issue 13 §3: "a new job or its
+		// loss"): reassess after the new job, then record its last day.
+		clock.Add(time.Hour)
+		a = storetest.Must(db.AssessRisk(ctx, w.workerA, w.a.ID, lowRisk(form.Instrument), "trigger", ""))
+		storetest.Must(db.DecideRisk(ctx, w.lead, a.ID, casework.TierLow, ""))
+		if k := riskTaskKinds(t, db, w.workerA, w.a.ID); len(k) != 0 {
+			t.Fatalf("after reassessing the new job: %v", k)
+		}
+		clock.Add(time.Hour)
+		storetest.Must(db.UpdateEmployment(ctx, w.workerA, emp.ID, job("安椰厂", "2026-04-10", "2026-04-10"), "工厂裁员"))
+		if k := riskTaskKinds(t, db, w.workerA, w.a.ID); !slices.Equal(k, []string{"risk_trigger"}) {
+			t.Fatalf("job lost: %v", k)
+		}
+		if f = storetest.Must(db.GetRiskFile(ctx, w.lead, w.a.ID)); !slices.Equal(f.Triggers, []store.RiskTrigger{store.TriggerJob}) {
+			t.Fatalf("job lost triggers %v", f.Triggers)
 		}
 		storetest.Must(db.RecordScale(ctx, w.workerA, w.b.ID, phq9(5, 1)))
 		if k := riskTaskKinds(t, db, w.workerA, w.b.ID); !slices.Equal(k, []string{"risk_due"}) {
