@@ -30,6 +30,11 @@ type backend struct {
 // store on a bucket in it. wrap, if set, wraps the server's handler (a
 // failing or lying store).
 func fakeS3(t *testing.T, wrap func(http.Handler) http.Handler) *S3 {
+	return fakeS3SSE(t, wrap, "")
+}
+
+// fakeS3SSE is fakeS3 asking for server-side encryption sse.
+func fakeS3SSE(t *testing.T, wrap func(http.Handler) http.Handler, sse string) *S3 {
 	t.Helper()
 	mem := s3mem.New()
 	if err := mem.CreateBucket("kangfu"); err != nil {
@@ -46,7 +51,7 @@ func fakeS3(t *testing.T, wrap func(http.Handler) http.Handler) *S3 {
 	t.Cleanup(srv.Close)
 	key := bytes.Repeat([]byte{7}, 32)
 	s, err := NewS3(S3Config{Bucket: "kangfu", Prefix: "county/blobs", Endpoint: srv.URL, Region: "us-east-1",
-		AccessKey: "test", SecretKey: "test-secret", TempDir: t.TempDir(), Transport: srv.Client().Transport},
+		AccessKey: "test", SecretKey: "test-secret", TempDir: t.TempDir(), Transport: srv.Client().Transport, SSE: sse},
 		KeySource{Current: func() string { return "k1" }, Key: func(id string) ([]byte, error) { return key, nil }})
 	if err != nil {
 		t.Fatal(err)
@@ -72,7 +77,7 @@ func tamperS3(s *S3) func(t *testing.T, key string) {
 		st, _ := obj.Stat()
 		b[len(b)-20] ^= 1
 		if _, err := s.c.PutObject(ctx, s.bucket, s.name(key), bytes.NewReader(b), int64(len(b)),
-			minio.PutObjectOptions{UserMetadata: map[string]string{sizeMeta: st.UserMetadata[sizeMeta]}}); err != nil {
+			minio.PutObjectOptions{UserMetadata: map[string]string{sizeMeta: st.UserMetadata[sizeMeta], "Kangfu-Test-Tamper": "1"}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -98,6 +103,28 @@ func backends(t *testing.T) map[string]func(t *testing.T) backend {
 		},
 		"s3": func(t *testing.T) backend {
 			s := fakeS3(t, nil)
+			return backend{s, tamperS3(s)}
+		},
+		"s3 with SSE-S3": func(t *testing.T) backend {
+			var uploads, withSSE int // object uploads (single PUT or multipart start), and those asking for SSE
+			s := fakeS3SSE(t, func(h http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					q := r.URL.Query()
+					tamper := r.Header.Get("X-Amz-Meta-Kangfu-Test-Tamper") != "" // the test's own write
+					if !tamper && ((r.Method == http.MethodPut && !q.Has("partNumber")) || (r.Method == http.MethodPost && q.Has("uploads"))) {
+						uploads++
+						if r.Header.Get("X-Amz-Server-Side-Encryption") == "AES256" {
+							withSSE++
+						}
+					}
+					h.ServeHTTP(w, r)
+				})
+			}, "s3")
+			t.Cleanup(func() {
+				if withSSE != uploads {
+					t.Errorf("%d of %d uploads asked for server-side encryption", withSSE, uploads)
+				}
+			})
 			return backend{s, tamperS3(s)}
 		},
 	}
