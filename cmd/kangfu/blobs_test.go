@@ -144,3 +144,45 @@ func TestBlobsMigrateVerifyCommands(t *testing.T) {
 		})
 	}
 }
+
+// serve with KANGFU_BLOBS keeps the demo's generated documents in the bucket
+// (none in the local folder), and every one the database refers to reads
+// back intact; serve refuses to start when the bucket is not there.
+func TestServeWithBucket(t *testing.T) {
+	mem := s3mem.New()
+	if err := mem.CreateBucket("kangfu"); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(gofakes3.New(mem).Server())
+	defer srv.Close()
+	dir := t.TempDir()
+	env := map[string]string{"KANGFU_BLOBS": "s3://kangfu/prov", "KANGFU_S3_ENDPOINT": srv.URL, "AWS_REGION": "us-east-1",
+		"AWS_ACCESS_KEY_ID": "kangfu", "AWS_SECRET_ACCESS_KEY": "not-a-real-secret"}
+	bad := map[string]string{}
+	for k, v := range env {
+		bad[k] = v
+	}
+	bad["KANGFU_BLOBS"] = "s3://missing/prov"
+	var stderr bytes.Buffer
+	err := run(context.Background(), []string{"serve", "--demo", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--log-level", "warn"},
+		envFrom(bad), io.Discard, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Fatalf("serve with a missing bucket: %v", err)
+	}
+	startServerEnv(t, dir, env)
+	var out bytes.Buffer
+	env["KANGFU_DATA_DIR"] = dir
+	if err := run(context.Background(), []string{"blobs", "verify", "--log-level", "warn"}, envFrom(env), &out, io.Discard); err != nil ||
+		!strings.Contains(out.String(), " 0 missing, 0 altered") || strings.Contains(out.String(), " 0 referenced") {
+		t.Fatalf("verify the bucket the server wrote: %v\n%s", err, out.String())
+	}
+	ls, err := blob.Open(filepath.Join(dir, "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	ls.Keys(func(string) error { n++; return nil })
+	if n != 0 {
+		t.Fatalf("%d documents written to the local folder with a bucket configured", n)
+	}
+}
