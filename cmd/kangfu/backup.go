@@ -43,6 +43,9 @@ func cmdBackup(ctx context.Context, args []string, getenv func(string) string, s
 		return fmt.Errorf("the database %s holds no Kangfu data (never migrated): nothing to back up", redact(cfg.DB))
 	}
 	src := backup.Source{DB: e.db, Keys: e.db.Keys(), BlobDir: cfg.BlobDir}
+	if cfg.Blobs != "" {
+		src.BlobDir, src.BlobBucket = "", cfg.Blobs
+	}
 	if cfg.AuditCheckpointFile != "off" {
 		src.CheckpointFile = cfg.AuditCheckpointFile
 	}

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"kangfu/internal/auth"
-	"kangfu/internal/blob"
 	"kangfu/internal/casework"
 	"kangfu/internal/demo"
 	"kangfu/internal/server"
@@ -165,9 +164,9 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		e.log.Info("measures in 请假 without an approved leave moved back to 执行中 (R28)", "count", n)
 	}
 	policy := cfg.policy()
-	blobs, err := blob.Open(cfg.BlobDir)
+	blobs, err := openBlobs(ctx, cfg, e.db)
 	if err != nil {
-		return fmt.Errorf("document store %s: %w", cfg.BlobDir, err)
+		return err
 	}
 	if withDemo {
 		if _, err := demo.LoadDocuments(ctx, e.db, blobs); err != nil {
@@ -285,9 +284,9 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
-	blobs, err := blob.Open(cfg.BlobDir)
+	blobs, err := openBlobs(ctx, cfg, e.db)
 	if err != nil {
-		return fmt.Errorf("document store %s: %w", cfg.BlobDir, err)
+		return err
 	}
 	docs, err := demo.LoadDocuments(ctx, e.db, blobs)
 	if err != nil {

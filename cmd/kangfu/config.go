@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"kangfu/internal/auth"
+	"kangfu/internal/blob"
 	"kangfu/internal/notify"
 	"kangfu/internal/server"
 	"kangfu/internal/store"
@@ -41,9 +42,13 @@ type Config struct {
 	JobInterval   time.Duration
 	SMS           string // SMS driver: log (default; logs the masked number and the text)
 	BlobDir       string
-	MaxUpload     int64
-	MapTiles      string // tile URL template ({z}/{x}/{y}); "": no tiles, maps are drawn without a background
-	MapAttrib     string // the tile server's attribution shown on the map
+	// Blobs is "" (the local folder BlobDir) or s3://bucket/prefix: an
+	// S3-compatible bucket reached with the settings in S3 (blobs.go).
+	Blobs     string
+	S3        blob.S3Config
+	MaxUpload int64
+	MapTiles  string // tile URL template ({z}/{x}/{y}); "": no tiles, maps are drawn without a background
+	MapAttrib string // the tile server's attribution shown on the map
 	// ExportDir is where each office's monthly summary is written (issue 12
 	// §5); "": no scheduled exports.
 	ExportDir string
@@ -85,6 +90,8 @@ func bindConfig(fs *flag.FlagSet, getenv func(string) string) *Config {
 	fs.IntVar(&c.LockAfter, "lock-after", c.intEnv(getenv, "KANGFU_LOCK_AFTER", 5), "failed sign-ins before an account locks (KANGFU_LOCK_AFTER)")
 	fs.DurationVar(&c.LockFor, "lock-for", c.durEnv(getenv, "KANGFU_LOCK_FOR", 15*time.Minute), "how long a locked account stays locked (KANGFU_LOCK_FOR)")
 	fs.StringVar(&c.BlobDir, "blob-dir", env("KANGFU_BLOB_DIR", ""), "folder for uploaded and generated documents (KANGFU_BLOB_DIR; default <data-dir>/blobs)")
+	fs.StringVar(&c.Blobs, "blobs", env("KANGFU_BLOBS", ""), "where documents and photos are kept: s3://bucket/prefix for an S3-compatible bucket (KANGFU_BLOBS; default the local folder --blob-dir)")
+	c.S3 = s3FromEnv(getenv) // credentials only from the environment or a file: a flag would show in ps
 	fs.Int64Var(&c.MaxUpload, "max-upload", int64(c.intEnv(getenv, "KANGFU_MAX_UPLOAD_MB", 20))<<20, "largest document upload in bytes (KANGFU_MAX_UPLOAD_MB in MiB)")
 	fs.DurationVar(&c.JobInterval, "job-interval", c.durEnv(getenv, "KANGFU_JOB_INTERVAL", 10*time.Minute), "how often the release (R15) and leave-start (R28) jobs run (KANGFU_JOB_INTERVAL)")
 	fs.StringVar(&c.SMS, "sms", env("KANGFU_SMS", "log"), "SMS driver: log (KANGFU_SMS; log only logs the masked number and the text)")
@@ -139,6 +146,12 @@ func (c *Config) validate() error {
 	}
 	if c.BlobDir == "" {
 		c.BlobDir = filepath.Join(c.DataDir, "blobs")
+	}
+	if c.Blobs != "" {
+		var err error
+		if c.S3.Bucket, c.S3.Prefix, err = blob.ParseS3URL(c.Blobs); err != nil {
+			probs = append(probs, fmt.Sprintf("--blobs/KANGFU_BLOBS %q must be s3://bucket/prefix (or unset for the local folder)", c.Blobs))
+		}
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		probs = append(probs, "--tls-cert/KANGFU_TLS_CERT and --tls-key/KANGFU_TLS_KEY go together: set both or neither")

@@ -49,6 +49,8 @@ Usage:
   kangfu rollups check|rebuild    recount the report rollups and compare (check) or rewrite them (rebuild); -year 2026 or -bucket 2026-03
   kangfu verify-draws [--export F.json | --file F.json]  recompute the test draws from revealed seeds
   kangfu detect-start --from YYYY-MM-DD  going live: judge check-ins and departures from that day on
+  kangfu blobs migrate [--from DIR]  copy the local document folder into the bucket of KANGFU_BLOBS=s3://…, verifying every copy
+  kangfu blobs verify             check every document and photo the database refers to is stored and matches its hash
   kangfu backup --out DIR         online, consistent backup: database, documents, audit checkpoints, signed manifest (not the key)
   kangfu backup --verify DIR      check a backup's files and counts against its manifest
   kangfu restore --from DIR       restore into an empty data dir / database, then verify counts and the audit chain
@@ -91,6 +93,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdVerifyDraws(ctx, rest, getenv, stdout, stderr)
 	case "detect-start":
 		return cmdDetectStart(ctx, rest, getenv, stdout, stderr)
+	case "blobs":
+		return cmdBlobs(ctx, rest, getenv, stdout, stderr)
 	case "backup":
 		return cmdBackup(ctx, rest, getenv, stdout, stderr)
 	case "restore":

@@ -31,6 +31,12 @@ func cmdRotateMaster(ctx context.Context, args []string, getenv func(string) str
 	if opt.BatchSize < 1 {
 		return usageError{"--batch must be at least 1"}
 	}
+	if cfg.Blobs != "" {
+		// The objects in the bucket are sealed with keys derived from the
+		// secret key (blob/seal.go); re-sealing them is not written yet, and
+		// rotating without it would leave every photo and document unreadable.
+		return fmt.Errorf("rotate-master with documents in a bucket (KANGFU_BLOBS=%s) is not supported yet: the bucket's objects are encrypted with keys derived from the secret key and would no longer open", cfg.Blobs)
+	}
 	newSecret, err := secretFrom("new", newFile, getenv("KANGFU_NEW_SECRET_KEY"))
 	if err != nil {
 		return err

@@ -116,9 +116,13 @@ const keyNote = "This backup does not contain the server's secret key (KANGFU_SE
 
 // Source is what Create copies.
 type Source struct {
-	DB             *store.DB
-	Keys           *store.Keys
-	BlobDir        string // the document store's folder ("" or missing: none)
+	DB      *store.DB
+	Keys    *store.Keys
+	BlobDir string // the document store's folder ("" or missing: none)
+	// BlobBucket names the bucket documents live in instead of a folder
+	// (KANGFU_BLOBS=s3://…): they are not copied (the bucket is backed up
+	// on its own, see the README) and the manifest says so.
+	BlobBucket     string
 	CheckpointFile string // the audit checkpoint file ("" or missing: none)
 	PGDump         string // pg_dump's path, for PostgreSQL (store.FindPGTool)
 }
@@ -200,8 +204,14 @@ func Create(ctx context.Context, src Source, dir string) (*Manifest, error) {
 		m.Files = append(m.Files, files...)
 		m.Blobs = len(files)
 	}
+	if src.BlobBucket != "" {
+		m.Warnings = append(m.Warnings, fmt.Sprintf("documents and photos are in the bucket %s and are not in this backup: back the bucket up on its own (versioning or replication) and check it with kangfu blobs verify", src.BlobBucket))
+	}
 	var missing []string
 	for _, k := range d.BlobRefs {
+		if src.BlobBucket != "" {
+			break
+		}
 		if !have[k] {
 			missing = append(missing, k)
 		}

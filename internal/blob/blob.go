@@ -1,8 +1,9 @@
-// Package blob keeps files (document scans, generated PDFs) by their content:
-// each file is stored once under its SHA-256, so the same upload twice is one
-// file, and a read checks the content still hashes to its key. The default
-// store is a folder under the data dir; Storage is what the rest of the code
-// needs, so an object store (S3 and the like) can replace it later.
+// Package blob keeps files (document scans, generated PDFs, check-in photos)
+// by their content: each file is stored once under its SHA-256, so the same
+// upload twice is one file, and a read checks the content still hashes to its
+// key. The default store is a folder under the data dir (Store); an
+// S3-compatible bucket (S3, s3.go) is the other. Storage is what the rest of
+// the code needs.
 package blob
 
 import (
@@ -12,6 +13,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"os"
@@ -25,6 +27,14 @@ type Storage interface {
 	Put(ctx context.Context, r io.Reader) (key string, size int64, err error)
 	// Get returns the content of key, checked against the key.
 	Get(ctx context.Context, key string) ([]byte, error)
+	// Open streams the content of key and its size. The reader hashes what
+	// it yields and, instead of io.EOF, returns ErrCorrupt when the content
+	// did not match the key: a consumer must read to the end before it
+	// trusts the content.
+	Open(ctx context.Context, key string) (io.ReadCloser, int64, error)
+	// Stat reports whether key is stored (ErrNotFound if not) and its size,
+	// without reading the content.
+	Stat(ctx context.Context, key string) (int64, error)
 }
 
 // Errors Get returns.
@@ -143,6 +153,98 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 		return nil, fmt.Errorf("%w: %s", ErrCorrupt, key)
 	}
 	return b, nil
+}
+
+// Open streams the file of key; the reader checks the hash at the end.
+func (s *Store) Open(ctx context.Context, key string) (io.ReadCloser, int64, error) {
+	if !ValidKey(key) {
+		return nil, 0, ErrBadKey
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, 0, err
+	}
+	f, err := os.Open(s.path(key))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, 0, fmt.Errorf("%w: %s", ErrNotFound, key)
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("blob: open %s: %w", key, err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, 0, fmt.Errorf("blob: stat %s: %w", key, err)
+	}
+	return newVerifyingReader(ctxReader{ctx, f}, f, key), fi.Size(), nil
+}
+
+// Stat reports the size of the file of key.
+func (s *Store) Stat(ctx context.Context, key string) (int64, error) {
+	if !ValidKey(key) {
+		return 0, ErrBadKey
+	}
+	fi, err := os.Stat(s.path(key))
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, fmt.Errorf("%w: %s", ErrNotFound, key)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("blob: stat %s: %w", key, err)
+	}
+	return fi.Size(), nil
+}
+
+// Keys calls fn with the key of every stored file, in folder order
+// (kangfu blobs migrate). Files whose name is not a key are skipped.
+func (s *Store) Keys(fn func(key string) error) error {
+	return filepath.WalkDir(s.dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if p == filepath.Join(s.dir, "tmp") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if k := d.Name(); ValidKey(k) && p == s.path(k) {
+			return fn(k)
+		}
+		return nil
+	})
+}
+
+// verifyingReader hashes what it yields and turns the final io.EOF into
+// ErrCorrupt when the content does not hash to key.
+type verifyingReader struct {
+	r   io.Reader
+	c   io.Closer
+	h   hash.Hash
+	key string
+}
+
+func newVerifyingReader(r io.Reader, c io.Closer, key string) *verifyingReader {
+	return &verifyingReader{r: r, c: c, h: sha256.New(), key: key}
+}
+
+func (v *verifyingReader) Read(p []byte) (int, error) {
+	n, err := v.r.Read(p)
+	v.h.Write(p[:n])
+	if err == io.EOF && hex.EncodeToString(v.h.Sum(nil)) != v.key {
+		return n, fmt.Errorf("%w: %s", ErrCorrupt, v.key)
+	}
+	return n, err
+}
+
+func (v *verifyingReader) Close() error { return v.c.Close() }
+
+// readAll reads a stream from Open to its end (Get of the S3 store).
+func readAll(rc io.ReadCloser, size int64) ([]byte, error) {
+	defer rc.Close()
+	buf := bytes.NewBuffer(make([]byte, 0, max(0, min(size, 64<<20))+bytes.MinRead))
+	if _, err := buf.ReadFrom(rc); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 // PutBytes stores b.

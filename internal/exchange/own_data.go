@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"time"
 
@@ -68,7 +69,36 @@ func ownDataWorkbook(w io.Writer, d *store.OwnData, lang string) error {
 		v   any
 	}{{"identity", []any{d.Identity}}, {"measures", d.Measures}, {"checkins", d.Checkins}, {"tests", d.DrugTests}, {"leave", d.Leaves},
 		{"violations", d.Violations}, {"visits", d.Visits}, {"help", []any{d.HelpPlan}}, {"assistance", d.Assistance},
-		{"employment", []any{d.Employment}}, {"messages", d.Messages}}
+		{"employment", []any{d.Employment}}, {"messages", d.Messages},
+		{"documents", d.Documents}, {"corrections", d.Corrections}, {"devices", d.Devices}, {"timeline", d.Timeline}}
+	if p := d.Psych; p != nil {
+		kinds = append(kinds, []struct {
+			key string
+			v   any
+		}{{"counsellors", p.Counsellors}, {"counselling", p.Sessions}, {"scales", p.Scales}, {"groups", p.Groups}}...)
+	}
+	if d.Risk != nil {
+		kinds = append(kinds, struct {
+			key string
+			v   any
+		}{"risk", d.Risk.History})
+	}
+	if a := d.Incentives; a != nil {
+		kinds = append(kinds, []struct {
+			key string
+			v   any
+		}{{"incentive_consents", a.Consents}, {"incentive_ledger", a.Rows}}...)
+	}
+	kinds = append(kinds, []struct {
+		key string
+		v   any
+	}{{"outbox", d.Outbox}, {"help_reviews", d.HelpReviews}, {"break_glass", d.BreakGlass}, {"file_log", d.FileReadLog}}...)
+	for _, table := range slices.Sorted(maps.Keys(d.Records)) {
+		kinds = append(kinds, struct {
+			key string
+			v   any
+		}{table, d.Records[table]})
+	}
 	for i, k := range kinds {
 		sheet := i18n.T(lang, "own_data.sheet."+k.key)
 		if i == 0 {

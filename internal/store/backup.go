@@ -47,6 +47,17 @@ type querier interface {
 const blobRefQuery = `SELECT sha256 FROM documents UNION SELECT sha256 FROM visit_photos
 	UNION SELECT sha256 FROM event_photos UNION SELECT sha256 FROM app_photos`
 
+// BlobRefs lists, sorted, every blob key the database refers to (kangfu
+// blobs verify).
+func (db *DB) BlobRefs(ctx context.Context) ([]string, error) {
+	keys, err := queryStrings(ctx, db.read, blobRefQuery)
+	if err != nil {
+		return nil, fmt.Errorf("blob references: %w", err)
+	}
+	slices.Sort(keys)
+	return keys, nil
+}
+
 // describe counts the rows of every table and reads the schema version,
 // the audit head and the current field key id, all through q (one
 // snapshot).

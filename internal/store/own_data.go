@@ -13,6 +13,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -57,6 +58,74 @@ type OwnData struct {
 	Assistance  []Assistance
 	Employment  *PersonEmployment
 	Messages    []*Message
+
+	// Added for completeness (issue 15: every table about the person;
+	// OwnDataTables below names the table behind each part).
+	Documents   []Document        // metadata; the files themselves through the office
+	Corrections []Correction      // corrections made to the file
+	Devices     []*Device         // phones bound to the person
+	Timeline    []TimelineEntry   // the file's history
+	Psych       *PsychFile        // counsellors, sessions, scales, group sessions
+	Risk        *RiskFile         // risk assessments and tiers
+	Incentives  *IncentiveAccount // consents and the points ledger
+	Outbox      []OutboxRow       // notices sent to the person's phone
+	HelpReviews []HelpRevision    // help plan reviews
+	BreakGlass  []*BreakGlass     // emergency access to the file by other offices
+	Records     map[string][]map[string]any
+	FileReadLog []OwnAuditRow // who read or exported the file, and why
+}
+
+// OwnAuditRow is one audit row about the person's file, as the export
+// shows it: when, who, what and the reason given.
+type OwnAuditRow struct {
+	At        time.Time
+	ActorName string
+	Action    string
+	Reason    string
+}
+
+// OwnDataTables names, for each table that holds data about a person (a
+// person_id column), the part of the export that carries it. A new table
+// with a person_id column must be added here or to OwnDataExcluded with a
+// reason (TestOwnDataExportCoversEveryPersonTable).
+var OwnDataTables = map[string]string{
+	"persons": "Identity", "measures": "Measures", "status_events": "Measures", "working_group": "Measures",
+	"checkins": "Checkins", "drug_tests": "DrugTests", "leaves": "Leaves", "violations": "Violations",
+	"violation_steps": "Violations", "visits": "Visits", "help_plans": "HelpPlan", "assistance": "Assistance",
+	"employment": "Employment", "messages": "Messages", "documents": "Documents", "corrections": "Corrections",
+	"devices": "Devices", "timeline": "Timeline", "counselling_sessions": "Psych", "counsellor_assignments": "Psych",
+	"scale_administrations": "Psych", "group_session_attendees": "Psych", "risk_assessments": "Risk",
+	"incentive_consents": "Incentives", "incentive_ledger": "Incentives", "notification_outbox": "Outbox",
+	"help_reviews": "HelpReviews", "break_glass": "BreakGlass", "audit_log": "FileReadLog",
+	// Tables without encrypted columns, exported row by row (Records).
+	"custody": "Records", "transfers": "Records", "relapses": "Records", "serious_cases": "Records",
+	"visit_followups": "Records", "data_exports": "Records", "app_photos": "Records", "test_draws": "Records",
+}
+
+// OwnDataExcluded names the person-linked tables the export leaves out,
+// each with the reason.
+var OwnDataExcluded = map[string]string{
+	"person_name_grams":   "a search index derived from the name, which Identity holds",
+	"residence_geocodes":  "a map point derived from the residence address, which Identity holds",
+	"activation_codes":    "one-time sign-in codes (credentials, kept only as hashes); the devices they bound are in Devices",
+	"violation_watch":     "the detector's running state; the violations it found are in Violations",
+	"staff_notifications": "staff task notices; the facts they point to are exported in their own parts",
+	"record_revisions":    "earlier versions of records whose current version is exported; the office releases them on request",
+	"statutory_queries":   "queries by state organs under R38 (sealed records); disclosure may hinder their duties (PIPL Art 18, 35), answered by the office separately",
+}
+
+// ownRecordQueries reads the Records part: plain tables, every column but
+// hashes, with the person's rows only. Draws are the past ones only: a
+// day still ahead would warn of a surprise test (R25).
+var ownRecordQueries = map[string]string{
+	"custody":         `SELECT id, org_id, from_at, to_at FROM custody WHERE person_id = ? ORDER BY from_at`,
+	"transfers":       `SELECT id, measure_id, from_org_id, to_org_id, state, reason, requested_at, decided_at, decision_reason, agreement_date FROM transfers WHERE person_id = ? ORDER BY requested_at`,
+	"relapses":        `SELECT id, measure_id, day, source, detail, created_at FROM relapses WHERE person_id = ? ORDER BY day`,
+	"serious_cases":   `SELECT id, measure_id, trigger_kind, counts, policy_ref, state, recipient, sent_at, decision, decision_date, decision_text, closed_at, close_note, opened_on FROM serious_cases WHERE person_id = ? ORDER BY opened_on`,
+	"visit_followups": `SELECT id, visit_id, action, due, done_at FROM visit_followups WHERE person_id = ? ORDER BY due`,
+	"data_exports":    `SELECT id, reason, created_at, downloaded_at FROM data_exports WHERE person_id = ? ORDER BY created_at`,
+	"app_photos":      `SELECT sha256, device_id, uploaded_at FROM app_photos WHERE person_id = ? ORDER BY uploaded_at`,
+	"test_draws":      `SELECT id, measure_id, kind, day, period, reason, excused_reason, remote FROM test_draws WHERE person_id = ? AND day < ? ORDER BY day`,
 }
 
 // RequestOwnDataExport records the person's request, made through the
@@ -226,5 +295,127 @@ func (db *DB) ownData(ctx context.Context, actor *casework.Actor, personID strin
 	if d.Messages, err = db.ListMessages(ctx, actor, personID); err != nil {
 		return nil, err
 	}
+	if err := db.ownDataMore(ctx, actor, personID, d); err != nil {
+		return nil, err
+	}
 	return d, nil
+}
+
+// ownDataMore reads the parts added for completeness. A part the actor's
+// role may not read (a counsellor's notes for a worker without the
+// permission, say) is left empty rather than failing the export; the office
+// asks the role that holds it.
+func (db *DB) ownDataMore(ctx context.Context, actor *casework.Actor, personID string, d *OwnData) error {
+	optional := func(err error) error {
+		if err == nil || errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		switch casework.ErrorCode(err) {
+		case casework.EFORBIDDEN, casework.ENOTFOUND:
+			return nil
+		}
+		return err
+	}
+	var err error
+	if d.Documents, err = db.ListDocuments(ctx, actor, personID); optional(err) != nil {
+		return err
+	}
+	if d.Corrections, err = db.ListCorrections(ctx, actor, personID); optional(err) != nil {
+		return err
+	}
+	if _, d.Devices, err = db.ListActivationCodes(ctx, actor, personID); optional(err) != nil {
+		return err
+	}
+	for off := 0; ; off += 500 {
+		es, _, err := db.ListTimeline(ctx, actor, personID, off, 500)
+		if optional(err) != nil {
+			return err
+		}
+		d.Timeline = append(d.Timeline, es...)
+		if len(es) < 500 {
+			break
+		}
+	}
+	if d.Psych, err = db.GetPsychFile(ctx, actor, personID); optional(err) != nil {
+		return err
+	}
+	if d.Risk, err = db.GetRiskFile(ctx, actor, personID); optional(err) != nil {
+		return err
+	}
+	if d.Incentives, err = db.IncentiveAccountOf(ctx, actor, personID); optional(err) != nil {
+		return err
+	}
+	if d.Outbox, err = db.ListOutbox(ctx, actor, personID); optional(err) != nil {
+		return err
+	}
+	if d.HelpReviews, err = db.ListHelpRevisions(ctx, actor, personID); optional(err) != nil {
+		return err
+	}
+	if d.BreakGlass, err = db.ListPersonBreakGlass(ctx, actor, personID); optional(err) != nil {
+		return err
+	}
+	d.Records = map[string][]map[string]any{}
+	return db.Read(ctx, func(tx *Tx) error {
+		if _, err := tx.personFor(ctx, actor, personID, func(a casework.PersonAccess) bool { return canWrite(a) }); err != nil {
+			return err
+		}
+		for table, q := range ownRecordQueries {
+			args := []any{personID}
+			if table == "test_draws" {
+				args = append(args, casework.DateOf(tx.now, nil).String())
+			}
+			rows, err := tx.rawRows(ctx, q, args...)
+			if err != nil {
+				return fmt.Errorf("%s: %w", table, err)
+			}
+			d.Records[table] = rows
+		}
+		rows, err := tx.Query(ctx, `SELECT at, COALESCE(actor_name, ''), action, COALESCE(reason, '') FROM audit_log WHERE target_type = 'person' AND target_id = ? ORDER BY seq`, personID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var a OwnAuditRow
+			if err := rows.Scan(&a.At, &a.ActorName, &a.Action, &a.Reason); err != nil {
+				return err
+			}
+			a.At = a.At.UTC()
+			d.FileReadLog = append(d.FileReadLog, a)
+		}
+		return rows.Err()
+	})
+}
+
+// rawRows reads rows as column → value maps (bytes as text).
+func (tx *Tx) rawRows(ctx context.Context, q string, args ...any) ([]map[string]any, error) {
+	rows, err := tx.Query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	var out []map[string]any
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		m := make(map[string]any, len(cols))
+		for i, c := range cols {
+			if b, ok := vals[i].([]byte); ok {
+				vals[i] = string(b)
+			}
+			m[c] = vals[i]
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
 }

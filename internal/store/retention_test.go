@@ -367,10 +367,18 @@ func TestOwnDataExportEveryKindOnlyThePerson(t *testing.T) {
 			t.Fatalf("the person's own ID number unmasked: %q %q", d.Identity.IDNumber, d.Identity.Name)
 		}
 		counts := map[string]int{"measures": len(d.Measures), "checkins": len(d.Checkins), "tests": len(d.DrugTests), "leave": len(d.Leaves),
-			"violations": len(d.Violations), "visits": len(d.Visits), "assistance": len(d.Assistance), "messages": len(d.Messages)}
+			"violations": len(d.Violations), "visits": len(d.Visits), "assistance": len(d.Assistance), "messages": len(d.Messages),
+			// The parts added so the export holds every table about the person.
+			"timeline": len(d.Timeline), "devices": len(d.Devices),
+			"own data requests": len(d.Records["data_exports"]), "custody": len(d.Records["custody"]), "file read log": len(d.FileReadLog)}
 		for k, n := range counts {
 			if n == 0 {
 				t.Errorf("the export has no %s", k)
+			}
+		}
+		for table, part := range store.OwnDataTables {
+			if _, ok := d.Records[table]; part == "Records" && !ok {
+				t.Errorf("the export's Records lack the table %s", table)
 			}
 		}
 		b, _ := json.Marshal(d)
