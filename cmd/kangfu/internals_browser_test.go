@@ -1,15 +1,12 @@
 package main
 
 import (
-	"context"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"kangfu/internal/browsertest"
 )
 
 // internalsShown finds what staff must not read on a page (issue 18 item
@@ -24,10 +21,7 @@ var internalsShown = regexp.MustCompile(`\{"|template:[a-z]|\bR\d{1,2}\b|[0-9a-f
 // JSON, policy ids, rule numbers, record ids or action codes, and neither
 // page scrolls sideways.
 func TestBrowserNoInternalsShownToStaff(t *testing.T) {
-	base := startServer(t, t.TempDir())
-	ctx := browsertest.New(t)
-	tctx, cancel := context.WithTimeout(ctx, 150*time.Second)
-	defer cancel()
+	base, tctx := consoleBrowser(t, 150*time.Second)
 	if err := chromedp.Do(tctx, chromedp.EmulateViewport(360, 640), signIn(base, "lead", `[data-testid=dashboard-title]`),
 		chromedp.Navigate(base+"/cases"), chromedp.WaitVisible(`[data-testid=case-list]`)); err != nil {
 		t.Fatalf("the lead's cases: %v", err)
