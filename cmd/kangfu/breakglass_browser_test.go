@@ -91,12 +91,7 @@ func TestBrowserBreakGlass(t *testing.T) {
 	defer cancel()
 	signIn := func(user string) error {
 		return chromedp.Do(tctx,
-			chromedp.Navigate(base+"/login"),
-			chromedp.WaitVisible(`input[name=username]`),
-			chromedp.SendKeys(`input[name=username]`, user),
-			chromedp.SendKeys(`input[name=password]`, "kangfu-demo"),
-			chromedp.Submit(`input[name=password]`),
-			chromedp.WaitVisible(`[data-testid=dashboard-title]`),
+			signIn(base, user, `[data-testid=dashboard-title]`),
 		)
 	}
 	if err := signIn("police_ty"); err != nil {

@@ -24,12 +24,7 @@ func TestBrowserDashboardIsTheMorning(t *testing.T) {
 		tctx, cancel := context.WithTimeout(ctx, 120*time.Second)
 		err := chromedp.Do(tctx,
 			chromedp.EmulateViewport(360, 640),
-			chromedp.Navigate(base+"/"),
-			chromedp.WaitVisible(`input[name=username]`),
-			chromedp.SendKeys(`input[name=username]`, who.user),
-			chromedp.SendKeys(`input[name=password]`, "kangfu-demo"),
-			chromedp.Submit(`input[name=password]`),
-			chromedp.WaitVisible(`[data-testid=dash-place]`),
+			signIn(base, who.user, `[data-testid=dash-place]`),
 		)
 		if err != nil {
 			cancel()

@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"kangfu/internal/browsertest"
 )
 
 // TestBrowserPersonPageFieldErrorsAtPhoneSize (issue 18 item 9): on the
@@ -20,17 +18,11 @@ import (
 // above, the phone typed kept, and nothing wider than the screen — in
 // Chinese and in English.
 func TestBrowserPersonPageFieldErrorsAtPhoneSize(t *testing.T) {
-	base := startServer(t, t.TempDir())
-	ctx := browsertest.New(t)
-	tctx, cancel := context.WithTimeout(ctx, 120*time.Second)
-	defer cancel()
+	base, tctx := consoleBrowser(t, 120*time.Second)
 	err := chromedp.Do(tctx,
 		chromedp.EmulateViewport(360, 640),
 		signIn(base, "worker", `[data-testid=dashboard-title]`),
-		chromedp.Navigate(base+"/persons"),
-		chromedp.WaitVisible(`[data-testid=person-list]`),
-		chromedp.Click(`[data-testid=person-list] tbody tr:first-child a`),
-		chromedp.WaitVisible(`[data-testid=person-name]`),
+		openFirstFile(base),
 	)
 	if err != nil {
 		t.Fatalf("open a file: %v", err)
@@ -122,17 +114,11 @@ func checkFieldErrorsBeside(t *testing.T, tctx context.Context, lang, name strin
 // happened; the page comes back with both messages beside their fields, the
 // day typed kept, in Chinese and in English, and nothing is recorded.
 func TestBrowserDrugUseFormErrorsAtPhoneSize(t *testing.T) {
-	base := startServer(t, t.TempDir())
-	ctx := browsertest.New(t)
-	tctx, cancel := context.WithTimeout(ctx, 120*time.Second)
-	defer cancel()
+	base, tctx := consoleBrowser(t, 120*time.Second)
 	err := chromedp.Do(tctx,
 		chromedp.EmulateViewport(360, 640),
 		signIn(base, "lead", `[data-testid=dashboard-title]`),
-		chromedp.Navigate(base+"/persons"),
-		chromedp.WaitVisible(`[data-testid=person-list]`),
-		chromedp.Click(`[data-testid=person-list] tbody tr:first-child a`),
-		chromedp.WaitVisible(`[data-testid=person-name]`),
+		openFirstFile(base),
 	)
 	if err != nil {
 		t.Fatalf("open a file: %v", err)

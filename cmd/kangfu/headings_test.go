@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"kangfu/internal/browsertest"
 )
 
 // TestBrowserPersonSubPagesSayWhoseFile opens every sub-page of a person's
@@ -18,22 +16,11 @@ import (
 // masked ID number and the status, and a link back to the file (issue 18 §6:
 // a worker must never record a urine test on the wrong person).
 func TestBrowserPersonSubPagesSayWhoseFile(t *testing.T) {
-	base := startServer(t, t.TempDir())
-	ctx := browsertest.New(t)
-	tctx, cancel := context.WithTimeout(ctx, 120*time.Second)
-	defer cancel()
+	base, tctx := consoleBrowser(t, 120*time.Second)
 	err := chromedp.Do(tctx,
 		chromedp.EmulateViewport(360, 640),
-		chromedp.Navigate(base+"/"),
-		chromedp.WaitVisible(`input[name=username]`),
-		chromedp.SendKeys(`input[name=username]`, "worker"),
-		chromedp.SendKeys(`input[name=password]`, "kangfu-demo"),
-		chromedp.Submit(`input[name=password]`),
-		chromedp.WaitVisible(`[data-testid=dashboard-title]`),
-		chromedp.Navigate(base+"/persons"),
-		chromedp.WaitVisible(`[data-testid=person-list]`),
-		chromedp.Click(`[data-testid=person-list] tbody tr:first-child a`),
-		chromedp.WaitVisible(`[data-testid=person-name]`),
+		signIn(base, "worker", `[data-testid=dashboard-title]`),
+		openFirstFile(base),
 	)
 	if err != nil {
 		t.Fatalf("open a file: %v", err)

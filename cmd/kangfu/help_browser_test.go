@@ -28,12 +28,7 @@ func TestBrowserHelpPagesAtPhoneSize(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := chromedp.Do(tctx,
-		chromedp.Navigate(base+"/login"),
-		chromedp.WaitVisible(`input[name=username]`),
-		chromedp.SendKeys(`input[name=username]`, "worker"),
-		chromedp.SendKeys(`input[name=password]`, "kangfu-demo"),
-		chromedp.Submit(`input[name=password]`),
-		chromedp.WaitVisible(`[data-testid=who]`),
+		signIn(base, "worker", `[data-testid=who]`),
 	)
 	if err != nil {
 		t.Fatalf("sign in: %v", err)

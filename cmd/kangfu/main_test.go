@@ -126,12 +126,7 @@ func TestEndToEndAPIAndConsole(t *testing.T) {
 	tctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	err = chromedp.Do(tctx,
-		chromedp.Navigate(base+"/"),
-		chromedp.WaitVisible(`input[name=username]`),
-		chromedp.SendKeys(`input[name=username]`, "worker"),
-		chromedp.SendKeys(`input[name=password]`, "kangfu-demo"),
-		chromedp.Submit(`input[name=password]`),
-		chromedp.WaitVisible(`[data-testid=dashboard-title]`),
+		signIn(base, "worker", `[data-testid=dashboard-title]`),
 	)
 	if err != nil {
 		t.Fatalf("console sign-in: %v", err)
@@ -206,6 +201,30 @@ func signIn(base, user, landed string) chromedp.Action[chromedp.Void] {
 		chromedp.SendKeys(`input[name=password]`, "kangfu-demo"),
 		chromedp.Submit(`input[name=password]`),
 		chromedp.WaitVisible(landed),
+	)
+}
+
+// consoleBrowser starts the demo server on a fresh data folder and a
+// headless browser (browsertest.New: the test is skipped without one, or
+// fails under KANGFU_REQUIRE_BROWSER=1), and returns the server's address
+// and a browser context that ends after d.
+func consoleBrowser(t *testing.T, d time.Duration) (string, context.Context) {
+	t.Helper()
+	ctx := browsertest.New(t)
+	base := startServer(t, t.TempDir())
+	tctx, cancel := context.WithTimeout(ctx, d)
+	t.Cleanup(cancel)
+	return base, tctx
+}
+
+// openFirstFile opens the file of the first person on the signed-in
+// user's person list.
+func openFirstFile(base string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.Navigate(base+"/persons"),
+		chromedp.WaitVisible(`[data-testid=person-list]`),
+		chromedp.Click(`[data-testid=person-list] tbody tr:first-child a`),
+		chromedp.WaitVisible(`[data-testid=person-name]`),
 	)
 }
 

@@ -122,12 +122,7 @@ func TestBrowserMapsAndOverdueBadgeAtPhoneSize(t *testing.T) {
 	defer cancel()
 	err = chromedp.Do(tctx,
 		chromedp.EmulateViewport(360, 740),
-		chromedp.Navigate(base+"/"),
-		chromedp.WaitVisible(`input[name=username]`),
-		chromedp.SendKeys(`input[name=username]`, "office"),
-		chromedp.SendKeys(`input[name=password]`, "kangfu-demo"),
-		chromedp.Submit(`input[name=password]`),
-		chromedp.WaitVisible(`[data-testid=dashboard-title]`),
+		signIn(base, "office", `[data-testid=dashboard-title]`),
 	)
 	if err != nil {
 		t.Fatalf("sign in: %v", err)
@@ -362,12 +357,7 @@ func TestBrowserMapTilesFromTheOperatorsServer(t *testing.T) {
 	defer cancel()
 	err := chromedp.Do(tctx,
 		chromedp.EmulateViewport(360, 740),
-		chromedp.Navigate(base+"/"),
-		chromedp.WaitVisible(`input[name=username]`),
-		chromedp.SendKeys(`input[name=username]`, "office"),
-		chromedp.SendKeys(`input[name=password]`, "kangfu-demo"),
-		chromedp.Submit(`input[name=password]`),
-		chromedp.WaitVisible(`[data-testid=dashboard-title]`),
+		signIn(base, "office", `[data-testid=dashboard-title]`),
 		chromedp.Navigate(base+"/orgs/"+district),
 		chromedp.WaitVisible(`main h1`),
 	)

@@ -1,14 +1,11 @@
 package main
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"kangfu/internal/browsertest"
 )
 
 // TestBrowserConsoleFitsAPhone opens the worker's everyday pages at 360 px
@@ -16,18 +13,10 @@ import (
 // the screen (no sideways scrolling), list rows are cards, and the brand
 // stays on one line.
 func TestBrowserConsoleFitsAPhone(t *testing.T) {
-	base := startServer(t, t.TempDir())
-	ctx := browsertest.New(t)
-	tctx, cancel := context.WithTimeout(ctx, 150*time.Second)
-	defer cancel()
+	base, tctx := consoleBrowser(t, 150*time.Second)
 	err := chromedp.Do(tctx,
 		chromedp.EmulateViewport(360, 640),
-		chromedp.Navigate(base+"/"),
-		chromedp.WaitVisible(`input[name=username]`),
-		chromedp.SendKeys(`input[name=username]`, "worker"),
-		chromedp.SendKeys(`input[name=password]`, "kangfu-demo"),
-		chromedp.Submit(`input[name=password]`),
-		chromedp.WaitVisible(`[data-testid=dash-place]`),
+		signIn(base, "worker", `[data-testid=dash-place]`),
 	)
 	if err != nil {
 		t.Fatal(err)

@@ -1,14 +1,11 @@
 package main
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"kangfu/internal/browsertest"
 )
 
 // Issue 18 item 11 and issue 11 §3 in a browser at phone size: the demo
@@ -16,18 +13,10 @@ import (
 // profile (no ID number) with the sessions, scales and the score chart;
 // every link on it opens; the page works in Chinese and English.
 func TestBrowserPsychCounsellor(t *testing.T) {
-	base := startServer(t, t.TempDir())
-	ctx := browsertest.New(t)
-	tctx, cancel := context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
+	base, tctx := consoleBrowser(t, 90*time.Second)
 	err := chromedp.Do(tctx,
 		chromedp.EmulateViewport(360, 640),
-		chromedp.Navigate(base+"/login"),
-		chromedp.WaitVisible(`input[name=username]`),
-		chromedp.SendKeys(`input[name=username]`, "counsellor"),
-		chromedp.SendKeys(`input[name=password]`, "kangfu-demo"),
-		chromedp.Submit(`input[name=password]`),
-		chromedp.WaitVisible(`[data-testid=dashboard-title]`),
+		signIn(base, "counsellor", `[data-testid=dashboard-title]`),
 		chromedp.Navigate(base+"/persons"),
 		chromedp.WaitVisible(`[data-testid=person-list]`),
 	)

@@ -1,15 +1,12 @@
 package main
 
 import (
-	"context"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"kangfu/internal/browsertest"
 )
 
 // Issue 12 §2 in a browser at 360 px: the district office's reports
@@ -19,18 +16,10 @@ import (
 // a figure's list holds as many records as the figure counts; the page in
 // Chinese and in English; nothing wider than the screen.
 func TestBrowserReportsDashboard(t *testing.T) {
-	base := startServer(t, t.TempDir())
-	ctx := browsertest.New(t)
-	tctx, cancel := context.WithTimeout(ctx, 240*time.Second)
-	defer cancel()
+	base, tctx := consoleBrowser(t, 240*time.Second)
 	err := chromedp.Do(tctx,
 		chromedp.EmulateViewport(360, 740),
-		chromedp.Navigate(base+"/login"),
-		chromedp.WaitVisible(`input[name=username]`),
-		chromedp.SendKeys(`input[name=username]`, "office"),
-		chromedp.SendKeys(`input[name=password]`, "kangfu-demo"),
-		chromedp.Submit(`input[name=password]`),
-		chromedp.WaitVisible(`[data-testid=dashboard-title]`),
+		signIn(base, "office", `[data-testid=dashboard-title]`),
 	)
 	if err != nil {
 		t.Fatalf("sign in: %v", err)

@@ -28,12 +28,7 @@ func TestBrowserRetentionPagesAtPhoneSize(t *testing.T) {
 		t.Helper()
 		err := chromedp.Do(tctx,
 			chromedp.EmulateViewport(360, 740),
-			chromedp.Navigate(base+"/login"),
-			chromedp.WaitVisible(`input[name=username]`),
-			chromedp.SendKeys(`input[name=username]`, user),
-			chromedp.SendKeys(`input[name=password]`, "kangfu-demo"),
-			chromedp.Submit(`input[name=password]`),
-			chromedp.WaitVisible(`[data-testid=who]`),
+			signIn(base, user, `[data-testid=who]`),
 		)
 		if err != nil {
 			t.Fatalf("%s signs in: %v", user, err)

@@ -27,12 +27,7 @@ func TestBrowserRiskAssessAndConfirm(t *testing.T) {
 		tctx, cancel := context.WithTimeout(ctx, 120*time.Second)
 		err := chromedp.Do(tctx,
 			chromedp.EmulateViewport(360, 740),
-			chromedp.Navigate(base+"/login"),
-			chromedp.WaitVisible(`input[name=username]`),
-			chromedp.SendKeys(`input[name=username]`, user),
-			chromedp.SendKeys(`input[name=password]`, "kangfu-demo"),
-			chromedp.Submit(`input[name=password]`),
-			chromedp.WaitVisible(`[data-testid=who]`),
+			signIn(base, user, `[data-testid=who]`),
 		)
 		if err != nil {
 			cancel()

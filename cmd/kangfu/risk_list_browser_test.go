@@ -26,12 +26,7 @@ func TestBrowserPersonListByTier(t *testing.T) {
 	defer cancel()
 	err := chromedp.Do(tctx,
 		chromedp.EmulateViewport(360, 740),
-		chromedp.Navigate(base+"/login"),
-		chromedp.WaitVisible(`input[name=username]`),
-		chromedp.SendKeys(`input[name=username]`, "lead"),
-		chromedp.SendKeys(`input[name=password]`, "kangfu-demo"),
-		chromedp.Submit(`input[name=password]`),
-		chromedp.WaitVisible(`[data-testid=who]`),
+		signIn(base, "lead", `[data-testid=who]`),
 	)
 	if err != nil {
 		t.Fatalf("lead signs in: %v", err)

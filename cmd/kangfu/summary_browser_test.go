@@ -1,14 +1,11 @@
 package main
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"kangfu/internal/browsertest"
 )
 
 // Issue 12 §3 in a browser at 360 px: the street lead opens the factory
@@ -17,18 +14,10 @@ import (
 // counts by kind, the sections) in Chinese and in English, with no raw
 // key; the PDF downloads.
 func TestBrowserWorkSummary(t *testing.T) {
-	base := startServer(t, t.TempDir())
-	ctx := browsertest.New(t)
-	tctx, cancel := context.WithTimeout(ctx, 240*time.Second)
-	defer cancel()
+	base, tctx := consoleBrowser(t, 240*time.Second)
 	err := chromedp.Do(tctx,
 		chromedp.EmulateViewport(360, 740),
-		chromedp.Navigate(base+"/login"),
-		chromedp.WaitVisible(`input[name=username]`),
-		chromedp.SendKeys(`input[name=username]`, "lead"),
-		chromedp.SendKeys(`input[name=password]`, "kangfu-demo"),
-		chromedp.Submit(`input[name=password]`),
-		chromedp.WaitVisible(`[data-testid=dashboard-title]`),
+		signIn(base, "lead", `[data-testid=dashboard-title]`),
 		chromedp.Navigate(base+"/reports"), chromedp.WaitReady(`body[data-loaded=reports]`),
 	)
 	if err != nil {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"regexp"
 	"strings"
 	"testing"
@@ -9,8 +8,6 @@ import (
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
-
-	"kangfu/internal/browsertest"
 )
 
 // TestBrowserSurveyAnsweredAtPhoneSize (issue 12 §4): the district office,
@@ -20,10 +17,7 @@ import (
 // English and answers; the office's page then counts two respondents with
 // the formulas in words. No page scrolls sideways and no catalog key shows.
 func TestBrowserSurveyAnsweredAtPhoneSize(t *testing.T) {
-	ctx := browsertest.New(t)
-	base := startServer(t, t.TempDir())
-	tctx, cancel := context.WithTimeout(ctx, 120*time.Second)
-	defer cancel()
+	base, tctx := consoleBrowser(t, 120*time.Second)
 	rawKey := regexp.MustCompile(`\b(survey|flash|exchange)\.[a-z_.]+\b`)
 	look := func(name string) string {
 		t.Helper()
@@ -43,12 +37,7 @@ func TestBrowserSurveyAnsweredAtPhoneSize(t *testing.T) {
 	}
 	err := chromedp.Do(tctx,
 		chromedp.EmulateViewport(360, 740),
-		chromedp.Navigate(base+"/login"),
-		chromedp.WaitVisible(`input[name=username]`),
-		chromedp.SendKeys(`input[name=username]`, "office"),
-		chromedp.SendKeys(`input[name=password]`, "kangfu-demo"),
-		chromedp.Submit(`input[name=password]`),
-		chromedp.WaitVisible(`[data-testid=who]`),
+		signIn(base, "office", `[data-testid=who]`),
 		chromedp.Navigate(base+"/surveys"),
 		chromedp.WaitVisible(`[data-testid=survey-form]`),
 	)

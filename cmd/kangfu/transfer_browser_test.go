@@ -1,14 +1,11 @@
 package main
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"kangfu/internal/browsertest"
 )
 
 // TestBrowserTransferOverdueAtNewPlace (issue 10, R11, R2): the demo's
@@ -17,18 +14,10 @@ import (
 // agreement to sign; the file says so, at phone width, in Chinese and in
 // English.
 func TestBrowserTransferOverdueAtNewPlace(t *testing.T) {
-	ctx := browsertest.New(t)
-	base := startServer(t, t.TempDir())
-	tctx, cancel := context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
+	base, tctx := consoleBrowser(t, 90*time.Second)
 	err := chromedp.Do(tctx,
 		chromedp.EmulateViewport(360, 740),
-		chromedp.Navigate(base+"/"),
-		chromedp.WaitVisible(`input[name=username]`),
-		chromedp.SendKeys(`input[name=username]`, "worker2"),
-		chromedp.SendKeys(`input[name=password]`, "kangfu-demo"),
-		chromedp.Submit(`input[name=password]`),
-		chromedp.WaitVisible(`[data-testid=dashboard-title]`),
+		signIn(base, "worker2", `[data-testid=dashboard-title]`),
 		chromedp.Navigate(base+"/inbox"),
 		chromedp.WaitVisible(`[data-testid=inbox]`),
 	)

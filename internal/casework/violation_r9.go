@@ -156,8 +156,12 @@ var triggerLabels = map[CaseTrigger][2]string{
 	TriggerDrugUse:    {"吸食毒品（R10）", "drug use (R10)"},
 }
 
-// Label returns the trigger's name in the language.
-func (t CaseTrigger) Label(lang string) string { return label(triggerLabels[t], string(t), lang) }
+// Label returns the trigger's name in the language, its rule cited as the
+// regulation's article (CiteRules), never by its DOMAIN number (issue 18
+// item 8).
+func (t CaseTrigger) Label(lang string) string {
+	return CiteRules(label(triggerLabels[t], string(t), lang), lang)
+}
 
 // Serious returns the R9 triggers the counts reach, in a fixed order.
 func (c R9Counts) Serious(t Thresholds) []CaseTrigger {
