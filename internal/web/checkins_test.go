@@ -99,6 +99,12 @@ func TestCheckinPages(t *testing.T) {
 		if loc := s.post("lead", "/app-codes/"+after[0].ID+"/revoke", url.Values{}); !strings.Contains(loc, "/persons/"+id+"/app") {
 			t.Fatalf("revoke redirected to %q", loc)
 		}
+		// Issue 18 item 8: the device is named by its app language and
+		// activation time, never by its id (kept only in the form's hidden
+		// fields and action).
+		if body := s.get("lead", "zh", "/persons/"+id+"/app"); !strings.Contains(body, "应用语言") || strings.Contains(body, ">"+dev.ID+"<") {
+			t.Fatalf("device list shows its id or no language:\n%s", body)
+		}
 		// Issue 18 item 9: no reason is shown beside that device's reason
 		// on the person's page, and the device stays active.
 		s.refusedBoth("lead", "/devices/"+dev.ID+"/retire", url.Values{"reason": {" "}, "person_id": {id}, "device_id": {dev.ID}},
