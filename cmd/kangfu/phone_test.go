@@ -53,6 +53,15 @@ func TestBrowserConsoleFitsAPhone(t *testing.T) {
 			if brand > 40 {
 				t.Errorf("%s (%s): the brand wraps (%.0f px high)", p.path, lang, brand)
 			}
+			// Nor does anything else in the top bar wrap inside itself: the
+			// language switch and "Sign out" stay on one line each.
+			tall, err := chromedp.Run(tctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('.top button, .top .who')].filter(e => e.getBoundingClientRect().height > 1.9 * parseFloat(getComputedStyle(e).lineHeight || 20)).map(e => e.textContent.trim())`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(tall) > 0 {
+				t.Errorf("%s (%s): the top bar wraps inside %q", p.path, lang, tall)
+			}
 			if p.cards != "" {
 				display, _ := chromedp.Run(tctx, chromedp.Evaluate[string](`getComputedStyle(document.querySelector('`+p.cards+` tbody tr')).display`))
 				label, _ := chromedp.Run(tctx, chromedp.Evaluate[string](`(document.querySelector('`+p.cards+` tbody td[data-label]') || {getAttribute: () => ''}).getAttribute('data-label')`))
