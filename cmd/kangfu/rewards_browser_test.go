@@ -279,5 +279,18 @@ func TestBrowserRewardsRedeemAtPhoneSize(t *testing.T) {
 	if err := chromedp.Do(tctx, chromedp.Click(`[data-testid=lang-switch]`), chromedp.WaitReady(`html[lang=en]`), chromedp.WaitVisible(`[data-testid=incentive-ledger]`)); err != nil {
 		t.Fatal(err)
 	}
-	check("person-points-reversed-en", `[data-testid=incentive-ledger]`, "Points · "+name, "Balance: -19 points", "Record withdrawal of consent")
+	check("person-points-reversed-en", `[data-testid=incentive-ledger]`, "Points · "+name, "Balance: -19 points", "Record withdrawal of consent",
+		"The balance does not reach any reward")
+	// The consent withdrawn (issue 14 §1): the page says so and offers a new one.
+	err = chromedp.Do(tctx,
+		chromedp.Click(`[data-testid=consent] summary`),
+		chromedp.WaitVisible(`[data-testid=revoke-form] input[name=reason]`),
+		chromedp.SendKeys(`[data-testid=revoke-form] input[name=reason]`, "本人不再参加"),
+		chromedp.Submit(`[data-testid=revoke-form] input[name=reason]`),
+		chromedp.WaitVisible(`[data-testid=consent-form]`),
+	)
+	if err != nil {
+		t.Fatalf("withdraw consent: %v", err)
+	}
+	check("person-points-withdrawn-en", `[data-testid=consent-form]`, "Points · "+name, "Consent withdrawn on", "本人不再参加", "Record the person's consent to incentives")
 }

@@ -191,6 +191,7 @@ type personIncentivesData struct {
 	Rows       []ledgerRow
 	Catalogue  []store.Reward
 	CanRedeem  bool
+	Affordable bool // some reward in stock is within the balance
 	CanConsent bool                    // records help for the person: consent and its withdrawal
 	CanReverse bool                    // a lead: store.ReverseIncentive needs the approver to be the one who reverses
 	Revoked    *store.IncentiveConsent // the latest withdrawn consent, when none is in force
@@ -229,6 +230,9 @@ func (c *Console) personIncentivesPage(w http.ResponseWriter, r *http.Request, q
 				d.Revoked = c
 			}
 		}
+	}
+	for _, r := range d.Catalogue {
+		d.Affordable = d.Affordable || (r.Stock > 0 && r.Points <= d.Acc.Balance)
 	}
 	d.CanRedeem = q.Actor.Can(casework.PermWriteHelp, p.OrgPath)
 	d.CanConsent = d.CanRedeem
