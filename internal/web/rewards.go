@@ -191,7 +191,7 @@ type personIncentivesData struct {
 	Rows       []ledgerRow
 	Catalogue  []store.Reward
 	CanRedeem  bool
-	Affordable bool // some reward in stock is within the balance
+	Affordable bool                    // some reward in stock is within the balance
 	CanConsent bool                    // records help for the person: consent and its withdrawal
 	CanReverse bool                    // a lead: store.ReverseIncentive needs the approver to be the one who reverses
 	Revoked    *store.IncentiveConsent // the latest withdrawn consent, when none is in force
