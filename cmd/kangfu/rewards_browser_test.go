@@ -232,4 +232,65 @@ func TestBrowserRewardsRedeemAtPhoneSize(t *testing.T) {
 		t.Fatalf("app in English: %v", err)
 	}
 	check("app-points-en", `[data-testid=points-code]`, "Balance: 81 points", "3 negative tests in a row. Your next negative test earns 25 points. 2 more negative tests and your reward goes back up to 35 points.", "Reward redeemed", "The code works once")
+
+	// A lead reverses the award (issue 14 §2): the reason, once; the
+	// reversal row is not offered again.
+	lctx := browsertest.New(t)
+	ltctx, lcancel := context.WithTimeout(lctx, 90*time.Second)
+	defer lcancel()
+	tctx = ltctx
+	err = chromedp.Do(tctx,
+		chromedp.EmulateViewport(360, 740),
+		chromedp.Navigate(base+"/login"),
+		chromedp.WaitVisible(`input[name=username]`),
+		chromedp.SendKeys(`input[name=username]`, "lead"),
+		chromedp.SendKeys(`input[name=password]`, "kangfu-demo"),
+		chromedp.Submit(`input[name=password]`),
+		chromedp.WaitVisible(`[data-testid=who]`),
+		chromedp.Navigate(base+"/persons/"+pid+"/incentives"),
+		chromedp.WaitVisible(`[data-testid=incentive-ledger]`),
+	)
+	if err != nil {
+		t.Fatalf("lead: %v", err)
+	}
+	if n, _ := chromedp.Run(tctx, chromedp.Evaluate[int](`document.querySelectorAll('[data-testid^=reverse-]').length`)); n != 1 {
+		t.Fatalf("the lead is offered %d reversals, want 1 (the award, not the redemption)", n)
+	}
+	err = chromedp.Do(tctx,
+		chromedp.Click(`[data-testid^=reverse-] summary`),
+		chromedp.WaitVisible(`[data-testid^=reverse-] input[name=reason]`),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("person-points-reverse-open-zh", `[data-testid^=reverse-] input[name=reason]`, "冲正会新增一条负分记录")
+	err = chromedp.Do(tctx,
+		chromedp.SendKeys(`[data-testid^=reverse-] input[name=reason]`, "检测记录录错了人"),
+		chromedp.Submit(`[data-testid^=reverse-] input[name=reason]`),
+		chromedp.WaitVisible(`p.flash`),
+	)
+	if err != nil {
+		t.Fatalf("reverse: %v", err)
+	}
+	check("person-points-reversed-zh", `[data-testid=incentive-ledger]`, "积分 · "+name, "已冲正这条积分记录", "现有积分：-19分", "冲正", "-100", "检测记录录错了人")
+	if n, _ := chromedp.Run(tctx, chromedp.Evaluate[int](`document.querySelectorAll('[data-testid^=reverse-]').length`)); n != 0 {
+		t.Errorf("after the reversal %d reversals are still offered", n)
+	}
+	if err := chromedp.Do(tctx, chromedp.Click(`[data-testid=lang-switch]`), chromedp.WaitReady(`html[lang=en]`), chromedp.WaitVisible(`[data-testid=incentive-ledger]`)); err != nil {
+		t.Fatal(err)
+	}
+	check("person-points-reversed-en", `[data-testid=incentive-ledger]`, "Points · "+name, "Balance: -19 points", "Record withdrawal of consent",
+		"The balance does not reach any reward")
+	// The consent withdrawn (issue 14 §1): the page says so and offers a new one.
+	err = chromedp.Do(tctx,
+		chromedp.Click(`[data-testid=consent] summary`),
+		chromedp.WaitVisible(`[data-testid=revoke-form] input[name=reason]`),
+		chromedp.SendKeys(`[data-testid=revoke-form] input[name=reason]`, "本人不再参加"),
+		chromedp.Submit(`[data-testid=revoke-form] input[name=reason]`),
+		chromedp.WaitVisible(`[data-testid=consent-form]`),
+	)
+	if err != nil {
+		t.Fatalf("withdraw consent: %v", err)
+	}
+	check("person-points-withdrawn-en", `[data-testid=consent-form]`, "Points · "+name, "Consent withdrawn on", "本人不再参加", "Record the person's consent to incentives")
 }

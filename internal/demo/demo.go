@@ -81,6 +81,9 @@ func Load(ctx context.Context, db *store.DB) (*Result, error) {
 	if err := loadRisk(ctx, db); err != nil { // risk.go (issue 13)
 		return nil, err
 	}
+	if err := loadRewards(ctx, db); err != nil { // rewards.go (issue 14)
+		return nil, err
+	}
 	// The demo goes live today: the nightly detection judges check-ins from
 	// today on, not every day since the demo persons reported (they had no
 	// app then).

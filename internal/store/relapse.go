@@ -264,6 +264,10 @@ type NoRelapseCount struct {
 // (PermWritePersons or police: PermSensitive), the released persons marked
 // 戒断三年未复吸, those still in the three years, and those who relapsed
 // after release (reports use it). A person counts by the latest measure.
+// Sealed files (R38) stay in these counts on purpose: 戒断三年未复吸 is a
+// historic total (the mark falls three years after release, the day the
+// default retention seals the file, so leaving them out would empty it);
+// the counts name nobody.
 func (db *DB) CountNoRelapse(ctx context.Context, actor *casework.Actor, orgID string) (NoRelapseCount, error) {
 	var out NoRelapseCount
 	err := db.Read(ctx, func(tx *Tx) error {

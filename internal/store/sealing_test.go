@@ -31,7 +31,11 @@ type sealList struct {
 }
 
 // sealLists lists every org-level list (R38: TestR38SealedInNoList). A new
-// list over persons or their records goes here.
+// list over persons or their records goes here. Not here: prevention
+// events (org records naming no person), the statutory query log (the one
+// disclosure path) and the figures of past periods, which count a sealed
+// person as a row without a name (the "figure list" entry checks that) and
+// CountNoRelapse, a historic total (relapse.go).
 func sealLists(db *store.DB) []sealList {
 	year := store.ReportPeriod{From: pfD("2025-01-01"), To: pfD("2025-12-31")}
 	return []sealList{

@@ -27,6 +27,9 @@ func (c *Console) rewardRoutes(rt route) []httpx.Route {
 		rt("POST", "/rewards/{id}/retire", reward, c.rewardRetire, "take a reward off the catalogue"),
 		rt("GET", "/persons/{id}/incentives", httpx.Access{Perm: casework.PermViewHelp, Target: "person"}, c.personIncentives, "a person's points ledger and redemption"),
 		rt("POST", "/persons/{id}/redemptions", httpx.Access{Perm: casework.PermWriteHelp, Target: "person"}, c.redeem, "redeem a reward with the code the person's app shows"),
+		rt("POST", "/persons/{id}/incentives/consent", httpx.Access{Perm: casework.PermWriteHelp, Target: "person"}, c.incentiveConsent, "record the person's consent to incentives"),
+		rt("POST", "/persons/{id}/incentives/consent/revoke", httpx.Access{Perm: casework.PermWriteHelp, Target: "person"}, c.incentiveRevoke, "record the withdrawal of the person's consent, with the reason"),
+		rt("POST", "/persons/{id}/incentives/reversals", httpx.Access{Perm: casework.PermApproveCorrect, Target: "person"}, c.incentiveReverse, "reverse an award (a lead, with the reason); the original row stays"),
 	}
 }
 
@@ -169,10 +172,14 @@ func (c *Console) rewardRetire(w http.ResponseWriter, r *http.Request, q *req) e
 }
 
 type ledgerRow struct {
+	ID     string
 	Day    casework.Date
 	What   string
 	Points int
 	Note   string
+	// Reversible: an award not yet reversed (store.ReverseIncentive
+	// refuses reversal and redemption rows and a second reversal).
+	Reversible bool
 }
 
 type personIncentivesData struct {
@@ -184,6 +191,10 @@ type personIncentivesData struct {
 	Rows       []ledgerRow
 	Catalogue  []store.Reward
 	CanRedeem  bool
+	Affordable bool                    // some reward in stock is within the balance
+	CanConsent bool                    // records help for the person: consent and its withdrawal
+	CanReverse bool                    // a lead: store.ReverseIncentive needs the approver to be the one who reverses
+	Revoked    *store.IncentiveConsent // the latest withdrawn consent, when none is in force
 	Form       map[string]string
 	Err        *formError
 }
@@ -203,10 +214,29 @@ func (c *Console) personIncentivesPage(w http.ResponseWriter, r *http.Request, q
 		return err
 	}
 	d.Next = incentiveNext(q.Lang, d.Acc.State.Streak, d.Acc.NextValue, d.Acc.ToReturn, d.Acc.Return)
+	reversed := map[string]bool{}
 	for _, l := range d.Acc.Rows {
-		d.Rows = append(d.Rows, ledgerRow{Day: l.Day, What: i18n.T(q.Lang, "incentive.rule."+l.Rule), Points: l.Points, Note: ledgerNote(q.Lang, l.Note)})
+		if l.Rule == casework.AwardReversal && l.SourceKind == "ledger" {
+			reversed[l.SourceID] = true
+		}
+	}
+	for _, l := range d.Acc.Rows {
+		d.Rows = append(d.Rows, ledgerRow{ID: l.ID, Day: l.Day, What: i18n.T(q.Lang, "incentive.rule."+l.Rule), Points: l.Points, Note: ledgerNote(q.Lang, l.Note),
+			Reversible: l.Points > 0 && l.Rule != casework.AwardReversal && l.Rule != casework.AwardRedeemed && !reversed[l.ID]})
+	}
+	if d.Acc.Consent == nil {
+		for i := range d.Acc.Consents {
+			if c := &d.Acc.Consents[i]; !c.RevokedAt.IsZero() && (d.Revoked == nil || c.RevokedAt.After(d.Revoked.RevokedAt)) {
+				d.Revoked = c
+			}
+		}
+	}
+	for _, r := range d.Catalogue {
+		d.Affordable = d.Affordable || (r.Stock > 0 && r.Points <= d.Acc.Balance)
 	}
 	d.CanRedeem = q.Actor.Can(casework.PermWriteHelp, p.OrgPath)
+	d.CanConsent = d.CanRedeem
+	d.CanReverse = q.Actor.Can(casework.PermApproveCorrect, p.OrgPath)
 	if d.Form == nil {
 		d.Form = map[string]string{}
 	}
@@ -249,6 +279,48 @@ func (c *Console) redeem(w http.ResponseWriter, r *http.Request, q *req) error {
 		return c.personIncentivesPage(w, r, q, personIncentivesData{Form: f, Err: fe.sent("redeem", r)}, http.StatusUnprocessableEntity)
 	}
 	return redirect(w, r, "/persons/"+url.PathEscape(r.PathValue("id"))+"/incentives", "redeemed")
+}
+
+// incentivePost runs one of the page's forms: on a problem with the input
+// the page again with the message beside the field and what was typed,
+// else back to the page with the flash.
+func (c *Console) incentivePost(w http.ResponseWriter, r *http.Request, q *req, form, flash string, fields []string, do func(f map[string]string) error) error {
+	f, err := formValues(r, fields...)
+	if err != nil {
+		return err
+	}
+	if err := do(f); err != nil {
+		fe, ok := toFormError(err, q.Lang)
+		if !ok {
+			return err
+		}
+		return c.personIncentivesPage(w, r, q, personIncentivesData{Err: fe.sent(form, r)}, http.StatusUnprocessableEntity)
+	}
+	return redirect(w, r, "/persons/"+url.PathEscape(r.PathValue("id"))+"/incentives", flash)
+}
+
+// incentiveConsent records the person's consent (issue 14 §1; PIPL: a
+// separate consent, recorded and revocable).
+func (c *Console) incentiveConsent(w http.ResponseWriter, r *http.Request, q *req) error {
+	return c.incentivePost(w, r, q, "consent", "incentive_consent", []string{"note"}, func(f map[string]string) error {
+		_, err := c.DB.GiveIncentiveConsent(r.Context(), q.Actor, r.PathValue("id"), f["note"])
+		return err
+	})
+}
+
+// incentiveRevoke records the withdrawal, with the reason; points earned stay.
+func (c *Console) incentiveRevoke(w http.ResponseWriter, r *http.Request, q *req) error {
+	return c.incentivePost(w, r, q, "revoke", "incentive_revoked", []string{"reason"}, func(f map[string]string) error {
+		return c.DB.RevokeIncentiveConsent(r.Context(), q.Actor, r.PathValue("id"), f["reason"])
+	})
+}
+
+// incentiveReverse reverses an award: the lead who sends it is the one who
+// approves it (issue 14 §2); the original row stays.
+func (c *Console) incentiveReverse(w http.ResponseWriter, r *http.Request, q *req) error {
+	return c.incentivePost(w, r, q, "reverse", "incentive_reversed", []string{"row_id", "reason"}, func(f map[string]string) error {
+		return c.DB.ReverseIncentive(r.Context(), q.Actor, r.PathValue("id"), f["row_id"], f["reason"])
+	})
 }
 
 // ledgerNote words the award job's cap notes ("cap_12_weeks 2000") for
