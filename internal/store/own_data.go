@@ -100,6 +100,7 @@ var OwnDataTables = map[string]string{
 	// Tables without encrypted columns, exported row by row (Records).
 	"custody": "Records", "transfers": "Records", "relapses": "Records", "serious_cases": "Records",
 	"visit_followups": "Records", "data_exports": "Records", "app_photos": "Records", "test_draws": "Records",
+	"incentive_redemptions": "Records",
 }
 
 // OwnDataExcluded names the person-linked tables the export leaves out,
@@ -108,6 +109,7 @@ var OwnDataExcluded = map[string]string{
 	"person_name_grams":   "a search index derived from the name, which Identity holds",
 	"residence_geocodes":  "a map point derived from the residence address, which Identity holds",
 	"activation_codes":    "one-time sign-in codes (credentials, kept only as hashes); the devices they bound are in Devices",
+	"incentive_codes":     "one-time redemption codes (credentials, kept only as hashes, valid ten minutes); the redemptions they made are in Records",
 	"violation_watch":     "the detector's running state; the violations it found are in Violations",
 	"staff_notifications": "staff task notices; the facts they point to are exported in their own parts",
 	"record_revisions":    "earlier versions of records whose current version is exported; the office releases them on request",
@@ -118,14 +120,15 @@ var OwnDataExcluded = map[string]string{
 // hashes, with the person's rows only. Draws are the past ones only: a
 // day still ahead would warn of a surprise test (R25).
 var ownRecordQueries = map[string]string{
-	"custody":         `SELECT id, org_id, from_at, to_at FROM custody WHERE person_id = ? ORDER BY from_at`,
-	"transfers":       `SELECT id, measure_id, from_org_id, to_org_id, state, reason, requested_at, decided_at, decision_reason, agreement_date FROM transfers WHERE person_id = ? ORDER BY requested_at`,
-	"relapses":        `SELECT id, measure_id, day, source, detail, created_at FROM relapses WHERE person_id = ? ORDER BY day`,
-	"serious_cases":   `SELECT id, measure_id, trigger_kind, counts, policy_ref, state, recipient, sent_at, decision, decision_date, decision_text, closed_at, close_note, opened_on FROM serious_cases WHERE person_id = ? ORDER BY opened_on`,
-	"visit_followups": `SELECT id, visit_id, action, due, done_at FROM visit_followups WHERE person_id = ? ORDER BY due`,
-	"data_exports":    `SELECT id, reason, created_at, downloaded_at FROM data_exports WHERE person_id = ? ORDER BY created_at`,
-	"app_photos":      `SELECT sha256, device_id, uploaded_at FROM app_photos WHERE person_id = ? ORDER BY uploaded_at`,
-	"test_draws":      `SELECT id, measure_id, kind, day, period, reason, excused_reason, remote FROM test_draws WHERE person_id = ? AND day < ? ORDER BY day`,
+	"custody":               `SELECT id, org_id, from_at, to_at FROM custody WHERE person_id = ? ORDER BY from_at`,
+	"transfers":             `SELECT id, measure_id, from_org_id, to_org_id, state, reason, requested_at, decided_at, decision_reason, agreement_date FROM transfers WHERE person_id = ? ORDER BY requested_at`,
+	"relapses":              `SELECT id, measure_id, day, source, detail, created_at FROM relapses WHERE person_id = ? ORDER BY day`,
+	"serious_cases":         `SELECT id, measure_id, trigger_kind, counts, policy_ref, state, recipient, sent_at, decision, decision_date, decision_text, closed_at, close_note, opened_on FROM serious_cases WHERE person_id = ? ORDER BY opened_on`,
+	"visit_followups":       `SELECT id, visit_id, action, due, done_at FROM visit_followups WHERE person_id = ? ORDER BY due`,
+	"data_exports":          `SELECT id, reason, created_at, downloaded_at FROM data_exports WHERE person_id = ? ORDER BY created_at`,
+	"app_photos":            `SELECT sha256, device_id, uploaded_at FROM app_photos WHERE person_id = ? ORDER BY uploaded_at`,
+	"test_draws":            `SELECT id, measure_id, kind, day, period, reason, excused_reason, remote FROM test_draws WHERE person_id = ? AND day < ? ORDER BY day`,
+	"incentive_redemptions": `SELECT id, reward_name, points, created_by_name, created_at FROM incentive_redemptions WHERE person_id = ? ORDER BY created_at`,
 }
 
 // RequestOwnDataExport records the person's request, made through the
