@@ -745,7 +745,11 @@ func (in *PolicyVersionInput) Validate(today Date) (map[string]*Value, error) {
 		text := strings.TrimSpace(in.Settings[k])
 		s, ok := PolicySetting(k)
 		if !ok {
-			errs = append(errs, Invalid(k, "未知的设置项 %q", "unknown setting %q", k))
+			field := k
+			if strings.TrimSpace(field) == "" {
+				field = "settings" // an empty key still names where the problem is
+			}
+			errs = append(errs, Invalid(field, "未知的设置项 %q", "unknown setting %q", k))
 			continue
 		}
 		if text == InheritValue {
