@@ -749,7 +749,9 @@ func (in *PolicyVersionInput) Validate(today Date) (map[string]*Value, error) {
 			if strings.TrimSpace(field) == "" {
 				field = "settings" // an empty key still names where the problem is
 			}
-			errs = append(errs, Invalid(field, "未知的设置项 %q", "unknown setting %q", k))
+			// The key is not echoed: it is the field, and text typed by the
+			// caller has no place in a catalogue message (FuzzPolicyVersion).
+			errs = append(errs, Invalid(field, "未知的设置项", "unknown setting"))
 			continue
 		}
 		if text == InheritValue {
