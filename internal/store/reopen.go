@@ -46,21 +46,13 @@ func (db *DB) ReopenSealed(ctx context.Context, actor *casework.Actor, queryID s
 	}
 	var q *StatutoryQuery
 	err := db.Write(ctx, func(tx *Tx) error {
+		var org *casework.Org
 		var err error
-		q, err = scanStatutory(tx.QueryRow(ctx, `SELECT `+statutoryColumns+statutoryFrom+` WHERE sq.id = ?`, queryID))
-		if err != nil {
-			return notFound(err, "法定查询", "statutory query")
-		}
-		org, err := tx.orgByID(ctx, q.OrgID)
-		if err != nil {
+		if q, org, err = tx.ownStatutoryQuery(ctx, actor, queryID); err != nil {
 			return err
 		}
-		if q.ActorID != actor.UserID || !actor.Can(casework.PermStatutoryQuery, org.Path) {
-			return casework.NotFound("法定查询", "statutory query")
-		}
 		if !tx.now.Before(q.ExpiresAt) {
-			return casework.Errorf(casework.EFORBIDDEN, "该法定查询已过期：请重新登记法定查询后再解除封存",
-				"this statutory query has expired: record a new one to reopen the file")
+			return errReopenExpired
 		}
 		var sealedAt sql.NullTime
 		var holderOrg, idMasked string
@@ -68,14 +60,14 @@ func (db *DB) ReopenSealed(ctx context.Context, actor *casework.Actor, queryID s
 			return notFound(err, "人员档案", "person")
 		}
 		if !sealedAt.Valid {
-			return casework.Errorf(casework.ECONFLICT, "该档案未封存（已解除封存）", "this file is not sealed (it was reopened already)")
+			return errNotSealed
 		}
 		res, err := tx.Exec(ctx, `UPDATE persons SET sealed_at = NULL, updated_at = ? WHERE id = ? AND sealed_at IS NOT NULL`, tx.now, q.PersonID)
 		if err != nil {
 			return err
 		}
 		if k, _ := res.RowsAffected(); k == 0 {
-			return casework.Errorf(casework.ECONFLICT, "该档案未封存（已解除封存）", "this file is not sealed (it was reopened already)")
+			return errNotSealed
 		}
 		// Back in name search (sealing removed its grams).
 		if err := tx.writeGrams(ctx, q.PersonID, q.PersonName); err != nil {
@@ -94,6 +86,54 @@ func (db *DB) ReopenSealed(ctx context.Context, actor *casework.Actor, queryID s
 	db.app().forgetPerson(q.PersonID)
 	return q, nil
 }
+
+var errReopenExpired = casework.Errorf(casework.EFORBIDDEN, "该法定查询已过期：请重新登记法定查询后再解除封存",
+	"this statutory query has expired: record a new one to reopen the file")
+
+// ownStatutoryQuery is the statutory query id as its recorder sees it: any
+// other user, or one who no longer holds the permission over its place,
+// does not find it.
+func (tx *Tx) ownStatutoryQuery(ctx context.Context, actor *casework.Actor, id string) (*StatutoryQuery, *casework.Org, error) {
+	q, err := scanStatutory(tx.QueryRow(ctx, `SELECT `+statutoryColumns+statutoryFrom+` WHERE sq.id = ?`, id))
+	if err != nil {
+		return nil, nil, notFound(err, "法定查询", "statutory query")
+	}
+	org, err := tx.orgByID(ctx, q.OrgID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if q.ActorID != actor.UserID || !actor.Can(casework.PermStatutoryQuery, org.Path) {
+		return nil, nil, casework.NotFound("法定查询", "statutory query")
+	}
+	return q, org, nil
+}
+
+// ReopenableQuery is the statutory query id for the reopening form: its
+// recorder's, in force, of a file still sealed. Not a reading of the file
+// (the form shows the name the query log already shows), so not audited.
+func (db *DB) ReopenableQuery(ctx context.Context, actor *casework.Actor, id string) (*StatutoryQuery, error) {
+	var q *StatutoryQuery
+	err := db.Read(ctx, func(tx *Tx) error {
+		var err error
+		if q, _, err = tx.ownStatutoryQuery(ctx, actor, id); err != nil {
+			return err
+		}
+		if !tx.now.Before(q.ExpiresAt) {
+			return errReopenExpired
+		}
+		var sealed sql.NullTime
+		if err := tx.QueryRow(ctx, `SELECT sealed_at FROM persons WHERE id = ?`, q.PersonID).Scan(&sealed); err != nil {
+			return err
+		}
+		if !sealed.Valid {
+			return errNotSealed
+		}
+		return nil
+	})
+	return q, err
+}
+
+var errNotSealed = casework.Errorf(casework.ECONFLICT, "该档案未封存（已解除封存）", "this file is not sealed (it was reopened already)")
 
 // notifyAskers tells every place that asked for a file with the person's
 // ID number since it was sealed (the holder's person.id_query audit rows)

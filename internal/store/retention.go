@@ -285,16 +285,8 @@ func (db *DB) OpenStatutoryQuery(ctx context.Context, actor *casework.Actor, que
 	d := &Dossier{Users: map[string]string{}}
 	err := db.Write(ctx, func(tx *Tx) error {
 		var err error
-		q, err = scanStatutory(tx.QueryRow(ctx, `SELECT `+statutoryColumns+statutoryFrom+` WHERE sq.id = ?`, queryID))
-		if err != nil {
-			return notFound(err, "法定查询", "statutory query")
-		}
-		org, err := tx.orgByID(ctx, q.OrgID)
-		if err != nil {
+		if q, _, err = tx.ownStatutoryQuery(ctx, actor, queryID); err != nil {
 			return err
-		}
-		if q.ActorID != actor.UserID || !actor.Can(casework.PermStatutoryQuery, org.Path) {
-			return casework.NotFound("法定查询", "statutory query")
 		}
 		if !tx.now.Before(q.ExpiresAt) {
 			return casework.Errorf(casework.EFORBIDDEN, "该法定查询已过期，如需再次调阅请重新登记", "this statutory query has expired; record a new one to read the file again")
