@@ -23,6 +23,13 @@ import (
 	"kangfu/internal/casework"
 )
 
+// ReopenGrace is how long a reopened file waits for its new measure: the
+// nightly sealing leaves it open until a measure is added after the
+// reopening (then it is sealed when that one ends and its retention
+// passes), or, when none comes, until ReopenGrace has passed — the old
+// measure's end then seals it again (R38).
+const ReopenGrace = 90 * 24 * time.Hour
+
 // NoticeSealedIDQuery is the kind of the notice asking the holder's office
 // to reopen a sealed file; the bell shows it although the file is sealed.
 const NoticeSealedIDQuery = "person.sealed_id_query"
@@ -62,7 +69,7 @@ func (db *DB) ReopenSealed(ctx context.Context, actor *casework.Actor, queryID s
 		if !sealedAt.Valid {
 			return errNotSealed
 		}
-		res, err := tx.Exec(ctx, `UPDATE persons SET sealed_at = NULL, updated_at = ? WHERE id = ? AND sealed_at IS NOT NULL`, tx.now, q.PersonID)
+		res, err := tx.Exec(ctx, `UPDATE persons SET sealed_at = NULL, unsealed_at = ?, updated_at = ? WHERE id = ? AND sealed_at IS NOT NULL`, tx.now, tx.now, q.PersonID)
 		if err != nil {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"kangfu/internal/casework"
 	"kangfu/internal/store"
@@ -136,6 +137,32 @@ func TestR38SealedIDNumberReopenedForNewMeasure(t *testing.T) {
 		// A second reopening is refused.
 		if _, err := db.ReopenSealed(ctx, w.office, q.ID, full); !casework.IsCode(err, casework.ECONFLICT) {
 			t.Fatalf("R38: a second reopening: %v", err)
+		}
+		// The nightly sealing waits for the new measure: not sealed again
+		// on the old measure's end, until the grace has passed with none.
+		clock.Add(store.ReopenGrace - time.Hour)
+		if n, err := db.SealExpired(ctx); err != nil || n != 0 {
+			t.Fatalf("R38: the reopened file sealed again within the grace: %d %v", n, err)
+		}
+		clock.Add(time.Hour)
+		if n, err := db.SealExpired(ctx); err != nil || n != 1 {
+			t.Fatalf("R38: a reopened file with no new measure after the grace: sealed %d %v", n, err)
+		}
+		// Reopened again on a new query, the new measure is added to the
+		// same file (一人一档), and the file stays open past the grace.
+		q2 := storetest.Must(db.RecordStatutoryQuery(ctx, w.office, casework.StatutoryQueryInput{IDNumber: w.idNumber, Organ: "三亚市公安局吉阳分局",
+			LegalBasis: "《社区戒毒社区康复工作规范》", DocumentNo: "吉公(禁)社戒决字〔2031〕9号", Reason: "新的社区戒毒决定"}))
+		storetest.Must(db.ReopenSealed(ctx, w.office, q2.ID, casework.ReopenInput{LegalBasis: "吉公(禁)社戒决字〔2031〕9号", Reason: "再次吸毒"}))
+		today := casework.DateOf(clock.T, nil)
+		if _, err := db.AddMeasure(ctx, w.worker, w.person.ID, *pfReported(today.AddDays(-2), today)); err != nil {
+			t.Fatalf("R38: the new measure on the reopened file: %v", err)
+		}
+		clock.Add(store.ReopenGrace + 24*time.Hour)
+		if n, err := db.SealExpired(ctx); err != nil || n != 0 {
+			t.Fatalf("R38: a file under its new measure sealed: %d %v", n, err)
+		}
+		if sealed := storetest.Must(db.IsSealed(ctx, w.person.ID)); sealed {
+			t.Fatal("R38: the file under its new measure is sealed")
 		}
 	})
 }

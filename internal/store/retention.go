@@ -54,7 +54,8 @@ var sealableEnds = []any{string(casework.StatusReleased), string(casework.Status
 // the person died) and whose retention period has passed since that end, in
 // their place's zone (R38). Idempotent; returns how many it sealed.
 func (db *DB) SealExpired(ctx context.Context) (int, error) {
-	// Candidates: the measure ended at least the least period before
+	// Candidates: a file reopened for a new measure (ReopenSealed) waits
+	// for it, or for ReopenGrace when none comes. The measure ended at least the least period before
 	// tomorrow in UTC (no zone is more than a day ahead); each is judged in
 	// its own zone.
 	horizon := casework.DateOf(db.now().UTC().Add(24*time.Hour), time.UTC).AddYears(-casework.SealYearsDefault)
@@ -63,7 +64,8 @@ func (db *DB) SealExpired(ctx context.Context) (int, error) {
 		var err error
 		ids, err = scanStrings(tx.Query(ctx, `SELECT p.id FROM persons p WHERE p.status IN (?, ?, ?) AND p.sealed_at IS NULL
 			AND (SELECT m.ended_on FROM measures m WHERE m.person_id = p.id ORDER BY m.in_force DESC, m.created_at DESC LIMIT 1) <= ?
-			ORDER BY p.id`, append(slices.Clone(sealableEnds), horizon)...))
+			AND (p.unsealed_at IS NULL OR p.unsealed_at <= ? OR EXISTS (SELECT 1 FROM measures m WHERE m.person_id = p.id AND m.created_at > p.unsealed_at))
+			ORDER BY p.id`, append(slices.Clone(sealableEnds), horizon, db.now().Add(-ReopenGrace))...))
 		return err
 	})
 	if err != nil {
