@@ -89,7 +89,11 @@ func (c *Console) statutoryView(w http.ResponseWriter, r *http.Request, q *req) 
 		{Label: i18n.T(q.Lang, "statutory.recorded_by"), Value: sq.ActorName + " · " + sq.CreatedAt.In(loc).Format("2006-01-02 15:04")},
 		{Label: i18n.T(q.Lang, "statutory.until"), Value: sq.ExpiresAt.In(loc).Format("2006-01-02 15:04")},
 	}
-	v.ReopenQueryID = sq.ID
+	if sealed, err := c.DB.IsSealed(r.Context(), sq.PersonID); err != nil {
+		return err
+	} else if sealed {
+		v.ReopenQueryID = sq.ID // reopening for a new measure (R38)
+	}
 	c.render(w, r, q, http.StatusOK, "dossier", v)
 	return nil
 }
