@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -76,6 +77,15 @@ func TestR38ReopenSealedThroughAPI(t *testing.T) {
 	}
 	if code, body := call("POST", "/statutory-queries/"+q.ID+"/reopen", "office", "legal_basis=&reason=x"); code != http.StatusBadRequest || !strings.Contains(body, "新的决定书文号") {
 		t.Fatalf("R38: the console reopening without a legal basis: %d %s", code, clip(body))
+	}
+	// In English too, with no catalog key left showing.
+	if err := m.db.SetLang(ctx, office, "en"); err != nil {
+		t.Fatal(err)
+	}
+	code, body = call("POST", "/statutory-queries/"+q.ID+"/reopen", "office", "legal_basis=x&reason=")
+	if code != http.StatusBadRequest || !strings.Contains(body, "Reopen the sealed file of 封存人乙") || !strings.Contains(body, "enter the reason for reopening") ||
+		regexp.MustCompile(`\bstatutory\.[a-z_]+`).MatchString(body) {
+		t.Fatalf("R38: the English reopening form: %d %s", code, clip(body))
 	}
 	path := "/api/v1/statutory-queries/" + q.ID + "/reopen"
 	full := `{"legal_basis":"吉公(禁)社戒决字〔2031〕71号","reason":"再次吸毒，决定社区戒毒"}`
