@@ -21,6 +21,8 @@ func (a *API) retentionRoutes(rt route) []httpx.Route {
 		rt("POST", "/api/v1/statutory-queries", query, a.createStatutoryQuery, "record a statutory query of a sealed file (R38)"),
 		rt("GET", "/api/v1/statutory-queries/{id}", httpx.Access{Perm: casework.PermStatutoryQuery, Target: "statutory_query"}, a.getStatutoryQuery,
 			"the sealed file of a statutory query, read-only"),
+		rt("POST", "/api/v1/statutory-queries/{id}/reopen", httpx.Access{Perm: casework.PermStatutoryQuery, Target: "statutory_query"}, a.reopenSealed,
+			"reopen the sealed file of a statutory query for a new measure (R38)"),
 		rt("POST", "/api/v1/persons/{id}/own-data-exports", httpx.Access{Perm: casework.PermOwnDataExport, Target: "person"}, a.createOwnDataExport,
 			"record the person's request for their own data"),
 		rt("GET", "/api/v1/own-data-exports/{id}", httpx.Access{Perm: casework.PermOwnDataExport, Target: "own_data_export"}, a.downloadOwnDataExport,
@@ -91,6 +93,26 @@ func (a *API) getStatutoryQuery(w http.ResponseWriter, r *http.Request, q *req) 
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"query": toStatutoryJSON(s), "file": dossier.Build(d, q.Lang)})
+	return nil
+}
+
+type reopenRequest struct {
+	LegalBasis string `json:"legal_basis"`
+	Reason     string `json:"reason"`
+}
+
+// reopenSealed reopens the sealed file of a statutory query for a new
+// measure (R38; store.ReopenSealed).
+func (a *API) reopenSealed(w http.ResponseWriter, r *http.Request, q *req) error {
+	var in reopenRequest
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	s, err := a.DB.ReopenSealed(r.Context(), q.Actor, r.PathValue("id"), casework.ReopenInput{LegalBasis: in.LegalBasis, Reason: in.Reason})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"person_id": s.PersonID, "statutory_query_id": s.ID})
 	return nil
 }
 

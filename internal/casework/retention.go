@@ -40,3 +40,28 @@ func (in *StatutoryQueryInput) Check() error {
 	req("reason", in.Reason, Invalid("reason", "请填写查询事由", "enter the reason for the query"), MaxReason)
 	return fe.Err()
 }
+
+// ReopenInput reopens a sealed file for a new measure (R38; 解除封存):
+// the legal basis is the new decision's document number (e.g. a 社区戒毒
+// decision), the reason says why the file is needed again.
+type ReopenInput struct {
+	LegalBasis string
+	Reason     string
+}
+
+// Check names every missing or bad field at once.
+func (in *ReopenInput) Check() error {
+	in.LegalBasis, in.Reason = strings.TrimSpace(in.LegalBasis), strings.TrimSpace(in.Reason)
+	var fe FieldErrors
+	if in.LegalBasis == "" {
+		fe.Add(Invalid("legal_basis", "请填写法定依据（新的决定书文号）", "enter the legal basis (the new decision's document number)"))
+	} else {
+		fe.Add(CheckText("legal_basis", in.LegalBasis, 300))
+	}
+	if in.Reason == "" {
+		fe.Add(Invalid("reason", "请填写解除封存的事由", "enter the reason for reopening the file"))
+	} else {
+		fe.Add(CheckText("reason", in.Reason, MaxReason))
+	}
+	return fe.Err()
+}

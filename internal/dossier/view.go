@@ -42,6 +42,9 @@ type View struct {
 	// Sealed: a statutory query's read-only view of a sealed file (R38):
 	// who asked, on what legal basis and document, and until when.
 	Sealed []Pair
+	// ReopenQueryID: the statutory query whose recorder may reopen the
+	// file for a new measure (R38; the console's statutory view).
+	ReopenQueryID string
 }
 
 // Pair is a labelled value.

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"time"
 
@@ -51,11 +52,18 @@ func (tx *Tx) idQueriesAllowed(ctx context.Context, actor *casework.Actor) error
 
 // recordIDQuery audits the attempt (on the actor's side, without the
 // person; on the holder's side, with it) and asks the holder's office.
+// For a sealed file (R38) the actor's answer and audit row are the same;
+// the holder's office — the users who may record statutory queries — is
+// asked to record the statutory basis (the new decision) and reopen the
+// file (ReopenSealed), with a notice that links to the statutory queries,
+// not to the person page, which a sealed file does not have.
 func (tx *Tx) recordIDQuery(ctx context.Context, actor *casework.Actor, personID, fromOrgID string) error {
-	var holderOrg, fromName string
-	if err := tx.QueryRow(ctx, `SELECT org_id FROM persons WHERE id = ?`, personID).Scan(&holderOrg); err != nil {
+	var holderOrg, idMasked string
+	var sealedAt sql.NullTime
+	if err := tx.QueryRow(ctx, `SELECT org_id, id_masked, sealed_at FROM persons WHERE id = ?`, personID).Scan(&holderOrg, &idMasked, &sealedAt); err != nil {
 		return err
 	}
+	var fromName string
 	if err := tx.QueryRow(ctx, `SELECT name FROM orgs WHERE id = ?`, fromOrgID).Scan(&fromName); err != nil {
 		return notFound(err, "单位", "org")
 	}
@@ -63,8 +71,19 @@ func (tx *Tx) recordIDQuery(ctx context.Context, actor *casework.Actor, personID
 		Detail: map[string]any{"answer": "referred"}}); err != nil {
 		return err
 	}
+	// The holder's row names the asking place: ReopenSealed tells it when
+	// the file is reopened.
 	if err := tx.Audit(ctx, actor, AuditEntry{Action: "person.id_query", TargetType: "person", TargetID: personID, OrgID: holderOrg,
-		Detail: map[string]any{"from": fromName}}); err != nil {
+		Detail: map[string]any{"from": fromName, "from_org_id": fromOrgID}}); err != nil {
+		return err
+	}
+	if sealedAt.Valid {
+		_, err := tx.NotifyStaff(ctx, StaffNotice{PersonID: personID, Perm: casework.PermStatutoryQuery, Kind: NoticeSealedIDQuery,
+			TitleZH: "有人为封存档案的身份证号（" + idMasked + "）申请新建档案（" + fromName + " 的 " + actor.Username +
+				"）：请登记法定依据（新的决定书）后解除封存",
+			TitleEN: "a new file was requested for an ID number whose file is sealed (" + idMasked + ", by " + actor.Username + " at " + fromName +
+				"): record the statutory basis (the new decision) to reopen it",
+			Link: "/statutory-queries/new"})
 		return err
 	}
 	_, err := tx.NotifyStaff(ctx, StaffNotice{PersonID: personID, Perm: casework.PermTransfer, Kind: "person.id_query",

@@ -212,7 +212,10 @@ func (n *Notification) Read() bool { return !n.ReadAt.IsZero() }
 
 // noticeNotSealed keeps notices about a sealed person (R38) out of the
 // bell and its list: the notice names the person.
-const noticeNotSealed = `(n.person_id IS NULL OR NOT EXISTS (SELECT 1 FROM persons p WHERE p.id = n.person_id AND NOT ` + notSealed + `))`
+// The one exception is the request to reopen a sealed file
+// (NoticeSealedIDQuery): it is meant for the office while the file is
+// sealed, and names no one.
+const noticeNotSealed = `(n.person_id IS NULL OR n.kind = '` + NoticeSealedIDQuery + `' OR NOT EXISTS (SELECT 1 FROM persons p WHERE p.id = n.person_id AND NOT ` + notSealed + `))`
 
 // ListNotifications lists the actor's own notifications, newest first (at
 // most 200), unread only when asked. A notification about a place the

@@ -54,7 +54,8 @@ var sealableEnds = []any{string(casework.StatusReleased), string(casework.Status
 // the person died) and whose retention period has passed since that end, in
 // their place's zone (R38). Idempotent; returns how many it sealed.
 func (db *DB) SealExpired(ctx context.Context) (int, error) {
-	// Candidates: the measure ended at least the least period before
+	// Candidates: a file reopened for a new measure (ReopenSealed) waits
+	// for it, or for ReopenGrace when none comes. The measure ended at least the least period before
 	// tomorrow in UTC (no zone is more than a day ahead); each is judged in
 	// its own zone.
 	horizon := casework.DateOf(db.now().UTC().Add(24*time.Hour), time.UTC).AddYears(-casework.SealYearsDefault)
@@ -63,7 +64,8 @@ func (db *DB) SealExpired(ctx context.Context) (int, error) {
 		var err error
 		ids, err = scanStrings(tx.Query(ctx, `SELECT p.id FROM persons p WHERE p.status IN (?, ?, ?) AND p.sealed_at IS NULL
 			AND (SELECT m.ended_on FROM measures m WHERE m.person_id = p.id ORDER BY m.in_force DESC, m.created_at DESC LIMIT 1) <= ?
-			ORDER BY p.id`, append(slices.Clone(sealableEnds), horizon)...))
+			AND (p.unsealed_at IS NULL OR p.unsealed_at <= ? OR EXISTS (SELECT 1 FROM measures m WHERE m.person_id = p.id AND m.created_at > p.unsealed_at))
+			ORDER BY p.id`, append(slices.Clone(sealableEnds), horizon, db.now().Add(-ReopenGrace))...))
 		return err
 	})
 	if err != nil {
@@ -285,16 +287,8 @@ func (db *DB) OpenStatutoryQuery(ctx context.Context, actor *casework.Actor, que
 	d := &Dossier{Users: map[string]string{}}
 	err := db.Write(ctx, func(tx *Tx) error {
 		var err error
-		q, err = scanStatutory(tx.QueryRow(ctx, `SELECT `+statutoryColumns+statutoryFrom+` WHERE sq.id = ?`, queryID))
-		if err != nil {
-			return notFound(err, "法定查询", "statutory query")
-		}
-		org, err := tx.orgByID(ctx, q.OrgID)
-		if err != nil {
+		if q, _, err = tx.ownStatutoryQuery(ctx, actor, queryID); err != nil {
 			return err
-		}
-		if q.ActorID != actor.UserID || !actor.Can(casework.PermStatutoryQuery, org.Path) {
-			return casework.NotFound("法定查询", "statutory query")
 		}
 		if !tx.now.Before(q.ExpiresAt) {
 			return casework.Errorf(casework.EFORBIDDEN, "该法定查询已过期，如需再次调阅请重新登记", "this statutory query has expired; record a new one to read the file again")

@@ -23,6 +23,10 @@ func (c *Console) retentionRoutes(rt route) []httpx.Route {
 		rt("POST", "/statutory-queries", query, c.statutoryCreate, "record a statutory query"),
 		rt("GET", "/statutory-queries/{id}", httpx.Access{Perm: casework.PermStatutoryQuery, Target: "statutory_query"}, c.statutoryView,
 			"the sealed file of a statutory query, read-only"),
+		rt("GET", "/statutory-queries/{id}/reopen", httpx.Access{Perm: casework.PermStatutoryQuery, Target: "statutory_query"}, c.reopenForm,
+			"reopen the sealed file for a new measure (form)"),
+		rt("POST", "/statutory-queries/{id}/reopen", httpx.Access{Perm: casework.PermStatutoryQuery, Target: "statutory_query"}, c.reopenSubmit,
+			"reopen the sealed file for a new measure (R38)"),
 		rt("GET", "/persons/{id}/own-data", own, c.ownDataForm, "the person's own data export (form)"),
 		rt("POST", "/persons/{id}/own-data", own, c.ownDataCreate, "record the person's request for their own data"),
 		rt("GET", "/own-data-exports/{id}", httpx.Access{Perm: casework.PermOwnDataExport, Target: "own_data_export"}, c.ownDataDownload,
@@ -85,8 +89,46 @@ func (c *Console) statutoryView(w http.ResponseWriter, r *http.Request, q *req) 
 		{Label: i18n.T(q.Lang, "statutory.recorded_by"), Value: sq.ActorName + " · " + sq.CreatedAt.In(loc).Format("2006-01-02 15:04")},
 		{Label: i18n.T(q.Lang, "statutory.until"), Value: sq.ExpiresAt.In(loc).Format("2006-01-02 15:04")},
 	}
+	if sealed, err := c.DB.IsSealed(r.Context(), sq.PersonID); err != nil {
+		return err
+	} else if sealed {
+		v.ReopenQueryID = sq.ID // reopening for a new measure (R38)
+	}
 	c.render(w, r, q, http.StatusOK, "dossier", v)
 	return nil
+}
+
+type reopenData struct {
+	Q    *store.StatutoryQuery
+	Form casework.ReopenInput
+	Err  *formError
+}
+
+// reopenForm asks for the new decision to reopen a sealed file (R38).
+func (c *Console) reopenForm(w http.ResponseWriter, r *http.Request, q *req) error {
+	sq, err := c.DB.ReopenableQuery(r.Context(), q.Actor, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	c.render(w, r, q, http.StatusOK, "statutory_reopen", reopenData{Q: sq, Form: casework.ReopenInput{LegalBasis: sq.DocumentNo}})
+	return nil
+}
+
+func (c *Console) reopenSubmit(w http.ResponseWriter, r *http.Request, q *req) error {
+	in := casework.ReopenInput{LegalBasis: r.PostFormValue("legal_basis"), Reason: r.PostFormValue("reason")}
+	sq, err := c.DB.ReopenSealed(r.Context(), q.Actor, r.PathValue("id"), in)
+	if fe, ok := toFormError(err, q.Lang); ok {
+		got, gerr := c.DB.ReopenableQuery(r.Context(), q.Actor, r.PathValue("id"))
+		if gerr != nil {
+			return gerr
+		}
+		c.render(w, r, q, http.StatusBadRequest, "statutory_reopen", reopenData{Q: got, Form: in, Err: fe})
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return redirect(w, r, "/persons/"+sq.PersonID, "file_reopened")
 }
 
 type ownDataData struct {
