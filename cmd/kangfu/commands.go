@@ -179,7 +179,8 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 	}
 	srv, err := server.New(e.db, auth.NewService(e.db, policy), e.log, server.Options{TrustProxy: cfg.TrustProxy, Blobs: blobs, MaxUpload: cfg.MaxUpload,
-		MapTiles: cfg.MapTiles, MapAttribution: cfg.MapAttrib, MetricsToken: cfg.MetricsToken, MetricsElsewhere: cfg.MetricsAddr != ""})
+		MapTiles: cfg.MapTiles, MapAttribution: cfg.MapAttrib, MetricsToken: cfg.MetricsToken, MetricsElsewhere: cfg.MetricsAddr != "",
+		ServerID: cfg.ServerID})
 	if err != nil {
 		return err
 	}

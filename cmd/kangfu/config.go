@@ -64,6 +64,9 @@ type Config struct {
 	MetricsAddr, MetricsToken string
 	AuditCheckpointFile       string
 	AuditCheckpointEvery      time.Duration
+	// ServerID names this server in the X-Kangfu-Server response header
+	// and its logs, so a balancer's routing can be seen (issue 16 §5).
+	ServerID string
 
 	problems []string // environment values that did not parse
 }
@@ -109,8 +112,14 @@ func bindConfig(fs *flag.FlagSet, getenv func(string) string) *Config {
 	c.MetricsToken = getenv("KANGFU_METRICS_TOKEN") // a flag would show in ps
 	fs.StringVar(&c.AuditCheckpointFile, "audit-checkpoint-file", env("KANGFU_AUDIT_CHECKPOINT_FILE", ""), "file the server appends signed audit checkpoints to; ship it elsewhere (KANGFU_AUDIT_CHECKPOINT_FILE; default <data-dir>/audit-checkpoints.log, off to disable)")
 	fs.DurationVar(&c.AuditCheckpointEvery, "audit-checkpoint-every", c.durEnv(getenv, "KANGFU_AUDIT_CHECKPOINT_EVERY", 10*time.Minute), "how often a checkpoint is written when the log grew (KANGFU_AUDIT_CHECKPOINT_EVERY)")
+	fs.StringVar(&c.ServerID, "server-id", env("KANGFU_SERVER_ID", defaultServerID()), "this server's name in the X-Kangfu-Server response header, to tell servers behind a balancer apart (KANGFU_SERVER_ID; default the host name)")
 	c.SecretKey = getenv("KANGFU_SECRET_KEY")
 	return c
+}
+
+func defaultServerID() string {
+	h, _ := os.Hostname()
+	return h
 }
 
 func (c *Config) durEnv(getenv func(string) string, name string, def time.Duration) time.Duration {

@@ -59,6 +59,7 @@ Usage:
   kangfu rotate-master --new-key-file F  re-key everything under a new secret key (servers stopped)
   kangfu import --file F.xlsx [--dry-run] --as USER   import persons and measures
   kangfu export --out F.xlsx --as USER                export the person list
+  kangfu loadgen --url U [--photos] [--concurrency N] [--duration D]  send signed check-ins (devices made once through the database) and report rate, errors, latency
   kangfu keygen                   print a new secret key
 
 Every setting is a flag or a KANGFU_* environment variable; run
@@ -101,6 +102,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdRestore(ctx, rest, getenv, stdout, stderr)
 	case "purge-logs":
 		return cmdPurgeLogs(ctx, rest, getenv, stdout, stderr)
+	case "loadgen":
+		return cmdLoadgen(ctx, rest, getenv, stdout, stderr)
 	case "keygen":
 		return cmdKeygen(stdout)
 	case "rotate-key":

@@ -63,6 +63,9 @@ type Options struct {
 	// is served by MetricsHandler on its own address). Issue 15 §9.
 	MetricsToken     string
 	MetricsElsewhere bool
+	// ServerID, when set, is sent as X-Kangfu-Server on every response:
+	// which of several servers behind a balancer answered (issue 16 §5).
+	ServerID string
 }
 
 // TileOrigin checks a tile URL template and returns the origin to allow
@@ -124,6 +127,13 @@ func New(db *store.DB, a *auth.Service, log *slog.Logger, opt Options) (*Server,
 		http.Error(w, "跨站请求被拒绝 / cross-origin request refused", http.StatusForbidden)
 	}))
 	s.handler = s.observe(securityHeaders(imgSrc, cop.Handler(mux), opt.TrustProxy))
+	if id := opt.ServerID; id != "" {
+		next := s.handler
+		s.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("X-Kangfu-Server", id)
+			next.ServeHTTP(w, r)
+		})
+	}
 	return s, nil
 }
 
