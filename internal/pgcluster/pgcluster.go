@@ -432,7 +432,7 @@ func (n *Node) Promote(ctx context.Context) error {
 }
 
 // SetSynchronous makes commits on this primary wait for a standby
-// (synchronous_standby_names = '*') or stop waiting (”), then reloads the
+// (synchronous_standby_names = '*') or stop waiting (an empty list), then reloads the
 // configuration. With it on and one standby attached, a commit the primary
 // acknowledged is on the standby too, so promoting it loses nothing
 // acknowledged; with no standby attached, commits block.
