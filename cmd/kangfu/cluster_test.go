@@ -47,6 +47,9 @@ type cluster struct {
 	statsSock string
 	key       string
 	servers   map[string]*kserver
+	minio     *minio.Client
+	gwRoot    string
+	start     time.Time
 }
 
 // kserver is one `kangfu serve` process.
@@ -87,14 +90,17 @@ func requireTool(t *testing.T, name string, candidates ...string) string {
 	return ""
 }
 
-func TestCluster(t *testing.T) {
+// startCluster starts the whole system: PostgreSQL primary and standby,
+// versitygw with a bucket, the schema, n load devices, servers a and b and
+// haproxy in front of them.
+func startCluster(t *testing.T, n int) (*cluster, []loadDevice) {
 	pgcluster.Require(t)
 	haproxyBin := requireTool(t, "haproxy", "haproxy", "/usr/sbin/haproxy")
 	home, _ := os.UserHomeDir()
 	vgw := requireTool(t, "versitygw", os.Getenv("KANGFU_VERSITYGW"), filepath.Join(home, ".cache/kangfu/bin/versitygw"), "versitygw")
 	ctx := context.Background()
-	c := &cluster{t: t, dir: t.TempDir(), servers: map[string]*kserver{}}
-	start := time.Now()
+	c := &cluster{t: t, dir: t.TempDir(), servers: map[string]*kserver{}, start: time.Now()}
+	start := c.start
 	step := func(what string) { t.Logf("[%5.1fs] %s", time.Since(start).Seconds(), what) }
 
 	// The binary under test.
@@ -124,6 +130,7 @@ func TestCluster(t *testing.T) {
 	// The S3 server and its bucket.
 	c.s3 = fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	gwRoot := filepath.Join(c.dir, "s3")
+	c.gwRoot = gwRoot
 	gwMeta := filepath.Join(c.dir, "gwmeta") // not "s3…": versitygw 1.8.0 refuses a sidecar whose path starts with the root's
 	os.MkdirAll(gwRoot, 0o700)
 	os.MkdirAll(gwMeta, 0o700)
@@ -133,6 +140,7 @@ func TestCluster(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	c.minio = mc
 	waitFor(t, 20*time.Second, "versitygw", func() error { return mc.MakeBucket(ctx, "kangfu", minio.MakeBucketOptions{Region: "us-east-1"}) })
 	step("versitygw bucket made")
 
@@ -144,19 +152,28 @@ func TestCluster(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	devs, err := makeLoadDevices(ctx, e.db, 16, "CLUSTER")
+	devs, err := makeLoadDevices(ctx, e.db, n, "CLUSTER")
 	e.Close()
 	if err != nil {
 		t.Fatal(err)
 	}
 	writeLoadDevices(devFile, devs)
-	step("migrated; 16 devices made")
+	step(fmt.Sprintf("migrated; %d devices made", n))
 
 	c.startServer("a")
 	c.startServer("b")
 	c.startHAProxy(haproxyBin)
 	c.waitUp("a", "b")
 	step("two servers behind haproxy")
+	return c, devs
+}
+
+func TestCluster(t *testing.T) {
+	c, devs := startCluster(t, 16)
+	ctx := context.Background()
+	mc := c.minio
+	start := c.start
+	step := func(what string) { t.Logf("[%5.1fs] %s", time.Since(start).Seconds(), what) }
 	base := "http://" + c.haproxy
 
 	t.Run("checkins through either server", func(t *testing.T) {
