@@ -93,7 +93,7 @@ func openKeyed(ctx context.Context, cfg *Config, stderr io.Writer, secret []byte
 	if err != nil {
 		return nil, err
 	}
-	db, err := store.Open(ctx, cfg.DB, store.Options{Keys: keys})
+	db, err := store.Open(ctx, cfg.DB, store.Options{Keys: keys, Replica: cfg.DBReplica, ReplicaMaxLag: cfg.ReplicaMaxLag, Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("%w (database %s)", err, redact(cfg.DB))
 	}

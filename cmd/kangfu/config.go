@@ -26,9 +26,12 @@ import (
 // Config is every setting, read from flags with KANGFU_* variables as
 // defaults, validated at start.
 type Config struct {
-	Addr          string
-	DataDir       string
-	DB            string
+	Addr    string
+	DataDir string
+	DB      string
+	// Read replica for reports (issue 16 §3; store/replica.go).
+	DBReplica     string
+	ReplicaMaxLag time.Duration
 	SecretKey     string // from KANGFU_SECRET_KEY only: a flag would show in ps
 	SecretKeyFile string
 	TrustProxy    bool
@@ -84,6 +87,8 @@ func bindConfig(fs *flag.FlagSet, getenv func(string) string) *Config {
 	fs.StringVar(&c.Addr, "addr", env("KANGFU_ADDR", "127.0.0.1:8080"), "listen address (KANGFU_ADDR)")
 	fs.StringVar(&c.DataDir, "data-dir", env("KANGFU_DATA_DIR", "./kangfu-data"), "data folder: SQLite file, key file, uploads (KANGFU_DATA_DIR)")
 	fs.StringVar(&c.DB, "db", env("KANGFU_DB", ""), "database: a SQLite file path, or a postgres:// URL (KANGFU_DB; default <data-dir>/kangfu.db)")
+	fs.StringVar(&c.DBReplica, "db-replica", env("KANGFU_DB_REPLICA", ""), "read replica for reports: a postgres:// URL of a streaming standby of --db (KANGFU_DB_REPLICA; default none)")
+	fs.DurationVar(&c.ReplicaMaxLag, "replica-max-lag", c.durEnv(getenv, "KANGFU_REPLICA_MAX_LAG", store.DefaultReplicaMaxLag), "staleness reports tolerate: a replica further behind is skipped and reports read the primary (KANGFU_REPLICA_MAX_LAG)")
 	fs.StringVar(&c.SecretKeyFile, "secret-key-file", env("KANGFU_SECRET_KEY_FILE", ""), "file holding the secret key (KANGFU_SECRET_KEY_FILE; or set KANGFU_SECRET_KEY)")
 	fs.BoolVar(&c.TrustProxy, "trust-proxy", env("KANGFU_TRUST_PROXY", "") == "true", "take the client address from X-Forwarded-For (KANGFU_TRUST_PROXY=true)")
 	fs.StringVar(&c.LogFormat, "log-format", env("KANGFU_LOG_FORMAT", "text"), "log format: text or json (KANGFU_LOG_FORMAT)")
@@ -187,6 +192,16 @@ func (c *Config) validate() error {
 		c.DB = filepath.Join(c.DataDir, "kangfu.db")
 	} else if strings.Contains(c.DB, "://") && !strings.HasPrefix(c.DB, "postgres://") && !strings.HasPrefix(c.DB, "postgresql://") {
 		probs = append(probs, fmt.Sprintf("--db/KANGFU_DB %q: only a SQLite file path or a postgres:// URL is supported", redact(c.DB)))
+	}
+	if c.DBReplica != "" {
+		if !strings.HasPrefix(c.DBReplica, "postgres://") && !strings.HasPrefix(c.DBReplica, "postgresql://") {
+			probs = append(probs, fmt.Sprintf("--db-replica/KANGFU_DB_REPLICA %q must be a postgres:// URL of a streaming standby", redact(c.DBReplica)))
+		} else if !strings.HasPrefix(c.DB, "postgres://") && !strings.HasPrefix(c.DB, "postgresql://") {
+			probs = append(probs, "--db-replica/KANGFU_DB_REPLICA needs a PostgreSQL primary: set --db/KANGFU_DB to a postgres:// URL")
+		}
+	}
+	if c.ReplicaMaxLag < time.Second {
+		probs = append(probs, "--replica-max-lag/KANGFU_REPLICA_MAX_LAG must be at least 1s")
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		probs = append(probs, fmt.Sprintf("--log-format/KANGFU_LOG_FORMAT %q must be text or json", c.LogFormat))

@@ -218,6 +218,10 @@ var (
 	dbInUse = prometheus.NewDesc("kangfu_db_in_use_connections", "Connections in use per pool.", []string{"pool"}, nil)
 	dbWait  = prometheus.NewDesc("kangfu_db_wait_count_total", "Waits for a connection per pool.", []string{"pool"}, nil)
 	dbWaitS = prometheus.NewDesc("kangfu_db_wait_seconds_total", "Time waited for a connection per pool.", []string{"pool"}, nil)
+	// The read replica (issue 16 §3, store/replica.go), when configured.
+	replicaLag      = prometheus.NewDesc("kangfu_db_replica_lag_seconds", "How far the read replica's data is behind the primary (0 when caught up, -1 unknown), as last measured.", nil, nil)
+	replicaLagBytes = prometheus.NewDesc("kangfu_db_replica_lag_bytes", "WAL the read replica has not replayed yet, in bytes, as last measured (-1 unknown).", nil, nil)
+	replicaUsable   = prometheus.NewDesc("kangfu_db_replica_in_use", "1 when reports read the replica; 0 when it is skipped (too far behind, down, or not a standby).", []string{"state"}, nil)
 )
 
 func (c *dbCollector) Describe(ch chan<- *prometheus.Desc) {
@@ -225,6 +229,9 @@ func (c *dbCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- dbInUse
 	ch <- dbWait
 	ch <- dbWaitS
+	ch <- replicaLag
+	ch <- replicaLagBytes
+	ch <- replicaUsable
 }
 
 func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
@@ -233,6 +240,15 @@ func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(dbInUse, prometheus.GaugeValue, float64(st.InUse), pool)
 		ch <- prometheus.MustNewConstMetric(dbWait, prometheus.CounterValue, float64(st.WaitCount), pool)
 		ch <- prometheus.MustNewConstMetric(dbWaitS, prometheus.CounterValue, st.WaitDuration.Seconds(), pool)
+	}
+	if rs := c.db.ReplicaStatus(); rs.Configured {
+		ch <- prometheus.MustNewConstMetric(replicaLag, prometheus.GaugeValue, rs.Lag.Seconds())
+		ch <- prometheus.MustNewConstMetric(replicaLagBytes, prometheus.GaugeValue, float64(rs.LagBytes))
+		in := 0.0
+		if rs.Usable() {
+			in = 1
+		}
+		ch <- prometheus.MustNewConstMetric(replicaUsable, prometheus.GaugeValue, in, rs.State)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -50,12 +51,24 @@ type DB struct {
 
 	hotMu sync.Mutex
 	hots  map[string]*sql.Stmt // reads prepared on the read pool (hot)
+
+	replica *replica // the optional read replica for reports (replica.go)
 }
 
 // Options configure Open.
 type Options struct {
 	Keys *Keys            // secrets derived from the server key; required
 	Now  func() time.Time // clock; time.Now when nil
+
+	// Replica is the DSN of a PostgreSQL streaming standby of the primary
+	// for report reads (replica.go); empty for none. ReplicaMaxLag is the
+	// staleness reports tolerate (DefaultReplicaMaxLag when 0) and
+	// ReplicaCheckEvery how often the lag is measured. Logger gets the
+	// replica's changes of state (slog.Default when nil).
+	Replica           string
+	ReplicaMaxLag     time.Duration
+	ReplicaCheckEvery time.Duration
+	Logger            *slog.Logger
 }
 
 // Open opens the database named by dsn: a postgres:// or postgresql:// URL
@@ -99,6 +112,12 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 	if err := db.write.PingContext(pingCtx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("connect to %s database: %w", db.engine, err)
+	}
+	if opt.Replica != "" {
+		if err := db.openReplica(ctx, opt); err != nil {
+			db.Close()
+			return nil, err
+		}
 	}
 	return db, nil
 }
@@ -179,8 +198,11 @@ func (db *DB) Close() error {
 	}
 	db.hots = nil
 	db.hotMu.Unlock()
+	if db.replica != nil {
+		err = db.closeReplica()
+	}
 	if db.read != nil && db.read != db.write {
-		err = db.read.Close()
+		err = errors.Join(err, db.read.Close())
 	}
 	if db.write != nil {
 		err = errors.Join(err, db.write.Close())
@@ -199,6 +221,9 @@ func (db *DB) Stats() map[string]sql.DBStats {
 	if db.read != db.write {
 		m["read"] = db.read.Stats()
 	}
+	if db.replica != nil {
+		m["replica"] = db.replica.pool.Stats()
+	}
 	return m
 }
 
@@ -215,10 +240,16 @@ type Tx struct {
 func (tx *Tx) Now() time.Time { return tx.now }
 
 func (db *DB) begin(ctx context.Context, write bool) (*Tx, error) {
-	pool := db.read
+	if write {
+		return db.beginOn(ctx, db.write, true)
+	}
+	return db.beginOn(ctx, db.read, false)
+}
+
+func (db *DB) beginOn(ctx context.Context, pool *sql.DB, write bool) (*Tx, error) {
 	opts := &sql.TxOptions{ReadOnly: true}
 	if write {
-		pool, opts = db.write, nil
+		opts = nil
 	}
 	if db.engine == SQLite && !write {
 		opts = nil // modernc ignores ReadOnly; a plain deferred BEGIN is read-only in practice
@@ -255,7 +286,17 @@ func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
 // grant are audited afterwards in a write transaction (breakglass.go); the
 // answer waits for that row.
 func (db *DB) Read(ctx context.Context, fn func(*Tx) error) error {
-	tx, err := db.begin(ctx, false)
+	return db.readOn(ctx, db.read, fn)
+}
+
+// readOn is Read on a given pool: the primary's read pool, or the replica
+// (ReadReport). A replica that fails to begin (it went down since the last
+// check) is passed over for the primary at once.
+func (db *DB) readOn(ctx context.Context, pool *sql.DB, fn func(*Tx) error) error {
+	tx, err := db.beginOn(ctx, pool, false)
+	if err != nil && pool != db.read && ctx.Err() == nil {
+		tx, err = db.beginOn(ctx, db.read, false)
+	}
 	if err != nil {
 		return err
 	}

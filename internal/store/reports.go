@@ -251,12 +251,13 @@ func (db *DB) ComputeFigures(ctx context.Context, actor *casework.Actor, orgID s
 	if err := checkReportPeriod(p); err != nil {
 		return nil, err
 	}
+	org, err := db.reportOrg(ctx, actor, orgID)
+	if err != nil {
+		return nil, err
+	}
 	var out []*Figure
-	err := db.Read(ctx, func(tx *Tx) error {
-		org, err := tx.orgFor(ctx, actor, casework.PermReadPersons, orgID)
-		if err != nil {
-			return err
-		}
+	// The figures read the replica when it is usable (replica.go).
+	err = db.ReadReport(ctx, func(tx *Tx) error {
 		q := db.newFigureQuery(org, actor.Scope(casework.PermReadPersons), p)
 		for _, spec := range Figures() {
 			if keys != nil && !slices.Contains(keys, spec.Key) {
@@ -294,22 +295,27 @@ func (db *DB) FigureList(ctx context.Context, actor *casework.Actor, orgID strin
 	if err := checkReportPeriod(p); err != nil {
 		return nil, nil, err
 	}
+	org, err := db.reportOrg(ctx, actor, orgID)
+	if err != nil {
+		return nil, nil, err
+	}
+	// The counted records read the replica when it is usable (replica.go);
+	// the names, masked ID numbers and seals (R36, R38) the primary, below.
 	var fig *Figure
-	var out []FigureListRow
-	err := db.Read(ctx, func(tx *Tx) error {
-		org, err := tx.orgFor(ctx, actor, casework.PermReadPersons, orgID)
-		if err != nil {
-			return err
-		}
+	var rows []FigureRow
+	err = db.ReadReport(ctx, func(tx *Tx) error {
 		q := db.newFigureQuery(org, actor.Scope(casework.PermReadPersons), p)
-		f, rows, err := tx.figureOf(ctx, spec, q, org)
-		if err != nil {
-			return err
-		}
-		fig = f
-		if class != "" {
-			rows = slices.DeleteFunc(rows, func(r FigureRow) bool { return r.Class != class })
-		}
+		fig, rows, err = tx.figureOf(ctx, spec, q, org)
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if class != "" {
+		rows = slices.DeleteFunc(rows, func(r FigureRow) bool { return r.Class != class })
+	}
+	var out []FigureListRow
+	err = db.Read(ctx, func(tx *Tx) error {
 		names := map[string][2]string{}
 		sealed := map[string]bool{}
 		orgNames := map[string]string{}
@@ -375,6 +381,18 @@ func (db *DB) FigureList(ctx context.Context, actor *casework.Actor, orgID strin
 		return nil
 	})
 	return fig, out, err
+}
+
+// reportOrg checks on the primary that the actor may read the org's
+// persons (a permission is never decided on the replica) and returns it.
+func (db *DB) reportOrg(ctx context.Context, actor *casework.Actor, orgID string) (*casework.Org, error) {
+	var org *casework.Org
+	err := db.Read(ctx, func(tx *Tx) error {
+		var err error
+		org, err = tx.orgFor(ctx, actor, casework.PermReadPersons, orgID)
+		return err
+	})
+	return org, err
 }
 
 func qmarks(n int) string { return "?" + strings.Repeat(", ?", n-1) }

@@ -275,12 +275,13 @@ func (db *DB) Dashboard(ctx context.Context, actor *casework.Actor, orgID string
 		return nil, casework.Invalid("year", "年份无效", "the year is not valid")
 	}
 	d := &Dashboard{Year: year, Months: YearBuckets(year)[1:], Trend: map[string][]*Figure{}, ByChild: map[string]map[string]*Figure{}}
-	err := db.Read(ctx, func(tx *Tx) error {
-		org, err := tx.orgFor(ctx, actor, casework.PermReadPersons, orgID)
-		if err != nil {
-			return err
-		}
-		d.Org = org
+	org, err := db.reportOrg(ctx, actor, orgID)
+	if err != nil {
+		return nil, err
+	}
+	d.Org = org
+	// The rollups read the replica when it is usable (replica.go).
+	err = db.ReadReport(ctx, func(tx *Tx) error {
 		rows, err := tx.Query(ctx, `SELECT id, name, path, kind, time_zone FROM orgs WHERE parent_id = ? AND retired = ? ORDER BY path`, org.ID, false)
 		if err != nil {
 			return err
