@@ -12,7 +12,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
+	"slices"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -20,6 +23,10 @@ import (
 	"time"
 
 	"github.com/minio/minio-go/v7"
+
+	"kangfu/internal/auth"
+	"kangfu/internal/casework"
+	"kangfu/internal/store"
 )
 
 func TestClusterMeasure(t *testing.T) {
@@ -91,6 +98,44 @@ func TestClusterMeasure(t *testing.T) {
 	e1, e2 := float64(acked1)/sum1, float64(acked2)/sum2
 	say("over both rounds: 1 server %.0f, 2 servers %.0f check-ins per server CPU-second: the 2nd server keeps %.1f%% of the efficiency (%.1f%% loss); "+
 		"PostgreSQL %.0f and %.0f check-ins per PG CPU-second", e1, e2, 100*e2/e1, 100*(1-e2/e1), float64(acked1)/pgsum1, float64(acked2)/pgsum2)
+
+	// Report latency with the replica: an office account over the load
+	// org (200 persons, the check-ins above), GET /api/v1/reports/figures
+	// (every figure of the org subtree for the month, computed live on
+	// the standby), idle and under check-in load.
+	token := c.staffToken(t, "压测省CLUSTER")
+	c.waitMetric(t, "a", `kangfu_db_replica_in_use{state="ok"} 1`)
+	reportLat := func(n int) (p50, p90 time.Duration) {
+		var l []time.Duration
+		for range n {
+			req, _ := http.NewRequest("GET", base+"/api/v1/reports/figures", nil)
+			req.Header.Set("Authorization", "Bearer "+token)
+			t0 := time.Now()
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				t.Fatalf("report: %d", resp.StatusCode)
+			}
+			l = append(l, time.Since(t0))
+		}
+		slices.Sort(l)
+		return l[len(l)/2], l[len(l)*9/10]
+	}
+	i50, i90 := reportLat(20)
+	loadDone := make(chan struct{})
+	go func() {
+		runLoad(ctx, loadOptions{URL: base, Devices: devs, Concurrency: 16, Duration: 8 * time.Second})
+		close(loadDone)
+	}()
+	time.Sleep(time.Second)
+	l50, l90 := reportLat(20)
+	<-loadDone
+	say("report (all figures of a 200-person org for the month, on the replica): idle p50 %v p90 %v; under check-in load p50 %v p90 %v",
+		i50.Round(100*time.Microsecond), i90.Round(100*time.Microsecond), l50.Round(100*time.Microsecond), l90.Round(100*time.Microsecond))
 
 	// Bytes per check-in in PostgreSQL: the database and the check-ins
 	// table (with its indexes and TOAST) before and after a counted run.
@@ -200,6 +245,34 @@ func procStat(pid int) []string {
 		return nil
 	}
 	return strings.Fields(s[i+1:])
+}
+
+// staffToken makes an office account over the org named name, with an API
+// session, through the store (the measurement does not sign in).
+func (c *cluster) staffToken(t *testing.T, name string) string {
+	ctx := context.Background()
+	e, err := open(ctx, mustConfig(t, c.env("staff")), io.Discard, false, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	var org string
+	if err := c.sql(t).QueryRowContext(ctx, `SELECT id FROM orgs WHERE name = $1`, name).Scan(&org); err != nil {
+		t.Fatal(err)
+	}
+	sys := casework.SystemActor("measure")
+	u, err := e.db.CreateUser(ctx, sys, casework.UserInput{Username: "measure-office", OrgID: org, Password: "not-a-password"}, "$argon2id$disabled", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.db.GrantRole(ctx, sys, u.ID, casework.RoleOffice, org); err != nil {
+		t.Fatal(err)
+	}
+	tok, hash := auth.NewToken()
+	if err := e.db.CreateSession(ctx, store.Session{TokenHash: hash, UserID: u.ID, Kind: "api", ExpiresAt: time.Now().Add(time.Hour)}, "127.0.0.1", "measure", "measure"); err != nil {
+		t.Fatal(err)
+	}
+	return tok
 }
 
 func (c *cluster) bucketUsage(t *testing.T) (objects, bytes int64) {

@@ -232,6 +232,14 @@ func TestCluster(t *testing.T) {
 		}
 	})
 
+	t.Run("reports read the standby", func(t *testing.T) {
+		// KANGFU_DB_REPLICA is the standby: both servers use it for report
+		// reads while it is within KANGFU_REPLICA_MAX_LAG (issue 16 §3).
+		for _, id := range []string{"a", "b"} {
+			c.waitMetric(t, id, `kangfu_db_replica_in_use{state="ok"} 1`)
+		}
+	})
+
 	t.Run("periodic jobs once", func(t *testing.T) {
 		time.Sleep(5 * time.Second)
 		c.assertJobsOnce(t)
@@ -310,6 +318,9 @@ func TestCluster(t *testing.T) {
 				t.Fatalf("server %s exited after the failover; log:\n%s", id, tail(c.servers[id].log))
 			}
 		}
+		// The promoted node is no longer a standby: report reads go to
+		// the primary (which it now is): the metric says so, 0 = not in use.
+		c.waitMetric(t, "a", `kangfu_db_replica_in_use{state="not-standby"} 0`)
 		// And they carry on after it, on the promoted standby.
 		res := c.load(t, loadOptions{URL: base, Devices: devs, Concurrency: 8, Count: 200})
 		if res.Failed != 0 || res.servers["a"] == 0 || res.servers["b"] == 0 {
@@ -614,6 +625,29 @@ func (c *cluster) assertStored(t *testing.T, res *loadResult) {
 	if n != len(res.ackedIDs) {
 		t.Fatalf("%d of %d acknowledged check-ins are in the database", n, len(res.ackedIDs))
 	}
+}
+
+// waitMetric waits until server id's /metrics has the line.
+func (c *cluster) waitMetric(t *testing.T, id, line string) {
+	t.Helper()
+	waitFor(t, 30*time.Second, "server "+id+" metric "+line, func() error {
+		resp, err := http.Get("http://" + c.servers[id].addr + "/metrics")
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if !bytes.Contains(b, []byte(line)) {
+			var have []string
+			for _, l := range strings.Split(string(b), "\n") {
+				if strings.HasPrefix(l, strings.SplitN(line, "{", 2)[0]) {
+					have = append(have, l)
+				}
+			}
+			return fmt.Errorf("not in /metrics, which has %q", have)
+		}
+		return nil
+	})
 }
 
 func waitFor(t *testing.T, within time.Duration, what string, f func() error) {
