@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -50,6 +51,8 @@ type DB struct {
 
 	hotMu sync.Mutex
 	hots  map[string]*sql.Stmt // reads prepared on the read pool (hot)
+
+	ratePruned atomic.Int64 // Unix ms of the last prune of rate_limits (ratelimit.go)
 }
 
 // Options configure Open.
@@ -172,7 +175,10 @@ func (db *DB) hot(ctx context.Context, q string) (*sql.Stmt, error) {
 
 // Close closes both pools.
 func (db *DB) Close() error {
-	var err error
+	// Every check-in handed to the writer is written first (issue 16 §4).
+	fctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	err := db.FlushCheckins(fctx)
+	cancel()
 	db.hotMu.Lock()
 	for _, s := range db.hots {
 		s.Close()
@@ -180,7 +186,7 @@ func (db *DB) Close() error {
 	db.hots = nil
 	db.hotMu.Unlock()
 	if db.read != nil && db.read != db.write {
-		err = db.read.Close()
+		err = errors.Join(err, db.read.Close())
 	}
 	if db.write != nil {
 		err = errors.Join(err, db.write.Close())
