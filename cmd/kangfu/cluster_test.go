@@ -69,8 +69,8 @@ func buildKangfu(t *testing.T) string {
 
 // proc is a running `kangfu serve`.
 type proc struct {
-	cmd  *exec.Cmd
-	url  string
+	cmd    *exec.Cmd
+	url    string
 	logs   *syncBuffer
 	done   chan error // the exit status, once
 	exited atomic.Bool
