@@ -234,3 +234,69 @@ func TestDeviceRetiredAcrossServers(t *testing.T) {
 		}
 	})
 }
+
+// Issue 16 §4: FlushCheckins (called by Close and by `kangfu serve` after
+// the HTTP server drained) writes every check-in handed to the writer,
+// then takes no more.
+func TestFlushCheckins(t *testing.T) {
+	bj := casework.LoadLocation("Asia/Shanghai")
+	start := time.Date(2026, 3, 10, 4, 0, 0, 0, time.UTC)
+	storetest.EachWithClock(t, start, func(t *testing.T, db *store.DB, clock *storetest.Clock) {
+		w := ciBuild(t, db, pfD("2026-03-01"))
+		phone := ciActivate(t, db, w.worker, w.person.ID)
+		noon := clock.T.In(bj).Add(-time.Minute)
+		const n = 200
+		ids := make([]string, n)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			in := ciIn(noon, 18.25, 109.5)
+			in.PhotoSHA256 = ""
+			ids[i] = in.ID
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, _, _, errs[i] = phone.checkin(db, in)
+			}()
+		}
+		// Flush once the writer has begun: some records written, some queued,
+		// some still being verified.
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+			if _, recs := db.CheckinWriterStats(); recs > 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the writer wrote nothing in 10 s")
+			}
+		}
+		if err := db.FlushCheckins(ctx); err != nil {
+			t.Fatal(err)
+		}
+		wg.Wait()
+		counts := storetest.Must(db.CountCheckins(ctx, ids))
+		var stored, refused int
+		for i, err := range errs {
+			switch {
+			case err == nil:
+				stored++
+				if counts[ids[i]] != 1 {
+					t.Errorf("acknowledged check-in %s stored %d times", ids[i], counts[ids[i]])
+				}
+			case counts[ids[i]] != 0:
+				t.Errorf("check-in %s refused (%v) yet stored", ids[i], err)
+			default:
+				refused++
+			}
+		}
+		if _, written := db.CheckinWriterStats(); int(written) < stored {
+			t.Fatalf("%d acknowledged, the writer wrote %d", stored, written)
+		}
+		if stored == 0 {
+			t.Fatal("nothing acknowledged: the flush did not meet a running writer")
+		}
+		if _, _, _, err := phone.checkin(db, ciIn(noon, 18.25, 109.5)); err == nil {
+			t.Fatal("a check-in was taken after the flush")
+		}
+		t.Logf("%d acknowledged and stored, %d refused after the flush began", stored, refused)
+	})
+}
