@@ -188,7 +188,6 @@ func TestDeviceRetiredAcrossServers(t *testing.T) {
 		if err := a.RetireDevice(ctx, w.worker, phone.dev.ID, "手机丢失"); err != nil {
 			t.Fatal(err)
 		}
-		retiredAt := time.Now()
 		if _, err := a.AppDeviceByToken(ctx, hash); casework.ErrorField(err) != "device_retired" {
 			t.Fatalf("A, which retired it: got %v", err)
 		}
@@ -218,7 +217,7 @@ func TestDeviceRetiredAcrossServers(t *testing.T) {
 		if err := a.RetireDevice(ctx, w.worker, phone2.dev.ID, "手机丢失"); err != nil {
 			t.Fatal(err)
 		}
-		retiredAt = time.Now()
+		retiredAt := time.Now()
 		for {
 			_, err := b.AppDeviceByToken(ctx, hash2)
 			if casework.ErrorField(err) == "device_retired" {
