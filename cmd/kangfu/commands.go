@@ -180,7 +180,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	srv, err := server.New(e.db, auth.NewService(e.db, policy), e.log, server.Options{TrustProxy: cfg.TrustProxy, Blobs: blobs, MaxUpload: cfg.MaxUpload,
 		MapTiles: cfg.MapTiles, MapAttribution: cfg.MapAttrib, MetricsToken: cfg.MetricsToken, MetricsElsewhere: cfg.MetricsAddr != "",
-		ServerID: cfg.ServerID})
+		Drain: cfg.Drain, ShutdownTimeout: cfg.ShutdownTimeout, ServerID: cfg.ServerID})
 	if err != nil {
 		return err
 	}
@@ -228,7 +228,10 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		go ms.Serve(mln)
 		defer ms.Close()
 	}
-	runner, err := startJobs(ctx, e)
+	// The job client outlives the signal: cancelling its context would stop
+	// it abruptly (river cancels running jobs); stopJobs stops it cleanly
+	// after the HTTP server has drained.
+	runner, err := startJobs(context.WithoutCancel(ctx), e)
 	if err != nil {
 		return err
 	}
@@ -245,7 +248,20 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 			fmt.Fprintf(stdout, "  %-11s %-24s %s\n", a.Username, a.Role, a.Org)
 		}
 	}
-	return srv.Serve(ctx, ln)
+	if err := srv.Serve(ctx, ln); err != nil {
+		return err
+	}
+	// Shutdown (issue 16 §4): the HTTP server has drained; the check-in
+	// writer writes what it still holds (a request whose client gave up
+	// may have left one), then the deferred calls stop the jobs and close
+	// the database.
+	fctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := e.db.FlushCheckins(fctx); err != nil {
+		return err
+	}
+	e.log.Info("shut down: requests finished, check-ins written; stopping jobs")
+	return nil
 }
 
 func cmdMigrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {

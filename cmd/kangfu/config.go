@@ -70,6 +70,10 @@ type Config struct {
 	// ServerID names this server in the X-Kangfu-Server response header
 	// and its logs, so a balancer's routing can be seen (issue 16 §5).
 	ServerID string
+	// Graceful shutdown (issue 16 §4): on SIGTERM /readyz answers 503 for
+	// Drain while requests are still served, then in-flight requests get
+	// at most ShutdownTimeout.
+	Drain, ShutdownTimeout time.Duration
 
 	problems []string // environment values that did not parse
 }
@@ -118,6 +122,8 @@ func bindConfig(fs *flag.FlagSet, getenv func(string) string) *Config {
 	fs.StringVar(&c.AuditCheckpointFile, "audit-checkpoint-file", env("KANGFU_AUDIT_CHECKPOINT_FILE", ""), "file the server appends signed audit checkpoints to; ship it elsewhere (KANGFU_AUDIT_CHECKPOINT_FILE; default <data-dir>/audit-checkpoints.log, off to disable)")
 	fs.DurationVar(&c.AuditCheckpointEvery, "audit-checkpoint-every", c.durEnv(getenv, "KANGFU_AUDIT_CHECKPOINT_EVERY", 10*time.Minute), "how often a checkpoint is written when the log grew (KANGFU_AUDIT_CHECKPOINT_EVERY)")
 	fs.StringVar(&c.ServerID, "server-id", env("KANGFU_SERVER_ID", defaultServerID()), "this server's name in the X-Kangfu-Server response header, to tell servers behind a balancer apart (KANGFU_SERVER_ID; default the host name)")
+	fs.DurationVar(&c.Drain, "drain", c.durEnv(getenv, "KANGFU_DRAIN", 5*time.Second), "on SIGTERM, how long /readyz answers 503 while requests are still served, so a balancer stops sending any (KANGFU_DRAIN; 0 for none)")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.durEnv(getenv, "KANGFU_SHUTDOWN_TIMEOUT", 15*time.Second), "after the drain, how long requests in flight may take to finish (KANGFU_SHUTDOWN_TIMEOUT)")
 	c.SecretKey = getenv("KANGFU_SECRET_KEY")
 	return c
 }
@@ -184,6 +190,12 @@ func (c *Config) validate() error {
 	}
 	if c.AuditCheckpointEvery < time.Second {
 		probs = append(probs, "--audit-checkpoint-every/KANGFU_AUDIT_CHECKPOINT_EVERY must be at least 1s")
+	}
+	if c.Drain < 0 || c.Drain > 10*time.Minute {
+		probs = append(probs, "--drain/KANGFU_DRAIN must be between 0s and 10m")
+	}
+	if c.ShutdownTimeout < time.Second {
+		probs = append(probs, "--shutdown-timeout/KANGFU_SHUTDOWN_TIMEOUT must be at least 1s")
 	}
 	if c.MaxUpload < 1<<20 {
 		probs = append(probs, "--max-upload/KANGFU_MAX_UPLOAD_MB must be at least 1 MiB")

@@ -16,10 +16,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 
 	"kangfu/internal/auth"
 	"kangfu/internal/blob"
@@ -83,7 +80,15 @@ func (a *API) appAuth(r *http.Request, q *appReq, kind AppAuth, max int64) error
 		if !ok || strings.TrimSpace(tok) == "" {
 			return casework.Errorf(casework.EUNAUTHORIZED, "缺少设备令牌（Authorization: Bearer）", "missing device token (Authorization: Bearer)")
 		}
-		d, err := a.DB.AppDeviceByToken(r.Context(), auth.TokenHash(strings.TrimSpace(tok)))
+		// A device retired on another server is refused by every request
+		// that changes something at once (a fresh read; check-ins by the
+		// writer's re-check, which keeps their hot path on the cache), and
+		// by reads within store.AppCacheTTL (issue 16 §2).
+		load := a.DB.AppDeviceByToken
+		if r.Method != http.MethodGet && r.URL.Path != "/api/v1/app/checkins" {
+			load = a.DB.AppDeviceByTokenFresh
+		}
+		d, err := load(r.Context(), auth.TokenHash(strings.TrimSpace(tok)))
 		if err != nil {
 			return err
 		}
@@ -132,24 +137,11 @@ func (a *API) appRoutes(rt route) []httpx.Route {
 }
 
 // activation attempts per client address: a code is 8 characters of 25,
-// single use and valid 72 h; the limit keeps guessing hopeless.
-var activateLimits = struct {
-	sync.Mutex
-	m map[string]*rate.Limiter
-}{m: map[string]*rate.Limiter{}}
-
-func allowActivation(ip string) bool {
-	activateLimits.Lock()
-	defer activateLimits.Unlock()
-	if len(activateLimits.m) > 10000 {
-		clear(activateLimits.m)
-	}
-	l, ok := activateLimits.m[ip]
-	if !ok {
-		l = rate.NewLimiter(rate.Every(6*time.Second), 10)
-		activateLimits.m[ip] = l
-	}
-	return l.Allow()
+// single use and valid 72 h; the limit (10 at once, then one every 6
+// seconds) keeps guessing hopeless. The bucket is in the database, so it
+// holds across servers (issue 16 §2).
+func (a *API) allowActivation(ctx context.Context, ip string) (bool, error) {
+	return a.DB.AllowRate(ctx, "activate:"+ip, 10, 6*time.Second)
 }
 
 type activateJSON struct {
@@ -160,7 +152,9 @@ type activateJSON struct {
 }
 
 func (a *API) appActivate(w http.ResponseWriter, r *http.Request, q *appReq) error {
-	if !allowActivation(httpx.ClientIP(r, a.TrustProxy)) {
+	if ok, err := a.allowActivation(r.Context(), httpx.ClientIP(r, a.TrustProxy)); err != nil {
+		return err
+	} else if !ok {
 		return casework.Errorf(casework.ERATELIMIT, "尝试次数过多，请稍后再试", "too many attempts: try again later")
 	}
 	var in activateJSON

@@ -69,7 +69,6 @@ func newAppSite(t testing.TB, db *store.DB) *appSite {
 	p := storetest.Must(db.CreatePerson(ctx, sys, casework.PersonInput{OrgID: comm.ID, Name: "李四", IDNumber: body + string(casework.IDCheckChar(body))},
 		&casework.MeasureInput{Kind: casework.MeasureTreatment, DecisionNumber: "决字1号", DecisionAuthority: "公安局", DecisionDate: day, ReceivedDate: day,
 			ReportDate: day.AddDays(1), WorkerID: user.ID}))
-	api.ResetActivationLimits()
 	a := &api.API{DB: db, Auth: auth.NewService(db, auth.DefaultPolicy()), Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Blobs: storetest.Must(blob.Open(t.TempDir()))}
 	mux := http.NewServeMux()

@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/netip"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -44,19 +42,11 @@ type Service struct {
 	DB     *store.DB
 	Policy Policy
 	Now    func() time.Time
-
-	mu       sync.Mutex
-	limiters map[netip.Prefix]*limiterEntry
-}
-
-type limiterEntry struct {
-	lim  *rate.Limiter
-	seen time.Time
 }
 
 // NewService returns a sign-in service.
 func NewService(db *store.DB, p Policy) *Service {
-	return &Service{DB: db, Policy: p, Now: time.Now, limiters: map[netip.Prefix]*limiterEntry{}}
+	return &Service{DB: db, Policy: p, Now: time.Now}
 }
 
 // LoginInput is a sign-in attempt.
@@ -87,7 +77,9 @@ var errBadCredentials = casework.Errorf(casework.EUNAUTHORIZED, "用户名或密
 // a session. Every failure past the rate limit is audited; attempts refused
 // by the rate limit are not, so a flood cannot flood the audit log too.
 func (s *Service) Login(ctx context.Context, in LoginInput) (*LoginResult, error) {
-	if !s.allow(in.IP) {
+	if allowed, err := s.allow(ctx, in.IP); err != nil {
+		return nil, err
+	} else if !allowed {
 		return nil, casework.Errorf(casework.ERATELIMIT, "尝试次数过多，请稍后再试", "too many sign-in attempts from your address; wait a minute and try again")
 	}
 	now := s.Now()
@@ -225,35 +217,18 @@ func truncateName(s string) string {
 	return s
 }
 
-// allow applies the per-address token bucket. IPv6 clients are limited per
-// /64, since one host usually holds a whole /64.
-func (s *Service) allow(ip string) bool {
-	addr, err := netip.ParseAddr(ip)
-	if err != nil {
-		addr = netip.IPv4Unspecified()
+// allow applies the per-address token bucket, kept in the database so
+// every server draws on the same one (issue 16 §2). IPv6 clients are
+// limited per /64, since one host usually holds a whole /64.
+func (s *Service) allow(ctx context.Context, ip string) (bool, error) {
+	if s.Policy.IPRate == rate.Inf {
+		return true, nil
 	}
-	bits := 32
-	if addr.Is6() && !addr.Is4In6() {
-		bits = 64
+	if s.Policy.IPRate <= 0 {
+		return false, nil
 	}
-	pfx, _ := addr.Unmap().Prefix(bits)
-	now := s.Now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.limiters) > 10000 {
-		for k, e := range s.limiters {
-			if now.Sub(e.seen) > 10*time.Minute {
-				delete(s.limiters, k)
-			}
-		}
-	}
-	e, ok := s.limiters[pfx]
-	if !ok {
-		e = &limiterEntry{lim: rate.NewLimiter(s.Policy.IPRate, s.Policy.IPBurst)}
-		s.limiters[pfx] = e
-	}
-	e.seen = now
-	return e.lim.AllowN(now, 1)
+	every := time.Duration(float64(time.Second) / float64(s.Policy.IPRate))
+	return s.DB.AllowRate(ctx, "login:"+store.AddrKey(ip), s.Policy.IPBurst, every)
 }
 
 // Authenticate resolves a token of the kind ("web" or "api") to its actor.

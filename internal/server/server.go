@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -45,6 +46,7 @@ type Server struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	opt      Options
+	draining atomic.Pointer[string] // why /readyz answers 503 (Drain); nil: ready
 }
 
 // Options configure New.
@@ -66,6 +68,10 @@ type Options struct {
 	// ServerID, when set, is sent as X-Kangfu-Server on every response:
 	// which of several servers behind a balancer answered (issue 16 §5).
 	ServerID string
+	// Graceful shutdown (issue 16 §4): when Serve's context ends, /readyz
+	// answers 503 for Drain while every request is still served, then
+	// requests in flight get at most ShutdownTimeout (0: 15 s).
+	Drain, ShutdownTimeout time.Duration
 }
 
 // TileOrigin checks a tile URL template and returns the origin to allow
@@ -187,6 +193,10 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 	defer cancel()
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if why := s.draining.Load(); why != nil {
+		http.Error(w, "draining: "+*why, http.StatusServiceUnavailable)
+		return
+	}
 	if err := s.DB.Ping(ctx); err != nil {
 		s.Log.WarnContext(ctx, "readyz: database unreachable", "err", err)
 		http.Error(w, "database unreachable", http.StatusServiceUnavailable)
@@ -336,8 +346,18 @@ func securityHeaders(tiles string, next http.Handler, trustProxy bool) http.Hand
 	})
 }
 
+// Drain turns /readyz unready ("draining: " and why), so a balancer stops
+// sending requests here; every request that still comes is served.
+func (s *Server) Drain(why string) { s.draining.Store(&why) }
+
 // Serve runs the HTTP server on ln until ctx ends, then shuts down
-// gracefully, letting requests in flight finish.
+// gracefully (issue 16 §4): /readyz turns unready at once, requests are
+// still served for Options.Drain (a balancer polling /readyz notices and
+// sends new ones elsewhere; keep-alive is off meanwhile, so clients open
+// their next connection through the balancer), then the listener closes
+// and requests in flight get Options.ShutdownTimeout to finish. When Serve
+// returns, every request it answered has had its answer written: a
+// check-in acknowledged is durable (the writer commits before answering).
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
 		WriteTimeout: 120 * time.Second, IdleTimeout: 120 * time.Second,
@@ -349,10 +369,26 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	case <-ctx.Done():
 	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	s.Drain("the server is shutting down")
+	hs.SetKeepAlivesEnabled(false)
+	if s.opt.Drain > 0 {
+		s.Log.Info("shutting down: /readyz answers 503, still serving while the balancer drains", "drain", s.opt.Drain)
+		select {
+		case <-time.After(s.opt.Drain):
+		case err := <-errc:
+			return err
+		}
+	}
+	limit := s.opt.ShutdownTimeout
+	if limit <= 0 {
+		limit = 15 * time.Second
+	}
+	s.Log.Info("shutting down: listener closed, finishing requests in flight", "at_most", limit)
+	shutdown, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	if err := hs.Shutdown(shutdown); err != nil {
-		return err
+		hs.Close()
+		return fmt.Errorf("requests still running after %s: %w", limit, err)
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err

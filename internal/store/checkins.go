@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"kangfu/internal/casework"
@@ -88,7 +89,16 @@ type cached[T any] struct {
 	exp time.Time
 }
 
-const appCacheTTL = 10 * time.Second
+// AppCacheTTL bounds how long a change made through another server (a
+// device retired, a person moved, a leave approved, an org's area
+// redrawn) can go unseen by this one's check-in caches (issue 16 §2).
+// Changes made through this server's handle drop the entries at once.
+const AppCacheTTL = 10 * time.Second
+
+// appCacheTTL is AppCacheTTL, shorter in tests that wait it out.
+var appCacheTTL atomic.Int64
+
+func init() { appCacheTTL.Store(int64(AppCacheTTL)) }
 
 // cachedLoad returns m[key] while it is fresh, else what load returns,
 // kept for appCacheTTL (an error is not kept; m is emptied when it holds
@@ -109,14 +119,14 @@ func cachedLoad[T any](st *appState, m map[string]cached[T], key string, limit i
 	if len(m) > limit {
 		clear(m)
 	}
-	m[key] = cached[T]{v, now.Add(appCacheTTL)}
+	m[key] = cached[T]{v, now.Add(time.Duration(appCacheTTL.Load()))}
 	st.mu.Unlock()
 	return v, nil
 }
 
 func newAppState(db *DB) *appState {
 	return &appState{tokens: map[string]cached[*AppDevice]{}, persons: map[string]cached[*personCtx]{}, orgs: map[string]cached[*orgCtx]{},
-		policy: map[string]*casework.EffectivePolicy{}, leaves: map[string]cached[leaveArea]{}, writer: &checkinWriter{db: db, in: make(chan *pendingCheckin, 8192)}}
+		policy: map[string]*casework.EffectivePolicy{}, leaves: map[string]cached[leaveArea]{}, writer: &checkinWriter{db: db, in: make(chan *pendingCheckin, 8192), quit: make(chan struct{})}}
 }
 
 // app returns the DB's app caches and check-in writer (made in Open).
@@ -141,23 +151,41 @@ func (s *appState) forgetPerson(personID string) {
 }
 
 // AppDeviceByToken authenticates an app request: the device of the token,
-// with its parsed key. A retired device answers device_retired.
+// with its parsed key. A retired device answers device_retired. The answer
+// is cached for appCacheTTL: a device retired through this handle is
+// refused at once (forgetPerson), one retired through another server's
+// handle within appCacheTTL (issue 16 §2). Requests that change anything
+// use AppDeviceByTokenFresh, or, for check-ins, rely on the writer's
+// re-check (insertCheckinSQL).
 func (db *DB) AppDeviceByToken(ctx context.Context, tokenHash string) (*AppDevice, error) {
 	st := db.app()
-	return cachedLoad(st, st.tokens, tokenHash, 100000, func() (*AppDevice, error) {
-		d, err := db.DeviceByToken(ctx, tokenHash)
-		if err != nil {
-			return nil, err
-		}
-		if !d.Active() {
-			return nil, casework.ErrDeviceRetired()
-		}
-		key, err := casework.ParseDeviceKey(d.PublicKey)
-		if err != nil {
-			return nil, fmt.Errorf("device %s: stored key: %w", d.ID, err)
-		}
-		return &AppDevice{Device: *d, Key: key}, nil
-	})
+	return cachedLoad(st, st.tokens, tokenHash, 100000, func() (*AppDevice, error) { return db.loadAppDevice(ctx, tokenHash) })
+}
+
+// AppDeviceByTokenFresh is AppDeviceByToken read from the database, not
+// the cache (which it refreshes): a device retired on any server a moment
+// ago is refused.
+func (db *DB) AppDeviceByTokenFresh(ctx context.Context, tokenHash string) (*AppDevice, error) {
+	st := db.app()
+	st.mu.Lock()
+	delete(st.tokens, tokenHash)
+	st.mu.Unlock()
+	return db.AppDeviceByToken(ctx, tokenHash)
+}
+
+func (db *DB) loadAppDevice(ctx context.Context, tokenHash string) (*AppDevice, error) {
+	d, err := db.DeviceByToken(ctx, tokenHash)
+	if err != nil {
+		return nil, err
+	}
+	if !d.Active() {
+		return nil, casework.ErrDeviceRetired()
+	}
+	key, err := casework.ParseDeviceKey(d.PublicKey)
+	if err != nil {
+		return nil, fmt.Errorf("device %s: stored key: %w", d.ID, err)
+	}
+	return &AppDevice{Device: *d, Key: key}, nil
 }
 
 // personCtx is what a verdict needs about the person: the place of

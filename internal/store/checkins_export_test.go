@@ -49,3 +49,10 @@ func WriteCheckinBatch(ctx context.Context, db *DB, sends []CheckinSend) ([]Chec
 	}
 	return out, nil
 }
+
+// SetAppCacheTTL shortens how long the check-in caches keep an entry, so a
+// test can wait the bound out; it returns the restore function.
+func SetAppCacheTTL(d time.Duration) func() {
+	old := appCacheTTL.Swap(int64(d))
+	return func() { appCacheTTL.Store(old) }
+}

@@ -43,6 +43,9 @@ type checkinWriter struct {
 	in      chan *pendingCheckin
 	mu      sync.Mutex
 	running bool
+	closed  bool          // flush began: nothing more is taken
+	quit    chan struct{} // closed by flush: write what is queued, then stop
+	stopped chan struct{} // closed when the running loop has returned
 	batches atomic.Int64
 	records atomic.Int64
 	ins     *sql.Stmt    // insertCheckinSQL, prepared on the write pool by the loop
@@ -69,9 +72,13 @@ func (w *checkinWriter) submit(ctx context.Context, p *pendingCheckin) error {
 	// stop between a check here and the record reaching the channel.
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.closed {
+		return errWriterClosed
+	}
 	if !w.running {
 		w.running = true
-		go w.loop()
+		w.stopped = make(chan struct{})
+		go w.loop(w.stopped)
 	}
 	select {
 	case w.in <- p:
@@ -81,19 +88,60 @@ func (w *checkinWriter) submit(ctx context.Context, p *pendingCheckin) error {
 	}
 }
 
-func (w *checkinWriter) loop() {
+var errWriterClosed = fmt.Errorf("check-in writer stopped: the server is shutting down")
+
+// FlushCheckins stops the check-in writer for a shutdown (issue 16 §4):
+// it takes no more records, writes every one queued, and returns when
+// they are durable, or when ctx ends first. Close calls it.
+func (db *DB) FlushCheckins(ctx context.Context) error {
+	w := db.app().writer
+	w.mu.Lock()
+	w.closed = true
+	if !w.running {
+		w.mu.Unlock()
+		return nil
+	}
+	stopped := w.stopped
+	select {
+	case <-w.quit:
+	default:
+		close(w.quit)
+	}
+	w.mu.Unlock()
+	select {
+	case <-stopped:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("flush check-ins: %w", ctx.Err())
+	}
+}
+
+func (w *checkinWriter) loop(stopped chan struct{}) {
 	stopAfter := time.Duration(checkinIdleStop.Load())
 	idle := time.NewTimer(stopAfter)
 	defer idle.Stop()
+	stop := func() {
+		w.running = false
+		close(stopped)
+		w.mu.Unlock()
+	}
 	for {
 		var first *pendingCheckin
 		select {
 		case first = <-w.in:
+		case <-w.quit:
+			// No submit can add to w.in any more (closed is set under mu).
+			w.mu.Lock()
+			if len(w.in) == 0 {
+				stop()
+				return
+			}
+			w.mu.Unlock()
+			first = <-w.in
 		case <-idle.C:
 			w.mu.Lock()
 			if len(w.in) == 0 {
-				w.running = false
-				w.mu.Unlock()
+				stop()
 				return
 			}
 			w.mu.Unlock()

@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -53,6 +54,7 @@ type DB struct {
 	hots  map[string]*sql.Stmt // reads prepared on the read pool (hot)
 
 	replica *replica // the optional read replica for reports (replica.go)
+	ratePruned atomic.Int64 // Unix ms of the last prune of rate_limits (ratelimit.go)
 }
 
 // Options configure Open.
@@ -191,7 +193,10 @@ func (db *DB) hot(ctx context.Context, q string) (*sql.Stmt, error) {
 
 // Close closes both pools.
 func (db *DB) Close() error {
-	var err error
+	// Every check-in handed to the writer is written first (issue 16 §4).
+	fctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	err := db.FlushCheckins(fctx)
+	cancel()
 	db.hotMu.Lock()
 	for _, s := range db.hots {
 		s.Close()

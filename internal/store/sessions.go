@@ -74,28 +74,30 @@ func (db *DB) RecordLoginFailure(ctx context.Context, userID, username, ip, why 
 		}
 		addr := AddrKey(ip)
 		if userID != "" && lockAfter > 0 {
-			failed := 1
-			var until sql.NullTime
-			err := tx.QueryRow(ctx, `SELECT failed, locked_until FROM login_locks WHERE user_id = ? AND addr = ?`, userID, addr).Scan(&failed, &until)
-			switch {
-			case errors.Is(err, sql.ErrNoRows):
-				failed = 1
-			case err != nil:
+			// Failures on several servers at once count one by one (issue
+			// 16 §2): the row is made if absent, then held (PostgreSQL row
+			// lock; SQLite's single writer) while it is counted.
+			if _, err := tx.Exec(ctx, `INSERT INTO login_locks (user_id, addr, failed, locked_until, updated_at) VALUES (?, ?, 0, NULL, ?)
+				ON CONFLICT (user_id, addr) DO NOTHING`, userID, addr, tx.now); err != nil {
 				return err
-			case until.Valid && !until.Time.After(tx.now):
+			}
+			var failed int
+			var until sql.NullTime
+			if err := tx.QueryRow(ctx, `SELECT failed, locked_until FROM login_locks WHERE user_id = ? AND addr = ?`+tx.forUpdate(), userID, addr).
+				Scan(&failed, &until); err != nil {
+				return err
+			}
+			if until.Valid && !until.Time.After(tx.now) {
 				failed = 1 // the lock ran out
-			default:
+			} else {
 				failed++
 			}
 			var newUntil any
 			if failed >= lockAfter {
 				newUntil, locked = tx.now.Add(lockFor), true
 			}
-			if _, err := tx.Exec(ctx, `DELETE FROM login_locks WHERE user_id = ? AND addr = ?`, userID, addr); err != nil {
-				return err
-			}
-			if _, err := tx.Exec(ctx, `INSERT INTO login_locks (user_id, addr, failed, locked_until, updated_at) VALUES (?, ?, ?, ?, ?)`,
-				userID, addr, failed, newUntil, tx.now); err != nil {
+			if _, err := tx.Exec(ctx, `UPDATE login_locks SET failed = ?, locked_until = ?, updated_at = ? WHERE user_id = ? AND addr = ?`,
+				failed, newUntil, tx.now, userID, addr); err != nil {
 				return err
 			}
 			if locked {

@@ -124,7 +124,9 @@ func (c *Console) inboxNav(q *req, r *http.Request, items []navItem) []navItem {
 // navTTL is how long the navigation's inbox counts are reused for a user.
 // Counting runs every inbox source; the inbox page itself always counts
 // afresh, and any change the user makes (a POST) drops the user's entry, so
-// only changes made by others or by the clock show up to navTTL late.
+// only changes made by others or by the clock show up to navTTL late —
+// including the user's own changes made through another server when
+// several serve one database (issue 16 §2). The counts decide nothing.
 const navTTL = 30 * time.Second
 
 // navCounts caches the inbox counts per user for navTTL.

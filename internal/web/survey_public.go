@@ -1,14 +1,12 @@
 package web
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 
 	"kangfu/internal/casework"
 	"kangfu/internal/httpx"
@@ -44,43 +42,14 @@ type SurveyLimits struct {
 // DefaultSurveyLimits: 30 answers at once, then one every 2 minutes.
 var DefaultSurveyLimits = SurveyLimits{Burst: 30, Every: 2 * time.Minute}
 
-type surveyLimiter struct {
-	mu   sync.Mutex
-	lims map[string]*surveyLimit
-}
-
-type surveyLimit struct {
-	lim  *rate.Limiter
-	seen time.Time
-}
-
-// allow takes one answer from the address's bucket.
-func (c *Console) surveyAllow(addr string) bool {
-	l := &c.surveyLimiter
+// surveyAllow takes one answer from the address's bucket, kept in the
+// database so every server draws on the same one (issue 16 §2).
+func (c *Console) surveyAllow(ctx context.Context, addr string) (bool, error) {
 	lim := c.SurveyLimits
 	if lim.Burst == 0 {
 		lim = DefaultSurveyLimits
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := time.Now()
-	if l.lims == nil {
-		l.lims = map[string]*surveyLimit{}
-	}
-	if len(l.lims) > 50000 { // forget addresses idle for an hour rather than grow without bound
-		for k, e := range l.lims {
-			if now.Sub(e.seen) > time.Hour {
-				delete(l.lims, k)
-			}
-		}
-	}
-	e, ok := l.lims[addr]
-	if !ok {
-		e = &surveyLimit{lim: rate.NewLimiter(rate.Every(lim.Every), lim.Burst)}
-		l.lims[addr] = e
-	}
-	e.seen = now
-	return e.lim.AllowN(now, 1)
+	return c.DB.AllowRate(ctx, "survey:"+addr, lim.Burst, lim.Every)
 }
 
 func (c *Console) publicSurveyRoutes(rt route) []httpx.Route {
@@ -171,7 +140,9 @@ func (c *Console) publicSurveyAnswer(w http.ResponseWriter, r *http.Request, q *
 		return c.publicSurveyPage(w, r, q, d, status)
 	}
 	addr := httpx.ClientIP(r, c.TrustProxy)
-	if !c.surveyAllow(addr) {
+	if ok, err := c.surveyAllow(r.Context(), addr); err != nil {
+		return err
+	} else if !ok {
 		return refuse(publicSurveyData{}, casework.Errorf(casework.ERATELIMIT, "您所在的网络提交过于频繁，请稍后再试",
 			"too many answers from your network; please try again later"), http.StatusTooManyRequests)
 	}

@@ -55,10 +55,9 @@ type Console struct {
 	MapTiles       string
 	MapAttribution string
 
-	surveyLimiter surveyLimiter
-	pages         map[string]*template.Template
-	assets        map[string]string // file name → content hash
-	navCache      navCounts         // the inbox counts in the navigation (inbox.go)
+	pages    map[string]*template.Template
+	assets   map[string]string // file name → content hash
+	navCache navCounts         // the inbox counts in the navigation (inbox.go)
 }
 
 // New parses every template (a broken template fails at start, not on

@@ -134,3 +134,22 @@ func Must[T any](v T, err error) T {
 	}
 	return v
 }
+
+// EachPair runs fn on every engine with two separate handles on one fresh
+// database, as two servers sharing it would have ("server A" migrated it,
+// "server B" opened it after), sharing a settable clock (issue 16 §2).
+func EachPair(t *testing.T, start time.Time, fn func(t *testing.T, a, b *store.DB, clock *Clock)) {
+	t.Helper()
+	for _, e := range Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			c := &Clock{T: start}
+			a := Open(t, e, c.Now)
+			b, err := store.Open(context.Background(), e.DSN, store.Options{Keys: Keys(t), Now: c.Now})
+			if err != nil {
+				t.Fatalf("open %s again: %v", e.Name, err)
+			}
+			t.Cleanup(func() { b.Close() })
+			fn(t, a, b, c)
+		})
+	}
+}
