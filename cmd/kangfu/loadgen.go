@@ -197,11 +197,12 @@ type loadOptions struct {
 	URL         string
 	Devices     []loadDevice
 	Concurrency int
-	Duration    time.Duration // stop starting new check-ins after this (0: only Count)
-	Count       int           // stop after this many check-ins started (0: only Duration)
-	Photos      bool          // upload a fresh selfie before each check-in
-	PhotoKB     int           // approximate selfie size
-	RetryFor    time.Duration // how long one check-in is retried (as the app does, same client id)
+	Duration    time.Duration   // stop starting new check-ins after this (0: only Count)
+	Count       int             // stop after this many check-ins started (0: only Duration)
+	Photos      bool            // upload a fresh selfie before each check-in
+	PhotoKB     int             // approximate selfie size
+	RetryFor    time.Duration   // how long one check-in is retried (as the app does, same client id)
+	Stop        <-chan struct{} // closed: start no new check-ins (nil: Duration/Count only)
 	Client      *http.Client
 }
 
@@ -353,7 +354,13 @@ func runLoad(ctx context.Context, opt loadOptions) (*loadResult, error) {
 			var acked []string
 			for i := w; ; i += opt.Concurrency {
 				n := started.Add(1)
-				if (opt.Count > 0 && n > int64(opt.Count)) || (!stopAt.IsZero() && time.Now().After(stopAt)) || ctx.Err() != nil {
+				stopped := false
+				select {
+				case <-opt.Stop:
+					stopped = true
+				default:
+				}
+				if stopped || (opt.Count > 0 && n > int64(opt.Count)) || (!stopAt.IsZero() && time.Now().After(stopAt)) || ctx.Err() != nil {
 					started.Add(-1)
 					break
 				}

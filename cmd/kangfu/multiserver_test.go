@@ -282,6 +282,43 @@ func TestCluster(t *testing.T) {
 		c.waitUp("b")
 	})
 
+	t.Run("rolling restart under load", func(t *testing.T) {
+		// Each server in turn gets SIGTERM (issue 16 §4): /readyz turns 503
+		// for KANGFU_DRAIN=2s while it still serves, haproxy (checking every
+		// 200 ms) takes it out, in-flight requests finish, the check-in
+		// writer is flushed, it exits 0 and is started again.
+		type out struct {
+			res *loadResult
+			err error
+		}
+		ch := make(chan out, 1)
+		stop := make(chan struct{})
+		go func() {
+			r, err := runLoad(ctx, loadOptions{URL: base, Devices: devs, Concurrency: 16, Duration: 60 * time.Second, RetryFor: 30 * time.Second, Stop: stop})
+			ch <- out{r, err}
+		}()
+		time.Sleep(time.Second)
+		for _, id := range []string{"a", "b"} {
+			code := c.terminate(t, id, 30*time.Second)
+			if code != 0 {
+				t.Errorf("server %s exited %d after SIGTERM:\n%s", id, code, tail(c.servers[id].log))
+			}
+			c.startServer(id)
+			c.waitUp(id)
+			time.Sleep(time.Second)
+		}
+		close(stop)
+		o := <-ch
+		if o.err != nil {
+			t.Fatal(o.err)
+		}
+		if o.res.Failed != 0 {
+			t.Fatalf("check-ins not acknowledged after retries:\n%s", o.res)
+		}
+		c.assertStored(t, o.res)
+		t.Logf("rolling restart of both servers:\n%s", o.res)
+	})
+
 	t.Run("primary stopped, standby promoted", func(t *testing.T) {
 		type out struct {
 			res *loadResult
@@ -380,7 +417,7 @@ func (c *cluster) env(id string) map[string]string {
 		"KANGFU_SERVER_ID":      id,
 		"KANGFU_JOB_INTERVAL":   "2s",
 		"KANGFU_TRUST_PROXY":    "true",
-		"KANGFU_DRAIN":          "1s",
+		"KANGFU_DRAIN":          "2s",
 	}
 }
 
@@ -486,6 +523,19 @@ func (c *cluster) kill(id string) {
 	s := c.servers[id]
 	s.cmd.Process.Signal(syscall.SIGKILL)
 	<-s.done
+}
+
+// terminate sends SIGTERM to server id and returns its exit code.
+func (c *cluster) terminate(t *testing.T, id string, within time.Duration) int {
+	t.Helper()
+	s := c.servers[id]
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.done:
+	case <-time.After(within):
+		t.Fatalf("server %s still running %v after SIGTERM", id, within)
+	}
+	return s.cmd.ProcessState.ExitCode()
 }
 
 func (c *cluster) alive(id string) bool {

@@ -53,7 +53,7 @@ type DB struct {
 	hotMu sync.Mutex
 	hots  map[string]*sql.Stmt // reads prepared on the read pool (hot)
 
-	replica *replica // the optional read replica for reports (replica.go)
+	replica    *replica     // the optional read replica for reports (replica.go)
 	ratePruned atomic.Int64 // Unix ms of the last prune of rate_limits (ratelimit.go)
 }
 
