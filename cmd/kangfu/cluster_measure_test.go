@@ -61,13 +61,21 @@ func TestClusterMeasure(t *testing.T) {
 	}
 	// run sends check-ins for dur and returns the result with the CPU
 	// seconds the given servers and PostgreSQL used meanwhile.
+	sessions := func() (n int64) {
+		// Connections opened to the database (pg_stat_database.sessions):
+		// a pool that closes and reopens connections costs PostgreSQL a
+		// backend start each time.
+		c.sql(t).QueryRowContext(context.Background(), `SELECT sessions FROM pg_stat_database WHERE datname = current_database()`).Scan(&n)
+		return
+	}
 	run := func(opt loadOptions, ids ...string) (*loadResult, float64, float64) {
-		s0, p0 := cpu(ids...), c.pgCPU(t)
+		s0, p0, n0 := cpu(ids...), c.pgCPU(t), sessions()
 		res := c.load(t, opt)
-		s1, p1 := cpu(ids...), c.pgCPU(t)
+		s1, p1, n1 := cpu(ids...), c.pgCPU(t), sessions()
 		if res.Failed != 0 {
 			t.Fatalf("check-ins not acknowledged:\n%s", res)
 		}
+		t.Logf("%d check-ins, %d database connections opened", res.Acked, n1-n0)
 		return res, s1 - s0, p1 - p0
 	}
 	say("machine: %s, %d cores (shared with other work)", cpuModel(), numCPU())
