@@ -404,7 +404,7 @@ func (c *cluster) assertJobsOnce(t *testing.T) {
 
 // env is the environment of a kangfu process of this cluster.
 func (c *cluster) env(id string) map[string]string {
-	return map[string]string{
+	env := map[string]string{
 		"KANGFU_DB":             c.dsn,
 		"KANGFU_DB_REPLICA":     c.standby.DSN("kangfu"),
 		"KANGFU_SECRET_KEY":     c.key,
@@ -419,6 +419,10 @@ func (c *cluster) env(id string) map[string]string {
 		"KANGFU_TRUST_PROXY":    "true",
 		"KANGFU_DRAIN":          "2s",
 	}
+	if n := os.Getenv("KANGFU_CLUSTER_GOMAXPROCS"); n != "" {
+		env["GOMAXPROCS"] = n // measurements: the servers' Go runtime on fewer cores
+	}
+	return env
 }
 
 func mustConfig(t *testing.T, env map[string]string) *Config {
