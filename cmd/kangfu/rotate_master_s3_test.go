@@ -17,6 +17,7 @@ import (
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"kangfu/internal/blob"
+	"kangfu/internal/store/storetest"
 )
 
 // Issue 16: `kangfu rotate-master` with the documents in a bucket (an
@@ -26,6 +27,16 @@ import (
 // opens with the new key alone (blobs verify), each object naming the new
 // field key in its header.
 func TestRotateMasterWithBucket(t *testing.T) {
+	engines := map[string]string{"sqlite": ""}
+	if pg := os.Getenv("KANGFU_TEST_POSTGRES"); pg != "" {
+		engines["postgres"] = storetest.NewPostgresSchema(t, pg)
+	}
+	for engine, dsn := range engines {
+		t.Run(engine, func(t *testing.T) { rotateMasterWithBucket(t, dsn) })
+	}
+}
+
+func rotateMasterWithBucket(t *testing.T, dsn string) {
 	ctx := context.Background()
 	mem := s3mem.New()
 	if err := mem.CreateBucket("kangfu"); err != nil {
@@ -34,14 +45,14 @@ func TestRotateMasterWithBucket(t *testing.T) {
 	srv := httptest.NewServer(gofakes3.New(mem).Server())
 	defer srv.Close()
 	dir := t.TempDir()
-	env := map[string]string{"KANGFU_DATA_DIR": dir, "KANGFU_BLOBS": "s3://kangfu/county-a", "AWS_ENDPOINT_URL": srv.URL,
+	env := map[string]string{"KANGFU_DATA_DIR": dir, "KANGFU_DB": dsn, "KANGFU_BLOBS": "s3://kangfu/county-a", "AWS_ENDPOINT_URL": srv.URL,
 		"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "kangfu", "AWS_SECRET_ACCESS_KEY": "not-a-real-secret"}
 	cmd := func(env map[string]string, args ...string) (string, error) {
 		var stdout, stderr bytes.Buffer
 		err := run(ctx, append(args, "--log-level", "warn"), envFrom(env), &stdout, &stderr)
 		return stdout.String() + stderr.String(), err
 	}
-	local := map[string]string{"KANGFU_DATA_DIR": dir}
+	local := map[string]string{"KANGFU_DATA_DIR": dir, "KANGFU_DB": dsn}
 	if out, err := cmd(local, "demo"); err != nil {
 		t.Fatalf("demo: %v\n%s", err, out)
 	}
@@ -116,7 +127,6 @@ func TestRotateMasterWithBucket(t *testing.T) {
 			t.Errorf("%s sealed under %q, want %s", k, id, fieldKey)
 		}
 	}
-	t.Logf("%s", out)
 	if out, err := cmd(env, "blobs", "verify"); err == nil || !strings.Contains(err.Error(), "fingerprint mismatch") {
 		t.Fatalf("the old key after the switch: %v\n%s", err, out)
 	}
