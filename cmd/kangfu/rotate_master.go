@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"kangfu/internal/blob"
 	"kangfu/internal/store"
 )
 
@@ -17,7 +18,9 @@ import (
 // chain continued by a link the old key signs. The new key comes from a
 // file (--new-key-file) or KANGFU_NEW_SECRET_KEY, never from the command
 // line. Every server must be stopped first. Interrupted, it resumes when run
-// again with the same two keys.
+// again with the same two keys. With documents in a bucket (KANGFU_BLOBS)
+// every object is sealed again under the new key, and read back, before the
+// database switches (resealBucket).
 func cmdRotateMaster(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var newFile string
 	var opt store.MasterRotateOptions
@@ -30,12 +33,6 @@ func cmdRotateMaster(ctx context.Context, args []string, getenv func(string) str
 	}
 	if opt.BatchSize < 1 {
 		return usageError{"--batch must be at least 1"}
-	}
-	if cfg.Blobs != "" {
-		// The objects in the bucket are sealed with keys derived from the
-		// secret key (blob/seal.go); re-sealing them is not written yet, and
-		// rotating without it would leave every photo and document unreadable.
-		return fmt.Errorf("rotate-master with documents in a bucket (KANGFU_BLOBS=%s) is not supported yet: the bucket's objects are encrypted with keys derived from the secret key and would no longer open", cfg.Blobs)
 	}
 	newSecret, err := secretFrom("new", newFile, getenv("KANGFU_NEW_SECRET_KEY"))
 	if err != nil {
@@ -67,6 +64,17 @@ func cmdRotateMaster(ctx context.Context, args []string, getenv func(string) str
 			fmt.Fprintf(stdout, "… %d values re-encrypted (%s)\n", n, table)
 			last = time.Now()
 		}
+	}
+	if cfg.Blobs != "" {
+		// The bucket's objects are sealed with keys derived from the secret
+		// key (blob/seal.go): each is sealed again under the new field key,
+		// read back and checked, before the database switches to the new key.
+		bucket, err := resealBucket(ctx, cfg, oldKeys, newKeys, stdout)
+		if err != nil {
+			e.Close()
+			return err
+		}
+		opt.BeforeSwitch = bucket
 	}
 	rep, err := e.db.RotateMaster(ctx, newKeys, opt)
 	e.Close()
@@ -112,6 +120,29 @@ func cmdRotateMaster(ctx context.Context, args []string, getenv func(string) str
 		fmt.Fprintf(stdout, ", %d checkpoint(s) from %s hold", len(cps), from)
 	}
 	fmt.Fprintln(stdout)
+	if cfg.Blobs != "" {
+		// Every photo and document the database refers to opens with the new
+		// key alone, as a server will read them.
+		s, err := openBlobs(ctx, cfg, e.db)
+		if err != nil {
+			return err
+		}
+		keys, err := e.db.BlobRefs(ctx)
+		if err != nil {
+			return err
+		}
+		probs, err := blob.Verify(ctx, s, keys)
+		if err != nil {
+			return err
+		}
+		if len(probs) > 0 {
+			for _, p := range probs {
+				fmt.Fprintf(stdout, "DOES NOT OPEN %s: %v\n", p.Key, p.Err)
+			}
+			return fmt.Errorf("%d referenced document(s) or photo(s) in %s do not open with the new key", len(probs), cfg.Blobs)
+		}
+		fmt.Fprintf(stdout, "%d referenced document(s) and photo(s) in %s open with the new key\n", len(keys), cfg.Blobs)
+	}
 	cp, err := appendCheckpoint(ctx, e)
 	if err != nil {
 		return err
@@ -125,6 +156,57 @@ func cmdRotateMaster(ctx context.Context, args []string, getenv func(string) str
 	fmt.Fprintln(stdout, "next: start the servers with the new key (KANGFU_SECRET_KEY_FILE, KANGFU_SECRET_KEY or <data-dir>/secret.key); "+
 		"keep the old key offline until the backups made under it have expired, then destroy it")
 	return nil
+}
+
+// resealBucket opens the bucket of KANGFU_BLOBS with both keys (objects
+// name the field key id they are sealed with: the new id under the new
+// secret, every older id under the old one) and returns the step
+// RotateMaster runs before it switches: every object sealed again under the
+// new field key and read back intact (blob.S3.Reseal). An object that does
+// not open stops the rotation before the switch, named; run again, the
+// objects already re-sealed are skipped.
+func resealBucket(ctx context.Context, cfg *Config, oldKeys, newKeys *store.Keys, stdout io.Writer) (func(context.Context, string) error, error) {
+	var to string
+	keys := blob.KeySource{
+		Current: func() string { return to },
+		Key: func(id string) ([]byte, error) {
+			if id == to {
+				return newKeys.FieldKey(id)
+			}
+			return oldKeys.FieldKey(id)
+		},
+	}
+	s, err := blob.NewS3(cfg.S3, keys)
+	if err != nil {
+		return nil, fmt.Errorf("document store %s: %w", cfg.Blobs, err)
+	}
+	if err := s.Check(ctx); err != nil {
+		return nil, fmt.Errorf("document store %s: %w", cfg.Blobs, err)
+	}
+	return func(ctx context.Context, fieldKey string) error {
+		to = fieldKey
+		fmt.Fprintf(stdout, "re-sealing the objects of %s under field key %s of the new secret\n", cfg.Blobs, fieldKey)
+		last, seen := time.Now(), 0
+		res, err := s.Reseal(ctx, fieldKey, func(string) {
+			if seen++; time.Since(last) > 5*time.Second {
+				fmt.Fprintf(stdout, "… %d objects\n", seen)
+				last = time.Now()
+			}
+		})
+		for _, p := range res.Problems {
+			fmt.Fprintf(stdout, "NOT RE-SEALED %s: %v\n", p.Key, p.Err)
+		}
+		fmt.Fprintf(stdout, "%d object(s) re-sealed and read back intact, %d already under the new key, %d not re-sealed\n",
+			res.Resealed, res.Already, len(res.Problems))
+		if err != nil {
+			return fmt.Errorf("re-sealing %s stopped (run rotate-master again with the same keys to resume): %w", cfg.Blobs, err)
+		}
+		if len(res.Problems) > 0 {
+			return fmt.Errorf("%d object(s) in %s do not open and were not re-sealed, so the database stays on the old key: "+
+				"put back intact copies (from a backup of the bucket) or remove them, then run rotate-master again with the same keys", len(res.Problems), cfg.Blobs)
+		}
+		return nil
+	}, nil
 }
 
 // secretFrom reads a secret key from a file or an environment value (not

@@ -206,7 +206,7 @@ func (a *API) appPhoto(w http.ResponseWriter, r *http.Request, q *appReq) error 
 		return nil
 	}
 	status := http.StatusCreated
-	if _, err := a.Blobs.Get(r.Context(), want); err == nil {
+	if err := blob.Check(r.Context(), a.Blobs, want); err == nil { // streamed, not held
 		status = http.StatusOK
 	} else if !errors.Is(err, blob.ErrNotFound) {
 		return err

@@ -120,12 +120,11 @@ func (a *API) generateDocument(w http.ResponseWriter, r *http.Request, q *req) e
 }
 
 func (a *API) downloadDocument(w http.ResponseWriter, r *http.Request, q *req) error {
-	d, content, err := a.docs().Download(r.Context(), q.Actor, r.PathValue("id"))
+	d, rc, size, err := a.docs().OpenDocument(r.Context(), q.Actor, r.PathValue("id"))
 	if err != nil {
 		return a.docFail(w, r, q, err)
 	}
-	dossier.SendFile(w, d.MIME, dossier.FileName(d), content)
-	return nil
+	return dossier.SendStream(w, r, d.MIME, dossier.FileName(d), rc, size)
 }
 
 func (a *API) dossierPDF(w http.ResponseWriter, r *http.Request, q *req) error {

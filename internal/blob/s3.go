@@ -164,12 +164,24 @@ func (s *S3) Put(ctx context.Context, r io.Reader) (string, int64, error) {
 	} else if err != nil && !errors.Is(err, ErrNotFound) {
 		return "", 0, err
 	}
-	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+	if err := s.upload(ctx, key, tmp, n, s.seal.src.Current(), true); err != nil {
 		return "", 0, err
 	}
-	sealed, size, err := s.seal.seal(key, tmp, n)
+	return key, n, nil
+}
+
+// upload seals the n plaintext bytes of tmp (from its start) under field
+// key id and writes them as the object of key, returning once the store
+// confirmed it (see Put). With removeUnconfirmed, an object the store did
+// not confirm is removed (Put: nothing is acknowledged under the key); Reseal
+// keeps it, as removing it could lose the only copy of the blob.
+func (s *S3) upload(ctx context.Context, key string, tmp *os.File, n int64, id string, removeUnconfirmed bool) error {
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	sealed, size, err := s.seal.sealAs(id, key, tmp, n)
 	if err != nil {
-		return "", 0, err
+		return err
 	}
 	sum := md5.New()
 	name := s.name(key)
@@ -177,14 +189,16 @@ func (s *S3) Put(ctx context.Context, r io.Reader) (string, int64, error) {
 		ContentType: "application/octet-stream", SendContentMd5: true, ServerSideEncryption: s.sse,
 		UserMetadata: map[string]string{sizeMeta: strconv.FormatInt(n, 10)}})
 	if err != nil {
-		return "", 0, fmt.Errorf("blob: upload %s: %w", key, err)
+		return fmt.Errorf("blob: upload %s: %w", key, err)
 	}
 	if err := s.confirm(ctx, name, info, size, hex.EncodeToString(sum.Sum(nil))); err != nil {
-		// Do not leave an object we could not confirm under the key.
-		_ = s.c.RemoveObject(context.WithoutCancel(ctx), s.bucket, name, minio.RemoveObjectOptions{})
-		return "", 0, fmt.Errorf("blob: upload %s not confirmed: %w", key, err)
+		if removeUnconfirmed {
+			// Do not leave an object we could not confirm under the key.
+			_ = s.c.RemoveObject(context.WithoutCancel(ctx), s.bucket, name, minio.RemoveObjectOptions{})
+		}
+		return fmt.Errorf("blob: upload %s not confirmed: %w", key, err)
 	}
-	return key, n, nil
+	return nil
 }
 
 func (s *S3) confirm(ctx context.Context, name string, info minio.UploadInfo, size int64, md5hex string) error {

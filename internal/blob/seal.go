@@ -118,8 +118,9 @@ type sealReader struct {
 	plain  []byte
 }
 
-func (s *sealer) seal(key string, r io.Reader, n int64) (io.Reader, int64, error) {
-	id := s.src.Current()
+// sealAs seals the n bytes of r, the content of key, under the field key
+// id: the current one for Put, the new one for Reseal.
+func (s *sealer) sealAs(id, key string, r io.Reader, n int64) (io.Reader, int64, error) {
 	a, err := s.aead(id)
 	if err != nil {
 		return nil, 0, err

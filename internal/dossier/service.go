@@ -160,21 +160,42 @@ func (s *Service) Generate(ctx context.Context, actor *casework.Actor, personID,
 }
 
 // Download returns a document and its content, checked against its hash;
-// the download is audited as an export.
+// the download is audited as an export. Routes stream with OpenDocument.
 func (s *Service) Download(ctx context.Context, actor *casework.Actor, documentID string) (*store.Document, []byte, error) {
-	var content []byte
+	doc, rc, _, err := s.OpenDocument(ctx, actor, documentID)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rc.Close()
+	content, err := io.ReadAll(rc) // the reader checks the hash at its end
+	if err != nil {
+		return nil, nil, err
+	}
+	return doc, content, nil
+}
+
+// OpenDocument returns a document and a stream of its content and its size,
+// for SendStream; the stream checks the content against the document's hash
+// as it ends. The download is audited as an export (R36) once the content
+// was found in the blob store. The caller closes the stream.
+func (s *Service) OpenDocument(ctx context.Context, actor *casework.Actor, documentID string) (*store.Document, io.ReadCloser, int64, error) {
+	var rc io.ReadCloser
+	var size int64
 	doc, err := s.DB.DownloadDocument(ctx, actor, documentID, func(d *store.Document) error {
 		if s.Blobs == nil {
 			return ErrNoBlobs
 		}
 		var err error
-		content, err = s.Blobs.Get(ctx, d.SHA256)
+		rc, size, err = s.Blobs.Open(ctx, d.SHA256)
 		return err
 	})
 	if err != nil {
-		return nil, nil, err
+		if rc != nil {
+			rc.Close()
+		}
+		return nil, nil, 0, err
 	}
-	return doc, content, nil
+	return doc, rc, size, nil
 }
 
 // FileName is the name a downloaded document is saved under.
@@ -245,6 +266,17 @@ func SendFile(w http.ResponseWriter, mime, name string, content []byte) {
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
 	w.Write(content)
+}
+
+// SendStream sends a stored file as an attachment, streamed from the blob
+// store in constant memory (blob.Serve): an error before the first byte is
+// returned for the caller to answer; a failure after it aborts the response.
+func SendStream(w http.ResponseWriter, r *http.Request, mime, name string, rc io.ReadCloser, size int64) error {
+	h := w.Header()
+	h.Set("Content-Type", mime)
+	h.Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q; filename*=UTF-8''%s", asciiName(name), url.PathEscape(name)))
+	h.Set("Cache-Control", "no-store")
+	return blob.Serve(w, r, rc, size)
 }
 
 // asciiName is the fallback file name for clients without RFC 5987.

@@ -210,9 +210,21 @@ func StartPrimary(ctx context.Context, dir string) (*Node, error) {
 		return nil, err
 	}
 	if err := n.startOnFreePort(ctx); err != nil {
+		n.abandon()
 		return nil, err
 	}
 	return n, nil
+}
+
+// abandon stops whatever postmaster a failed start left in the data
+// directory, so a failed start leaves nothing running.
+func (n *Node) abandon() {
+	if n.postmasterAlive() {
+		n.mu.Lock()
+		n.running = true
+		n.mu.Unlock()
+		n.Stop(Immediate)
+	}
 }
 
 // StartStandby takes a base backup of primary into dir/data with
@@ -229,6 +241,7 @@ func StartStandby(ctx context.Context, primary *Node, dir string) (*Node, error)
 		return nil, err
 	}
 	if err := n.startOnFreePort(ctx); err != nil {
+		n.abandon()
 		return nil, err
 	}
 	// Wait for streaming, so a caller may rely on replication from here on.
@@ -245,10 +258,13 @@ func StartStandby(ctx context.Context, primary *Node, dir string) (*Node, error)
 			return n, nil
 		}
 		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("pgcluster standby: not streaming after 60s (status %q, err %v)%s", status, err, n.logTail())
+			err = fmt.Errorf("pgcluster standby: not streaming after 60s (status %q, err %v)%s", status, err, n.logTail())
+			n.abandon()
+			return nil, err
 		}
 		select {
 		case <-ctx.Done():
+			n.abandon()
 			return nil, ctx.Err()
 		case <-time.After(100 * time.Millisecond):
 		}

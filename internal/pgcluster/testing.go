@@ -46,13 +46,11 @@ func Primary(tb testing.TB) *Node {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	dir := nodeDir(tb, "primary")
-	n, err := StartPrimary(ctx, dir)
-	if n != nil || err == nil {
-		tb.Cleanup(func() { stopForCleanup(tb, n) })
-	}
+	n, err := StartPrimary(ctx, dir) // a failed start stops what it started
 	if err != nil {
 		tb.Fatal(err)
 	}
+	tb.Cleanup(func() { stopForCleanup(tb, n) })
 	return n
 }
 
@@ -63,10 +61,8 @@ func Standby(tb testing.TB, primary *Node) *Node {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	dir := nodeDir(tb, "standby")
-	n, err := StartStandby(ctx, primary, dir)
+	n, err := StartStandby(ctx, primary, dir) // a failed start stops what it started
 	if err != nil {
-		// A standby that started but never streamed is still running.
-		stopDir(dir)
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { stopForCleanup(tb, n) })
@@ -76,16 +72,5 @@ func Standby(tb testing.TB, primary *Node) *Node {
 func stopForCleanup(tb testing.TB, n *Node) {
 	if err := n.Stop(Immediate); err != nil {
 		tb.Errorf("pgcluster cleanup: %v", err)
-	}
-}
-
-// stopDir stops whatever postmaster runs in dir/data, if any.
-func stopDir(dir string) {
-	n := &Node{Name: "cleanup", Dir: dir, running: true}
-	if b, err := BinDir(); err == nil {
-		n.bin = b
-	}
-	if n.postmasterAlive() {
-		n.Stop(Immediate)
 	}
 }

@@ -28,7 +28,11 @@ package store
 // ReplicaMaxLag plus one check interval (ReplicaCheckEvery): the monitor
 // measures the replica's lag every interval and skips it (reads go to the
 // primary) while the lag is above ReplicaMaxLag, it is unreachable, or it is
-// not a standby. Each change of state is logged once.
+// not a standby. Each change of state is logged once. The lag is 0 when the
+// standby has replayed all the WAL the primary had; otherwise the smaller of
+// now - pg_last_xact_replay_timestamp() and the time since it was last seen
+// caught up (replicaDecision); kangfu_db_replica_lag_seconds and
+// kangfu_db_replica_lag_bytes (the LSN difference) on /metrics.
 
 import (
 	"context"
@@ -38,6 +42,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"kangfu/internal/casework"
 )
 
 // Replica states.
@@ -76,16 +82,23 @@ type replicaMeasure struct {
 	err        error // the replica did not answer (or the query failed)
 	inRecovery bool
 	caughtUp   bool          // replayed everything the primary had written when measured
-	sinceXact  time.Duration // now() - pg_last_xact_replay_timestamp() on the standby
-	lagBytes   int64         // primary's WAL position minus the standby's replay position
+	sinceXact  time.Duration // now() - pg_last_xact_replay_timestamp() on the standby (unknownAge: none since it started)
+	// sinceCaughtUp is the time since the primary position of the last
+	// measurement that found the standby caught up (unknownAge: never):
+	// every commit before it is on the standby.
+	sinceCaughtUp time.Duration
+	lagBytes      int64 // primary's WAL position minus the standby's replay position
 }
 
 // replicaDecision turns a measurement into a state and a lag: the pure
 // routing rule, tested without a cluster. A standby that replayed all the
 // WAL the primary had is 0 behind however long ago its last commit was (an
-// idle primary); otherwise its data is at most as old as its last replayed
-// commit, and that age is compared with maxLag.
+// idle primary). Otherwise its data misses at most the commits since its
+// last replayed commit, and at most those since it was last seen caught
+// up: the smaller of the two ages is its lag, compared with maxLag. With
+// neither known it counts as too far behind.
 func replicaDecision(m replicaMeasure, maxLag time.Duration) (string, time.Duration) {
+	lag := min(m.sinceXact, m.sinceCaughtUp)
 	switch {
 	case m.err != nil:
 		return ReplicaDown, 0
@@ -93,10 +106,10 @@ func replicaDecision(m replicaMeasure, maxLag time.Duration) (string, time.Durat
 		return ReplicaNotStandby, 0
 	case m.caughtUp:
 		return ReplicaOK, 0
-	case m.sinceXact > maxLag:
-		return ReplicaBehind, m.sinceXact
+	case lag > maxLag:
+		return ReplicaBehind, lag
 	default:
-		return ReplicaOK, m.sinceXact
+		return ReplicaOK, lag
 	}
 }
 
@@ -107,8 +120,9 @@ type replica struct {
 	every  time.Duration
 	log    *slog.Logger
 
-	mu     sync.RWMutex
-	status ReplicaStatus
+	mu           sync.RWMutex
+	status       ReplicaStatus
+	lastCaughtUp time.Time // the primary position time of the last caught-up measurement
 
 	stop      chan struct{}
 	done      chan struct{}
@@ -181,8 +195,9 @@ func (db *DB) closeReplica() error {
 // first: a standby whose replay position reached it had every commit
 // acknowledged before the measurement began.
 func (db *DB) measureReplica(ctx context.Context) replicaMeasure {
-	var m replicaMeasure
+	m := replicaMeasure{sinceXact: unknownAge, sinceCaughtUp: unknownAge}
 	var primaryLSN string
+	primaryAt := time.Now()
 	if err := db.write.QueryRowContext(ctx, `SELECT pg_current_wal_lsn()::text`).Scan(&primaryLSN); err != nil {
 		// The primary is the problem, not the replica; without its position
 		// the replica can only be judged by the age of its last commit.
@@ -206,11 +221,16 @@ func (db *DB) measureReplica(ctx context.Context) replicaMeasure {
 	}
 	if since.Valid {
 		m.sinceXact = time.Duration(since.Float64 * float64(time.Second))
-	} else if !m.caughtUp {
-		// Nothing replayed since the standby started: its age is unknown,
-		// so it counts as too far behind until it catches up.
-		m.sinceXact = unknownAge
 	}
+	r := db.replica
+	r.mu.Lock()
+	if m.caughtUp {
+		r.lastCaughtUp = primaryAt
+	}
+	if !r.lastCaughtUp.IsZero() {
+		m.sinceCaughtUp = time.Since(r.lastCaughtUp)
+	}
+	r.mu.Unlock()
 	return m
 }
 
@@ -275,6 +295,21 @@ func (db *DB) reportPool() *sql.DB {
 // ReadReport runs fn in a read-only transaction on the replica when it is
 // usable, else on the primary. Only for the reads listed at the top of this
 // file: they tolerate ReplicaMaxLag of staleness and decide nothing.
+//
+// A report the replica could not answer — it went down mid-query, or
+// cancelled the query to replay WAL that conflicts with it (a recovery
+// conflict) — is run again on the primary; a refusal of the request itself
+// (a casework error) is not.
 func (db *DB) ReadReport(ctx context.Context, fn func(*Tx) error) error {
-	return db.readOn(ctx, db.reportPool(), fn)
+	pool := db.reportPool()
+	err := db.readOn(ctx, pool, fn)
+	if err == nil || pool == db.read || ctx.Err() != nil {
+		return err
+	}
+	var ce *casework.Error
+	if errors.As(err, &ce) {
+		return err
+	}
+	db.replica.log.Warn("read replica failed a report; read again on the primary", "err", err)
+	return db.readOn(ctx, db.read, fn)
 }

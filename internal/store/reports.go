@@ -258,6 +258,7 @@ func (db *DB) ComputeFigures(ctx context.Context, actor *casework.Actor, orgID s
 	var out []*Figure
 	// The figures read the replica when it is usable (replica.go).
 	err = db.ReadReport(ctx, func(tx *Tx) error {
+		out = out[:0] // ReadReport may run fn again on the primary
 		q := db.newFigureQuery(org, actor.Scope(casework.PermReadPersons), p)
 		for _, spec := range Figures() {
 			if keys != nil && !slices.Contains(keys, spec.Key) {

@@ -282,6 +282,9 @@ func (db *DB) Dashboard(ctx context.Context, actor *casework.Actor, orgID string
 	d.Org = org
 	// The rollups read the replica when it is usable (replica.go).
 	err = db.ReadReport(ctx, func(tx *Tx) error {
+		// ReadReport may run fn again on the primary: start afresh.
+		d.Children, d.Figures, d.Missing = nil, nil, false
+		d.Trend, d.ByChild = map[string][]*Figure{}, map[string]map[string]*Figure{}
 		rows, err := tx.Query(ctx, `SELECT id, name, path, kind, time_zone FROM orgs WHERE parent_id = ? AND retired = ? ORDER BY path`, org.ID, false)
 		if err != nil {
 			return err

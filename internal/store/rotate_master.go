@@ -210,6 +210,13 @@ type MasterRotateOptions struct {
 	// AfterBatch, when set, is called after each committed batch; an error
 	// stops the rotation there (tests interrupt it so).
 	AfterBatch func(table string) error
+	// BeforeSwitch, when set, is called once every value is under the new
+	// field key id fieldKey and before the last transaction switches the
+	// database to the new key: what else is sealed with keys derived from
+	// the secret (the objects of a bucket, blob/reseal.go) is re-sealed
+	// then. An error stops the rotation before the switch; run again, it
+	// resumes and calls BeforeSwitch again.
+	BeforeSwitch func(ctx context.Context, fieldKey string) error
 }
 
 // MasterRotateReport says what RotateMaster did.
@@ -326,6 +333,11 @@ func (db *DB) RotateMaster(ctx context.Context, newKeys *Keys, opt MasterRotateO
 			return tx.putMasterState(ctx, &st)
 		})
 		if err != nil {
+			return rep, err
+		}
+	}
+	if opt.BeforeSwitch != nil {
+		if err := opt.BeforeSwitch(ctx, st.FieldKey); err != nil {
 			return rep, err
 		}
 	}

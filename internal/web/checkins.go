@@ -205,7 +205,7 @@ func (c *Console) checkinPhoto(w http.ResponseWriter, r *http.Request, q *req) e
 	if c.Blobs == nil {
 		return casework.NotFound("签到照片", "check-in photo")
 	}
-	b, err := c.Blobs.Get(r.Context(), sha)
+	rc, size, err := c.Blobs.Open(r.Context(), sha)
 	if errors.Is(err, blob.ErrNotFound) {
 		return casework.NotFound("签到照片", "check-in photo")
 	}
@@ -215,8 +215,7 @@ func (c *Console) checkinPhoto(w http.ResponseWriter, r *http.Request, q *req) e
 	w.Header().Set("Content-Type", "image/jpeg")
 	w.Header().Set("Cache-Control", "private, no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Write(b)
-	return nil
+	return blob.Serve(w, r, rc, size)
 }
 
 type codeRow struct {

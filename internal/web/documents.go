@@ -130,7 +130,7 @@ func (c *Console) documentGenerate(w http.ResponseWriter, r *http.Request, q *re
 }
 
 func (c *Console) documentDownload(w http.ResponseWriter, r *http.Request, q *req) error {
-	doc, content, err := c.docs().Download(r.Context(), q.Actor, r.PathValue("id"))
+	doc, rc, size, err := c.docs().OpenDocument(r.Context(), q.Actor, r.PathValue("id"))
 	if errors.Is(err, dossier.ErrNoBlobs) {
 		c.unavailable(w, r, q)
 		return nil
@@ -138,8 +138,7 @@ func (c *Console) documentDownload(w http.ResponseWriter, r *http.Request, q *re
 	if err != nil {
 		return err
 	}
-	dossier.SendFile(w, doc.MIME, dossier.FileName(doc), content)
-	return nil
+	return dossier.SendStream(w, r, doc.MIME, dossier.FileName(doc), rc, size)
 }
 
 func (c *Console) dossierPrint(w http.ResponseWriter, r *http.Request, q *req) error {

@@ -248,7 +248,7 @@ func (c *Console) eventPhoto(w http.ResponseWriter, r *http.Request, q *req) err
 	if c.Blobs == nil {
 		return casework.NotFound("照片", "photo")
 	}
-	b, err := c.Blobs.Get(r.Context(), p.SHA256)
+	rc, size, err := c.Blobs.Open(r.Context(), p.SHA256)
 	if errors.Is(err, blob.ErrNotFound) {
 		return casework.NotFound("照片", "photo")
 	}
@@ -258,8 +258,7 @@ func (c *Console) eventPhoto(w http.ResponseWriter, r *http.Request, q *req) err
 	w.Header().Set("Content-Type", p.MIME)
 	w.Header().Set("Cache-Control", "private, no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	_, err = w.Write(b)
-	return err
+	return blob.Serve(w, r, rc, size)
 }
 
 type eventImportData struct {

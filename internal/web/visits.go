@@ -463,14 +463,13 @@ func (c *Console) visitPhoto(w http.ResponseWriter, r *http.Request, q *req) err
 		c.unavailable(w, r, q)
 		return nil
 	}
-	b, err := c.Blobs.Get(r.Context(), p.SHA256)
+	rc, size, err := c.Blobs.Open(r.Context(), p.SHA256)
 	if err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", p.MIME)
 	w.Header().Set("Cache-Control", "private, no-store")
-	w.Write(b)
-	return nil
+	return blob.Serve(w, r, rc, size)
 }
 
 func (c *Console) visitFollowUpDone(w http.ResponseWriter, r *http.Request, q *req) error {
