@@ -299,3 +299,18 @@ func TestFlushCheckins(t *testing.T) {
 		t.Logf("%d acknowledged and stored, %d refused after the flush began", stored, refused)
 	})
 }
+
+// BenchmarkAllowRate measures one draw on a shared bucket (a sign-in,
+// activation or survey answer pays it once).
+func BenchmarkAllowRate(b *testing.B) {
+	for _, e := range storetest.Engines(b) {
+		b.Run(e.Name, func(b *testing.B) {
+			db := storetest.Open(b, e, nil)
+			for i := 0; b.Loop(); i++ {
+				if _, err := db.AllowRate(ctx, fmt.Sprintf("login:192.0.2.%d", i%200), 10, 6*time.Second); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
