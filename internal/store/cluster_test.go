@@ -6,6 +6,7 @@ package store_test
 // PostgreSQL (KANGFU_TEST_POSTGRES).
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"sync"
@@ -166,6 +167,46 @@ func TestSessionsAndLocksAcrossServers(t *testing.T) {
 			}
 			if until := storetest.Must(db.LoginLockedUntil(ctx, w.lead.UserID, "198.51.100.7")); !until.IsZero() {
 				t.Fatalf("another address locked too: until %v", until)
+			}
+		}
+	})
+}
+
+// The app's PIN lock (issue 18 §3) is a row too: wrong PINs typed at the
+// same moment through A and B all count, and the lock holds on both.
+func TestPINLockAcrossServers(t *testing.T) {
+	start := time.Date(2026, 3, 10, 4, 0, 0, 0, time.UTC)
+	storetest.EachPair(t, start, func(t *testing.T, a, b *store.DB, _ *storetest.Clock) {
+		w := ciBuild(t, a, pfD("2026-03-01"))
+		phone := ciActivate(t, a, w.worker, w.person.ID)
+		wrong := func(context.Context, string) (bool, error) { return false, nil }
+		right := func(context.Context, string) (bool, error) { return true, nil }
+		var wg sync.WaitGroup
+		var locked atomic.Int64
+		for i := range casework.PINMaxFailures {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				db := a
+				if i%2 == 1 {
+					db = b
+				}
+				err := db.VerifyDevicePIN(ctx, phone.dev.ID, wrong)
+				switch {
+				case casework.IsCode(err, casework.ELOCKED):
+					locked.Add(1)
+				case casework.ErrorField(err) != "pin":
+					t.Errorf("wrong PIN %d: %v", i, err)
+				}
+			}()
+		}
+		wg.Wait()
+		if locked.Load() != 1 {
+			t.Fatalf("%d wrong PINs at once on A and B: %d answered locked, want exactly the last", casework.PINMaxFailures, locked.Load())
+		}
+		for _, db := range []*store.DB{a, b} {
+			if err := db.VerifyDevicePIN(ctx, phone.dev.ID, right); !casework.IsCode(err, casework.ELOCKED) {
+				t.Fatalf("right PIN after the lock: got %v, want locked on both servers", err)
 			}
 		}
 	})
