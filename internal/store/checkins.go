@@ -167,10 +167,15 @@ func (db *DB) AppDeviceByToken(ctx context.Context, tokenHash string) (*AppDevic
 // ago is refused.
 func (db *DB) AppDeviceByTokenFresh(ctx context.Context, tokenHash string) (*AppDevice, error) {
 	st := db.app()
+	d, err := db.loadAppDevice(ctx, tokenHash)
 	st.mu.Lock()
-	delete(st.tokens, tokenHash)
-	st.mu.Unlock()
-	return db.AppDeviceByToken(ctx, tokenHash)
+	defer st.mu.Unlock()
+	if err != nil {
+		delete(st.tokens, tokenHash)
+		return nil, err
+	}
+	st.tokens[tokenHash] = cached[*AppDevice]{d, time.Now().Add(time.Duration(appCacheTTL.Load()))}
+	return d, nil
 }
 
 func (db *DB) loadAppDevice(ctx context.Context, tokenHash string) (*AppDevice, error) {
