@@ -8,6 +8,7 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -361,4 +362,43 @@ func BenchmarkAllowRate(b *testing.B) {
 			}
 		})
 	}
+}
+
+// The check-in caches' bound for other changes (issue 16 §2): a county's
+// area redrawn through server A applies to server B's verdicts within
+// store.AppCacheTTL (here shortened to 1 s).
+func TestOrgAreaAcrossServers(t *testing.T) {
+	defer store.SetAppCacheTTL(time.Second)()
+	bj := casework.LoadLocation("Asia/Shanghai")
+	start := time.Date(2026, 3, 10, 4, 0, 0, 0, time.UTC) // 12:00 Beijing
+	storetest.EachPair(t, start, func(t *testing.T, a, b *store.DB, clock *storetest.Clock) {
+		w := ciBuild(t, a, pfD("2026-03-01"))
+		phone := ciActivate(t, a, w.worker, w.person.ID)
+		onB := ciPhone{key: phone.key, dev: storetest.Must(b.AppDeviceByToken(ctx, auth.TokenHash(phone.token)))}
+		noon := clock.T.In(bj).Add(-time.Minute)
+		outside := func() bool {
+			t.Helper()
+			in := ciIn(noon, 18.25, 109.5)
+			in.PhotoSHA256 = ""
+			c, _, _, err := onB.checkin(b, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return slices.Contains(c.Checks, casework.VerdictOutsideArea)
+		}
+		if outside() {
+			t.Fatal("before: outside the area")
+		}
+		elsewhere := `{"type":"circle","lat":30.25,"lng":120.15,"radius_m":20000}`
+		if _, err := a.UpdateOrg(ctx, pfSys, w.county.ID, store.OrgUpdate{Geofence: &elsewhere}); err != nil {
+			t.Fatal(err)
+		}
+		changed := time.Now()
+		for !outside() {
+			if time.Since(changed) > 1500*time.Millisecond {
+				t.Fatalf("B still judges by the old area %v after A redrew it (TTL 1 s)", time.Since(changed))
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
 }
