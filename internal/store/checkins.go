@@ -89,10 +89,11 @@ type cached[T any] struct {
 	exp time.Time
 }
 
-// AppCacheTTL bounds how long a change made through another server (a
-// device retired, a person moved, a leave approved, an org's area
-// redrawn) can go unseen by this one's check-in caches (issue 16 §2).
-// Changes made through this server's handle drop the entries at once.
+// AppCacheTTL bounds how long a change (a device retired, a person moved,
+// a leave approved, an org's area redrawn) can go unseen by a server's
+// check-in caches (issue 16 §2). The changes that call forgetPerson drop
+// the entries of the handle that made them at once; the others, and every
+// change made through another server, wait out the TTL.
 const AppCacheTTL = 10 * time.Second
 
 // appCacheTTL is AppCacheTTL, shorter in tests that wait it out.
@@ -167,10 +168,15 @@ func (db *DB) AppDeviceByToken(ctx context.Context, tokenHash string) (*AppDevic
 // ago is refused.
 func (db *DB) AppDeviceByTokenFresh(ctx context.Context, tokenHash string) (*AppDevice, error) {
 	st := db.app()
+	d, err := db.loadAppDevice(ctx, tokenHash)
 	st.mu.Lock()
-	delete(st.tokens, tokenHash)
-	st.mu.Unlock()
-	return db.AppDeviceByToken(ctx, tokenHash)
+	defer st.mu.Unlock()
+	if err != nil {
+		delete(st.tokens, tokenHash)
+		return nil, err
+	}
+	st.tokens[tokenHash] = cached[*AppDevice]{d, time.Now().Add(time.Duration(appCacheTTL.Load()))}
+	return d, nil
 }
 
 func (db *DB) loadAppDevice(ctx context.Context, tokenHash string) (*AppDevice, error) {

@@ -6,7 +6,10 @@ package store_test
 // PostgreSQL (KANGFU_TEST_POSTGRES).
 
 import (
+	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -92,15 +95,21 @@ func TestRateLimitSharedByServers(t *testing.T) {
 
 		// Pruning: once every bucket is full again, the rows go (at most a
 		// minute after; the next attempt on a handle prunes).
-		if n := storetest.Must(a.RateBuckets(ctx)); n != 4 {
-			t.Fatalf("buckets before pruning: %d, want 4", n)
+		buckets := storetest.Must(a.RateBuckets(ctx))
+		if len(buckets) != 4 {
+			t.Fatalf("buckets before pruning: %q, want 4", buckets)
+		}
+		for _, b := range buckets {
+			if strings.Contains(b, "192.0.2") || strings.Contains(b, "198.51") {
+				t.Fatalf("bucket %q keeps the address in clear", b)
+			}
 		}
 		clock.Add(11 * time.Hour)
 		if !allow(b, "login:203.0.113.5") {
 			t.Fatal("fresh bucket refused")
 		}
-		if n := storetest.Must(a.RateBuckets(ctx)); n != 1 {
-			t.Fatalf("buckets after every other refilled: %d, want 1 (the one just used)", n)
+		if buckets := storetest.Must(a.RateBuckets(ctx)); len(buckets) != 1 || !strings.HasPrefix(buckets[0], "login:") {
+			t.Fatalf("buckets after every other refilled: %q, want 1 (the one just used)", buckets)
 		}
 	})
 }
@@ -159,6 +168,46 @@ func TestSessionsAndLocksAcrossServers(t *testing.T) {
 			}
 			if until := storetest.Must(db.LoginLockedUntil(ctx, w.lead.UserID, "198.51.100.7")); !until.IsZero() {
 				t.Fatalf("another address locked too: until %v", until)
+			}
+		}
+	})
+}
+
+// The app's PIN lock (issue 18 §3) is a row too: wrong PINs typed at the
+// same moment through A and B all count, and the lock holds on both.
+func TestPINLockAcrossServers(t *testing.T) {
+	start := time.Date(2026, 3, 10, 4, 0, 0, 0, time.UTC)
+	storetest.EachPair(t, start, func(t *testing.T, a, b *store.DB, _ *storetest.Clock) {
+		w := ciBuild(t, a, pfD("2026-03-01"))
+		phone := ciActivate(t, a, w.worker, w.person.ID)
+		wrong := func(context.Context, string) (bool, error) { return false, nil }
+		right := func(context.Context, string) (bool, error) { return true, nil }
+		var wg sync.WaitGroup
+		var locked atomic.Int64
+		for i := range casework.PINMaxFailures {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				db := a
+				if i%2 == 1 {
+					db = b
+				}
+				err := db.VerifyDevicePIN(ctx, phone.dev.ID, wrong)
+				switch {
+				case casework.IsCode(err, casework.ELOCKED):
+					locked.Add(1)
+				case casework.ErrorField(err) != "pin":
+					t.Errorf("wrong PIN %d: %v", i, err)
+				}
+			}()
+		}
+		wg.Wait()
+		if locked.Load() != 1 {
+			t.Fatalf("%d wrong PINs at once on A and B: %d answered locked, want exactly the last", casework.PINMaxFailures, locked.Load())
+		}
+		for _, db := range []*store.DB{a, b} {
+			if err := db.VerifyDevicePIN(ctx, phone.dev.ID, right); !casework.IsCode(err, casework.ELOCKED) {
+				t.Fatalf("right PIN after the lock: got %v, want locked on both servers", err)
 			}
 		}
 	})
@@ -297,5 +346,59 @@ func TestFlushCheckins(t *testing.T) {
 			t.Fatal("a check-in was taken after the flush")
 		}
 		t.Logf("%d acknowledged and stored, %d refused after the flush began", stored, refused)
+	})
+}
+
+// BenchmarkAllowRate measures one draw on a shared bucket (a sign-in,
+// activation or survey answer pays it once).
+func BenchmarkAllowRate(b *testing.B) {
+	for _, e := range storetest.Engines(b) {
+		b.Run(e.Name, func(b *testing.B) {
+			db := storetest.Open(b, e, nil)
+			for i := 0; b.Loop(); i++ {
+				if _, err := db.AllowRate(ctx, fmt.Sprintf("login:192.0.2.%d", i%200), 10, 6*time.Second); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// The check-in caches' bound for other changes (issue 16 §2): a county's
+// area redrawn through server A applies to server B's verdicts within
+// store.AppCacheTTL (here shortened to 1 s).
+func TestOrgAreaAcrossServers(t *testing.T) {
+	defer store.SetAppCacheTTL(time.Second)()
+	bj := casework.LoadLocation("Asia/Shanghai")
+	start := time.Date(2026, 3, 10, 4, 0, 0, 0, time.UTC) // 12:00 Beijing
+	storetest.EachPair(t, start, func(t *testing.T, a, b *store.DB, clock *storetest.Clock) {
+		w := ciBuild(t, a, pfD("2026-03-01"))
+		phone := ciActivate(t, a, w.worker, w.person.ID)
+		onB := ciPhone{key: phone.key, dev: storetest.Must(b.AppDeviceByToken(ctx, auth.TokenHash(phone.token)))}
+		noon := clock.T.In(bj).Add(-time.Minute)
+		outside := func() bool {
+			t.Helper()
+			in := ciIn(noon, 18.25, 109.5)
+			in.PhotoSHA256 = ""
+			c, _, _, err := onB.checkin(b, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return slices.Contains(c.Checks, casework.VerdictOutsideArea)
+		}
+		if outside() {
+			t.Fatal("before: outside the area")
+		}
+		elsewhere := `{"type":"circle","lat":30.25,"lng":120.15,"radius_m":20000}`
+		if _, err := a.UpdateOrg(ctx, pfSys, w.county.ID, store.OrgUpdate{Geofence: &elsewhere}); err != nil {
+			t.Fatal(err)
+		}
+		changed := time.Now()
+		for !outside() {
+			if time.Since(changed) > 1500*time.Millisecond {
+				t.Fatalf("B still judges by the old area %v after A redrew it (TTL 1 s)", time.Since(changed))
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
 	})
 }

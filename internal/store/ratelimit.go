@@ -17,6 +17,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -52,7 +53,8 @@ const ratePruneEvery = time.Minute
 // a client, e.g. "login:192.0.2.1"): burst attempts at once, then one more
 // every `every`. It reports whether the attempt is allowed; a refused
 // attempt takes nothing. Every server sharing the database shares the
-// bucket.
+// bucket. The client part is stored only as a keyed hash (the survey
+// promises residents their address is not kept; no address need be).
 func (db *DB) AllowRate(ctx context.Context, bucket string, burst int, every time.Duration) (bool, error) {
 	if burst <= 0 {
 		return false, nil
@@ -60,6 +62,8 @@ func (db *DB) AllowRate(ctx context.Context, bucket string, burst int, every tim
 	if every <= 0 {
 		return true, nil // no limit
 	}
+	purpose, client, _ := strings.Cut(bucket, ":")
+	bucket = purpose + ":" + db.vault.Index("rate-limit", client)
 	now := db.Now()
 	nowMs := now.UnixMilli()
 	everyMs := max(every.Milliseconds(), 1)
@@ -80,11 +84,24 @@ func (db *DB) AllowRate(ctx context.Context, bucket string, burst int, every tim
 	return allowed, nil
 }
 
-// RateBuckets counts the stored buckets (tests: pruning).
-func (db *DB) RateBuckets(ctx context.Context) (int, error) {
-	var n int
+// RateBuckets returns the stored buckets' names (tests: pruning, no
+// address kept).
+func (db *DB) RateBuckets(ctx context.Context) ([]string, error) {
+	var out []string
 	err := db.Read(ctx, func(tx *Tx) error {
-		return tx.QueryRow(ctx, `SELECT COUNT(*) FROM rate_limits`).Scan(&n)
+		rows, err := tx.Query(ctx, `SELECT bucket FROM rate_limits ORDER BY bucket`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var b string
+			if err := rows.Scan(&b); err != nil {
+				return err
+			}
+			out = append(out, b)
+		}
+		return rows.Err()
 	})
-	return n, err
+	return out, err
 }
