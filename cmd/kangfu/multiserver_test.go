@@ -200,9 +200,9 @@ func TestCluster(t *testing.T) {
 			resp.Body.Close()
 			return resp.StatusCode
 		}
-		// A stores it (201); B, asked for the same photo, finds it in the
-		// bucket and reads it back (blob Get: fetch, unseal, hash check)
-		// and answers 200 "already stored".
+		// A stores it (201); B, asked for the same photo, reads it back
+		// from the bucket (blob.Check streams the object, unseals it and
+		// checks its hash) and answers 200 "already stored".
 		if s := up("a"); s != http.StatusCreated {
 			t.Fatalf("upload through A: %d", s)
 		}
