@@ -183,7 +183,7 @@ type Setting struct {
 // "violation.absence_days_max" (R9: HIGH, LawMax, so no jurisdiction can
 // raise a threshold), and tier effects such as "checkin.tier.high.every_days"
 // (R31, policy_tier.go).
-var policySettings = append(append(append(generalSettings, incentiveSettings()...), tierSettings()...), breakGlassSettings...)
+var policySettings = append(append(append(append(generalSettings, incentiveSettings()...), tierSettings()...), breakGlassSettings...), identitySignalSettings...)
 
 // generalSettings are the settings that are not tier effects.
 var generalSettings = []*Setting{
