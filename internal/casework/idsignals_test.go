@@ -204,4 +204,3 @@ func TestParseSpotLook(t *testing.T) {
 		t.Fatalf("unknown finding: %v", err)
 	}
 }
-
