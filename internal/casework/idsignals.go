@@ -73,9 +73,9 @@ func FaceSimilarity(a, b []float32) (float64, bool) {
 // jsRound is JavaScript's Math.round: halves round up.
 func jsRound(x float64) float64 { return math.Floor(x + 0.5) }
 
-// DecodeEmbedding reads the contract's embedding: base64 of little-endian
+// decodeEmbedding reads the contract's embedding: base64 of little-endian
 // float32s.
-func DecodeEmbedding(s string) ([]float32, error) {
+func decodeEmbedding(s string) ([]float32, error) {
 	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(s))
 	if err != nil || len(raw) == 0 || len(raw)%4 != 0 {
 		return nil, fmt.Errorf("embedding is not base64 of float32 values")
@@ -87,8 +87,8 @@ func DecodeEmbedding(s string) ([]float32, error) {
 	return out, nil
 }
 
-// EncodeEmbedding is DecodeEmbedding's inverse.
-func EncodeEmbedding(v []float32) string {
+// encodeEmbedding is decodeEmbedding's inverse.
+func encodeEmbedding(v []float32) string {
 	raw := make([]byte, 4*len(v))
 	for i, f := range v {
 		binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(f))
