@@ -72,7 +72,7 @@ const (
 
 // Why a check-in's identity was not checked (IdentityReason).
 const (
-	ReasonNoFaceData       = "no_face_data"     // an old app, or the face step skipped: no face fields
+	ReasonNoFaceData       = "no_face_data"      // an old app, or the face step skipped: no face fields
 	ReasonModelUnavailable = "model_unavailable" // the phone could not run the model
 	ReasonNoFace           = "no_face"           // no face found in the selfie
 	ReasonNoReference      = "no_reference"      // no reference embedding (on the phone or on the server)
@@ -284,7 +284,7 @@ var identitySettings = []*Setting{
 		HintZH: "开启后，未进行活体检测的签到记为“未核验身份”；活体检测未通过的签到须复核。", HintEN: "When on, a check-in without a liveness check is identity not checked; one that failed it waits for review."},
 	{Key: "identity.challenge", Kind: SettingEnum, ZH: "签到动作验证", EN: "Check-in challenge", Default: EnumValue(ChallengeNone),
 		Options: []Option{{ChallengeNone, "无", "none"}, {ChallengeBlink, "眨眼", "blink"}, {ChallengeTurn, "转头", "turn the head"}},
-		Rule: "R26", Confidence: "UNCONFIRMED",
+		Rule:    "R26", Confidence: "UNCONFIRMED",
 		HintZH: "签到自拍时要求本人完成的动作。", HintEN: "What the person is asked to do while taking the check-in selfie."},
 	{Key: "identity.retention_days", Kind: SettingInt, ZH: "签到人脸数据保存天数", EN: "Check-in face data kept for", UnitZH: "天", UnitEN: "days",
 		Default: IntValue(180), Min: 30, Max: 1095, Rule: "R36", Confidence: "UNCONFIRMED",
