@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -34,10 +33,10 @@ var identitySignalSettings = []*Setting{
 	{Key: "identity.max_speed_kmh", Kind: SettingInt, ZH: "两次签到间不可能的速度", EN: "Impossible speed between check-ins", UnitZH: "公里/小时", UnitEN: "km/h",
 		Default: IntValue(300), Min: 10, Max: 2000, Rule: "R26", Confidence: "LOW",
 		HintZH: "同一人相邻两次签到的距离除以时间超过此值时列为线索。", HintEN: "Two consecutive check-ins of a person further apart than this speed allows are listed as a signal."},
-	{Key: "identity.tamper_tolerance", Kind: SettingInt, ZH: "手机与工作台比对分差容限", EN: "Phone and console score tolerance", UnitZH: "百分点", UnitEN: "points of 100",
-		Default: IntValue(5), Min: 0, Max: 50, Rule: "R26", Confidence: "LOW",
-		HintZH: "工作台重新计算的相似度与手机上报的相差超过此数（5 即 0.05），或手机称相符而工作台不相符时，标记为可能篡改。",
-		HintEN: "When the console's own score differs from the phone's by more than this (5 means 0.05), or the phone said matched and the console does not, the check-in is flagged as possibly tampered."},
+	{Key: "identity.tamper_tolerance", Kind: SettingDecimal, ZH: "手机与工作台比对分差容限", EN: "Phone and console score tolerance",
+		Default: DecimalValue(5), Min: 0, Max: 50, Rule: "R26", Confidence: "LOW",
+		HintZH: "工作台重新计算的相似度与手机上报的相差超过此数，或手机称相符而工作台不相符时，标记为可能篡改。",
+		HintEN: "When the console's own score differs from the phone's by more than this, or the phone said matched and the console does not, the check-in is flagged as possibly tampered."},
 	{Key: "identity.new_device_days", Kind: SettingInt, ZH: "新设备线索天数", EN: "New device signal period", UnitZH: "天", UnitEN: "days",
 		Default: IntValue(30), Min: 1, Max: 365, Rule: "R26", Confidence: "LOW",
 		HintZH: "在此天数内启用、替换了原设备的手机列为线索。", HintEN: "A phone activated within this many days that replaced another is listed as a signal."},
@@ -72,29 +71,6 @@ func FaceSimilarity(a, b []float32) (float64, bool) {
 
 // jsRound is JavaScript's Math.round: halves round up.
 func jsRound(x float64) float64 { return math.Floor(x + 0.5) }
-
-// decodeEmbedding reads the contract's embedding: base64 of little-endian
-// float32s.
-func decodeEmbedding(s string) ([]float32, error) {
-	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(s))
-	if err != nil || len(raw) == 0 || len(raw)%4 != 0 {
-		return nil, fmt.Errorf("embedding is not base64 of float32 values")
-	}
-	out := make([]float32, len(raw)/4)
-	for i := range out {
-		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
-	}
-	return out, nil
-}
-
-// encodeEmbedding is decodeEmbedding's inverse.
-func encodeEmbedding(v []float32) string {
-	raw := make([]byte, 4*len(v))
-	for i, f := range v {
-		binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(f))
-	}
-	return base64.StdEncoding.EncodeToString(raw)
-}
 
 // ISOWeek names the ISO week of a day ("2026-W49") with its Monday and
 // Sunday.

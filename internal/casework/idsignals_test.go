@@ -37,11 +37,11 @@ func TestFaceSimilarityIsHumans(t *testing.T) {
 	}
 	// Round trip of the contract's encoding.
 	b[3] = -0.125
-	got, err := decodeEmbedding(encodeEmbedding(b))
+	got, err := DecodeEmbedding(EncodeEmbedding(b))
 	if err != nil || len(got) != 1024 || got[3] != -0.125 || got[7] != 100 {
 		t.Fatalf("embedding round trip: %v", err)
 	}
-	if _, err := decodeEmbedding("not base64!"); err == nil {
+	if _, err := DecodeEmbedding("not base64!"); err == nil {
 		t.Fatal("bad embedding accepted")
 	}
 }

@@ -398,10 +398,10 @@ func (db *DB) speedSignals(ctx context.Context, tx *Tx, scope string, args []any
 		return nil, err
 	}
 	type pt struct {
-		id                      string
-		lat, lng                float64
-		at                      time.Time
-		person, name, org, oid  string
+		id                     string
+		lat, lng               float64
+		at                     time.Time
+		person, name, org, oid string
 	}
 	var pts []pt
 	for rows.Next() {
@@ -529,7 +529,7 @@ func (db *DB) sameFaceSignals(ctx context.Context, tx *Tx, scope string, args []
 				return nil, err
 			}
 			if ok && sim >= th-1e-9 {
-				out = append(out, Signal{Kind: SignalSameFace, PersonID: a.person, PersonName: a.name, OrgName: a.org, At: max(a.at, b.at),
+				out = append(out, Signal{Kind: SignalSameFace, PersonID: a.person, PersonName: a.name, OrgName: a.org, At: latest(a.at, b.at),
 					OtherID: b.person, OtherName: b.name, Link: "/persons/" + b.person,
 					EvidenceZH: fmt.Sprintf("%s 的底照与 %s 的底照相似度 %.2f（阈值 %.2f）", a.name, b.name, sim, th),
 					EvidenceEN: fmt.Sprintf("the reference photo of %s and that of %s: similarity %.2f (threshold %.2f)", a.name, b.name, sim, th)})
@@ -580,4 +580,11 @@ func (db *DB) openEmbedding(enc, context string) ([]float32, error) {
 		return nil, fmt.Errorf("open embedding (%s): %w", context, err)
 	}
 	return casework.DecodeEmbedding(plain)
+}
+
+func latest(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }

@@ -357,7 +357,7 @@ func (tx *Tx) identityThresholds(ctx context.Context, orgID string, at time.Time
 	if err != nil {
 		return 0, 0, err
 	}
-	return matchThreshold(pol), float64(pol.Value("identity.tamper_tolerance").Int()) / 100, nil
+	return matchThreshold(pol), pol.Value("identity.tamper_tolerance").Decimal(), nil
 }
 
 // RecordConsoleScore stores the score the staff browser computed for a
@@ -455,8 +455,5 @@ func spotCheckTasks(ctx context.Context, tx *Tx, actor *casework.Actor, today ca
 // matchThreshold is R26's face match threshold in force
 // (identity.match_threshold; default 0.80).
 func matchThreshold(pol *casework.EffectivePolicy) float64 {
-	if _, ok := pol.Get("identity.match_threshold"); ok {
-		return float64(pol.Value("identity.match_threshold").Int()) / 100
-	}
-	return casework.DefaultMatchThreshold
+	return pol.Value("identity.match_threshold").Decimal()
 }
