@@ -120,7 +120,7 @@ func (cs *challengeSeeds) challengesOf(ctx context.Context, personID, orgID stri
 func (tx *Tx) answer(ctx context.Context, c *Challenge) error {
 	var id string
 	err := tx.QueryRow(ctx, `SELECT id FROM checkins WHERE person_id = ? AND taken_at >= ? AND taken_at <= ? ORDER BY taken_at LIMIT 1`,
-		c.PersonID, c.Issued, c.Deadline).Scan(&id)
+		c.PersonID, c.Issued.UTC(), c.Deadline.UTC()).Scan(&id)
 	if err == sql.ErrNoRows {
 		return nil
 	}
@@ -291,16 +291,14 @@ func (db *DB) IdentitySignals(ctx context.Context, actor *casework.Actor, days i
 	var out []Signal
 	err := db.Write(ctx, func(tx *Tx) error {
 		scope, args := personScope(actor, casework.PermSensitive)
-		since := tx.now.Add(-time.Duration(days) * 24 * time.Hour)
+		since := tx.now.UTC().Add(-time.Duration(days) * 24 * time.Hour)
 		bj := casework.LoadLocation("")
 		fmtT := func(t time.Time) string { return t.In(bj).Format("2006-01-02 15:04") }
 		// New devices: activated in the period (policy identity.new_device_days
 		// of the person's place, at most the period) replacing another.
-		rows, err := tx.Query(ctx, `SELECT p.id, p.name, o.name, p.org_id, d.activated_at,
-				(SELECT MAX(x.activated_at) FROM devices x WHERE x.person_id = p.id AND x.activated_at < d.activated_at),
-				(SELECT x.retire_reason FROM devices x WHERE x.person_id = p.id AND x.activated_at < d.activated_at ORDER BY x.activated_at DESC LIMIT 1)
+		rows, err := tx.Query(ctx, `SELECT p.id, p.name, o.name, p.org_id, d.activated_at, d.retire_reason
 			FROM devices d JOIN persons p ON p.id = d.person_id JOIN orgs o ON o.id = p.org_id
-			WHERE d.activated_at >= ? AND EXISTS (SELECT 1 FROM devices x WHERE x.person_id = p.id AND x.activated_at < d.activated_at) AND `+scope,
+			WHERE p.id IN (SELECT x.person_id FROM devices x WHERE x.activated_at >= ?) AND `+scope+` ORDER BY p.id, d.activated_at`,
 			append([]any{since}, args...)...)
 		if err != nil {
 			return err
@@ -310,19 +308,25 @@ func (db *DB) IdentitySignals(ctx context.Context, actor *casework.Actor, days i
 			orgID string
 		}
 		var nds []nd
+		var prevPerson, prevReason string
+		var prevAt time.Time
 		for rows.Next() {
 			var s Signal
-			var orgID string
-			var prev sql.NullTime
-			var reason sql.NullString
-			if err := rows.Scan(&s.PersonID, &s.PersonName, &s.OrgName, &orgID, &s.At, &prev, &reason); err != nil {
+			var orgID, reason string
+			if err := rows.Scan(&s.PersonID, &s.PersonName, &s.OrgName, &orgID, &s.At, &reason); err != nil {
 				rows.Close()
 				return err
 			}
+			replaced := prevPerson == s.PersonID
+			pAt, pReason := prevAt, prevReason
+			prevPerson, prevAt, prevReason = s.PersonID, s.At, reason
+			if !replaced || s.At.Before(since) {
+				continue
+			}
 			s.Kind, s.Link = SignalNewDevice, "/persons/"+s.PersonID+"/app"
-			s.EvidenceZH = fmt.Sprintf("%s 启用新手机，替换了 %s 启用的手机", fmtT(s.At), fmtT(prev.Time))
-			s.EvidenceEN = fmt.Sprintf("a new phone activated %s replaced the one activated %s", fmtT(s.At), fmtT(prev.Time))
-			if r := strings.TrimSpace(reason.String); r != "" {
+			s.EvidenceZH = fmt.Sprintf("%s 启用新手机，替换了 %s 启用的手机", fmtT(s.At), fmtT(pAt))
+			s.EvidenceEN = fmt.Sprintf("a new phone activated %s replaced the one activated %s", fmtT(s.At), fmtT(pAt))
+			if r := strings.TrimSpace(pReason); r != "" {
 				s.EvidenceZH += "（原手机停用原因：" + r + "）"
 				s.EvidenceEN += " (the old phone was retired: " + r + ")"
 			}
