@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"math"
 	"sort"
@@ -362,4 +363,34 @@ func ChallengeAt(s *Scorer, personID string, day Date, w Window, minutes int, lo
 // issued + minutes (the last second counts; a minute later does not).
 func AnswersChallenge(issued, t time.Time, minutes int) bool {
 	return !t.Before(issued) && !t.After(issued.Add(time.Duration(minutes)*time.Minute))
+}
+
+// VerifySpotSet recomputes every spot-check sample from the published
+// seeds (each checked against its commitment first), as verify-draws does
+// for the test days: checked counts the samples recomputed, pending those
+// whose seed is not revealed yet, and each altered sample is named.
+func VerifySpotSet(seeds []RevealedSeed, samples []SpotSampleRecord) (checked, pending int, problems []string) {
+	good := map[string][]byte{}
+	for _, s := range seeds {
+		if s.Seed == "" {
+			continue
+		}
+		if raw, err := hex.DecodeString(s.Seed); err == nil && len(raw) == SeedSize && SeedHash(raw) == s.Hash {
+			good[s.OrgID+"|"+s.Period] = raw
+		}
+	}
+	src := func(org, p string) ([]byte, bool) { s, ok := good[org+"|"+p]; return s, ok }
+	for _, s := range samples {
+		problem, wait := VerifySpotSample(src, s)
+		switch {
+		case problem != "":
+			checked++
+			problems = append(problems, problem)
+		case wait:
+			pending++
+		default:
+			checked++
+		}
+	}
+	return checked, pending, problems
 }

@@ -220,14 +220,13 @@ type SpotReport struct {
 
 // VerifySpotSamples recomputes every sample whose seed is revealed from
 // the published seeds alone (draw_seeds.seed, checked against its
-// commitment), and checks each population against the check-ins stored
-// for the worker's persons that week, naming every difference.
+// commitment), naming every sample whose items differ.
 func (db *DB) VerifySpotSamples(ctx context.Context) (*SpotReport, error) {
 	samples, err := db.SpotSamples(ctx)
 	if err != nil {
 		return nil, err
 	}
-	revealed := map[string][]byte{}
+	var seeds []casework.RevealedSeed
 	err = db.Read(ctx, func(tx *Tx) error {
 		rows, err := tx.Query(ctx, `SELECT org_id, period, seed_hash, seed FROM draw_seeds WHERE seed IS NOT NULL`)
 		if err != nil {
@@ -235,13 +234,11 @@ func (db *DB) VerifySpotSamples(ctx context.Context) (*SpotReport, error) {
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var org, p, h, s string
-			if err := rows.Scan(&org, &p, &h, &s); err != nil {
+			var s casework.RevealedSeed
+			if err := rows.Scan(&s.OrgID, &s.Period, &s.Hash, &s.Seed); err != nil {
 				return err
 			}
-			if raw, err := hex.DecodeString(s); err == nil && casework.SeedHash(raw) == h {
-				revealed[org+"|"+p] = raw
-			}
+			seeds = append(seeds, s)
 		}
 		return rows.Err()
 	})
@@ -249,19 +246,7 @@ func (db *DB) VerifySpotSamples(ctx context.Context) (*SpotReport, error) {
 		return nil, err
 	}
 	rep := &SpotReport{}
-	src := func(org, p string) ([]byte, bool) { s, ok := revealed[org+"|"+p]; return s, ok }
-	for _, s := range samples {
-		problem, pending := casework.VerifySpotSample(src, s)
-		switch {
-		case problem != "":
-			rep.Checked++
-			rep.Problems = append(rep.Problems, problem)
-		case pending:
-			rep.Pending++
-		default:
-			rep.Checked++
-		}
-	}
+	rep.Checked, rep.Pending, rep.Problems = casework.VerifySpotSet(seeds, samples)
 	return rep, nil
 }
 
