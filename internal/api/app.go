@@ -296,7 +296,7 @@ func (a *API) appToday(w http.ResponseWriter, r *http.Request, q *appReq) error 
 	out := map[string]any{"date": day.Date, "device_id": q.Device.ID, "checkin": checkin}
 	// Each part of the app adds its keys (one call each, listed here rather
 	// than registered from init-time globals).
-	for _, part := range []func(context.Context, *store.AppDevice, string, map[string]any) error{a.todayLeaveAndMessages, a.todayTests, a.todayAppointments, a.todayCounselling, a.todayAppSettings} {
+	for _, part := range []func(context.Context, *store.AppDevice, string, map[string]any) error{a.todayLeaveAndMessages, a.todayTests, a.todayAppointments, a.todayCounselling, a.todayAppSettings, a.todaySpotChallenge} {
 		if err := part(r.Context(), q.Device, q.Lang, out); err != nil {
 			return err
 		}

@@ -33,6 +33,7 @@ func TestFilesServed(t *testing.T) {
 		{"/app/index.html", "text/html; charset=utf-8", 200},
 		{"/app/app.js", "text/javascript; charset=utf-8", 200},
 		{"/app/i18n.js", "text/javascript; charset=utf-8", 200},
+		{"/app/challenge.js", "text/javascript; charset=utf-8", 200},
 		{"/app/sw.js", "text/javascript; charset=utf-8", 200},
 		{"/app/app.css", "text/css; charset=utf-8", 200},
 		{"/app/manifest.webmanifest", "application/manifest+json", 200},
@@ -66,8 +67,8 @@ func TestNoInlineScriptOrStyle(t *testing.T) {
 		}
 	}
 	tags := regexp.MustCompile(`<script[^>]*>([^<]*)</script>`).FindAllStringSubmatch(html, -1)
-	if len(tags) != 2 {
-		t.Fatalf("want 2 script tags (i18n.js, app.js), found %d", len(tags))
+	if len(tags) != 3 {
+		t.Fatalf("want 3 script tags (i18n.js, app.js, challenge.js), found %d", len(tags))
 	}
 	for _, tag := range tags {
 		if !strings.Contains(tag[0], ` src="/app/`) || strings.TrimSpace(tag[1]) != "" {
