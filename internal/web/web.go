@@ -179,6 +179,7 @@ func (c *Console) Routes() []httpx.Route {
 		c.breakGlassRoutes,     // breakglass.go
 		c.riskInstrumentRoutes, // risk_instrument.go
 		c.rewardRoutes,         // rewards.go
+		c.idSignalRoutes,       // idsignals.go (issue 17 §4, §5)
 	} {
 		routes = append(routes, part(rt)...)
 	}
@@ -350,7 +351,8 @@ func (c *Console) nav(q *req, r *http.Request, current string) []navItem {
 		items = append(items, navItem{Href: "/leave", Key: "leave.queue_title"})
 	}
 	if q.Actor.CanAnywhere(casework.PermSensitive) {
-		items = append(items, navItem{Href: "/visits", Key: "nav.visits"}) // visits.go
+		items = append(items, navItem{Href: "/visits", Key: "nav.visits"})                     // visits.go
+		items = append(items, navItem{Href: "/identity/signals", Key: "nav.identity_signals"}) // idsignals.go
 	}
 	if q.Actor.CanAnywhere(casework.PermViewSchedule) {
 		items = append(items, navItem{Href: "/tests", Key: "nav.tests"})
