@@ -16,6 +16,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"kangfu/internal/casework"
@@ -184,12 +185,62 @@ func (db *DB) drawSpotWeek(ctx context.Context, monday casework.Date, run *SpotR
 	})
 }
 
+// AddSpotCheck puts one check-in into its person's worker's spot checks
+// by hand (a lead, with a reason: casework.AdjustReason's rules), beside
+// the drawn sample — like a forced test day, it is not drawn and is shown
+// as added, with who and why. Returns the item id.
+func (db *DB) AddSpotCheck(ctx context.Context, actor *casework.Actor, checkinID, reason string) (string, error) {
+	reason = strings.TrimSpace(reason)
+	if reason == "" || len([]rune(reason)) > 500 {
+		return "", casework.Invalid("reason", "请填写理由（不超过500字）：手动加入抽查须说明理由，并记入审计日志",
+			"a reason (at most 500 characters) is required to add a check-in to the spot checks; it is audited")
+	}
+	if !actor.CanAnywhere(casework.PermAdjustSchedule) {
+		return "", casework.Errorf(casework.EFORBIDDEN, "只有街道负责人可以手动加入抽查", "only a street lead may add a check-in to the spot checks")
+	}
+	id := NewID()
+	err := db.Write(ctx, func(tx *Tx) error {
+		var personID string
+		var taken time.Time
+		if err := tx.QueryRow(ctx, `SELECT person_id, taken_at FROM checkins WHERE id = ?`, checkinID).Scan(&personID, &taken); err != nil {
+			return notFound(err, "签到记录", "check-in")
+		}
+		r, err := tx.personFor(ctx, actor, personID, func(a casework.PersonAccess) bool { return a.Sensitive && canWrite(a) })
+		if err != nil {
+			if casework.IsCode(err, casework.ENOTFOUND) {
+				return casework.NotFound("签到记录", "check-in")
+			}
+			return err
+		}
+		if r.WorkerID == "" {
+			return casework.Invalid("checkin", "该人员尚未指定专干，无法加入抽查", "the person has no worker to look at the spot check")
+		}
+		org, err := tx.orgByID(ctx, r.OrgID)
+		if err != nil {
+			return err
+		}
+		_, from, to := casework.ISOWeek(casework.DateOf(taken, org.Location()))
+		sample := NewID()
+		if _, err := tx.Exec(ctx, `INSERT INTO spot_check_samples (id, worker_id, week, week_from, week_to, period, percent, size, population, drawn_at, kind, reason, added_by)
+			VALUES (?, ?, ?, ?, ?, '', 0, 1, '', ?, 'added', ?, ?)`, sample, r.WorkerID, "added:"+id, from, to, tx.now, reason, actor.UserID); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO spot_check_items (id, sample_id, checkin_id, person_id, seed_org_id) VALUES (?, ?, ?, ?, '')`,
+			id, sample, checkinID, personID); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, actor, AuditEntry{Action: "spotcheck.add", TargetType: "person", TargetID: personID, OrgID: r.OrgID,
+			Detail: map[string]any{"checkin_id": checkinID, "reason": reason}})
+	})
+	return id, err
+}
+
 // SpotSamples lists every stored sample as published (for verification).
 func (db *DB) SpotSamples(ctx context.Context) ([]casework.SpotSampleRecord, error) {
 	var out []casework.SpotSampleRecord
 	err := db.Read(ctx, func(tx *Tx) error {
 		rows, err := tx.Query(ctx, `SELECT s.id, s.worker_id, s.week, s.period, s.percent, s.population, COALESCE(i.checkin_id, '')
-			FROM spot_check_samples s LEFT JOIN spot_check_items i ON i.sample_id = s.id ORDER BY s.id, i.checkin_id`)
+			FROM spot_check_samples s LEFT JOIN spot_check_items i ON i.sample_id = s.id WHERE s.kind = 'drawn' ORDER BY s.id, i.checkin_id`)
 		if err != nil {
 			return err
 		}
@@ -253,6 +304,7 @@ func (db *DB) VerifySpotSamples(ctx context.Context) (*SpotReport, error) {
 // SpotItem is one sampled check-in as the worker sees it.
 type SpotItem struct {
 	ID, SampleID, Week, CheckinID, PersonID, PersonName, OrgName string
+	Kind, Reason, AddedBy                                        string // "drawn", or "added" by a lead with a reason
 	TakenAt                                                      time.Time
 	HasPhoto                                                     bool
 	PhoneScore                                                   *float64
@@ -268,19 +320,19 @@ type SpotItem struct {
 	LookedAt                                                     time.Time
 }
 
-const spotItemColumns = `i.id, i.sample_id, s.week, i.checkin_id, i.person_id, p.name, o.name, c.taken_at, c.photo_sha256 <> '',
+const spotItemColumns = `i.id, i.sample_id, s.week, s.kind, s.reason, COALESCE(a.display_name, ''), i.checkin_id, i.person_id, p.name, o.name, c.taken_at, c.photo_sha256 <> '',
 	c.face_score, c.identity_outcome, c.face_liveness, c.face_models, i.console_score, i.console_at, i.tamper, i.tamper_reason,
 	i.looked, i.looked_note, COALESCE(u.display_name, ''), i.looked_at`
 
 const spotItemFrom = ` FROM spot_check_items i JOIN spot_check_samples s ON s.id = i.sample_id JOIN checkins c ON c.id = i.checkin_id
-	JOIN persons p ON p.id = i.person_id JOIN orgs o ON o.id = p.org_id LEFT JOIN users u ON u.id = i.looked_by`
+	JOIN persons p ON p.id = i.person_id JOIN orgs o ON o.id = p.org_id LEFT JOIN users u ON u.id = i.looked_by LEFT JOIN users a ON a.id = s.added_by`
 
 func scanSpotItem(sc interface{ Scan(...any) error }) (*SpotItem, error) {
 	var it SpotItem
 	var phone, console sql.NullFloat64
 	var consoleAt, lookedAt sql.NullTime
 	var look string
-	if err := sc.Scan(&it.ID, &it.SampleID, &it.Week, &it.CheckinID, &it.PersonID, &it.PersonName, &it.OrgName, &it.TakenAt, &it.HasPhoto,
+	if err := sc.Scan(&it.ID, &it.SampleID, &it.Week, &it.Kind, &it.Reason, &it.AddedBy, &it.CheckinID, &it.PersonID, &it.PersonName, &it.OrgName, &it.TakenAt, &it.HasPhoto,
 		&phone, &it.Outcome, &it.Liveness, &it.Models, &console, &consoleAt, &it.Tamper, &it.TamperReason,
 		&look, &it.LookedNote, &it.LookedBy, &lookedAt); err != nil {
 		return nil, err
@@ -355,6 +407,9 @@ func (db *DB) RecordConsoleScore(ctx context.Context, actor *casework.Actor, id 
 		var err error
 		if it, r, err = tx.spotItemFor(ctx, actor, id); err != nil {
 			return err
+		}
+		if !canWrite(r.Access) {
+			return casework.Errorf(casework.EFORBIDDEN, "您没有权限对该档案执行此操作", "you may not do this with this file")
 		}
 		threshold, tolerance, err := tx.identityThresholds(ctx, r.OrgID, it.TakenAt)
 		if err != nil {
@@ -432,6 +487,10 @@ func spotCheckTasks(ctx context.Context, tx *Tx, actor *casework.Actor, today ca
 		t.Link = "/spot-checks/" + id
 		t.TitleZH = fmt.Sprintf("%s：%s 签到人脸抽查，请比对底照与自拍", t.PersonName, week)
 		t.TitleEN = fmt.Sprintf("%s: identity spot check of a check-in (%s): compare the reference photo with the selfie", t.PersonName, week)
+		if strings.HasPrefix(week, "added:") {
+			t.TitleZH = fmt.Sprintf("%s：负责人加入的签到人脸抽查，请比对底照与自拍", t.PersonName)
+			t.TitleEN = fmt.Sprintf("%s: a lead added a check-in to your spot checks: compare the reference photo with the selfie", t.PersonName)
+		}
 		out = append(out, t)
 	}
 	return out, rows.Err()

@@ -17,6 +17,11 @@ CREATE TABLE spot_check_samples (
     size       INTEGER NOT NULL,         -- items drawn
     population TEXT NOT NULL,
     drawn_at   DATETIME NOT NULL,
+    -- 'drawn' by the seeds, or 'added' by a lead by hand with a reason
+    -- (week is then "added:<item id>"; not part of the verification).
+    kind       TEXT NOT NULL DEFAULT 'drawn',
+    reason     TEXT NOT NULL DEFAULT '',
+    added_by   TEXT NOT NULL DEFAULT '',
     UNIQUE (worker_id, week)
 );
 
