@@ -14,10 +14,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"kangfu/internal/browsertest"
+	"kangfu/internal/casework"
+	"kangfu/internal/store"
 )
 
 // The face check of issue 17 in real headless Chromium: the vendored
@@ -171,5 +174,166 @@ func TestBrowserFaceModelRuns(t *testing.T) {
 	if os.Getenv("KANGFU_FACE_NUMBERS") == "1" {
 		four := measureFace(t, tctx, base, 4)
 		t.Logf("CPU ×4: %+v", four)
+	}
+}
+
+// facePhone is the person's app on a phone (headless Chromium at phone
+// size, camera and location allowed), activated for an executing person of
+// the worker's compound.
+type facePhone struct {
+	ctx      context.Context
+	base     string
+	personID string
+	ls       *leadStore
+	token    string // the worker's staff API token
+}
+
+// activateFacePhone starts the server and a phone browser with the given
+// fake-camera flags, makes an activation code as the worker and activates
+// the app with a PIN. before runs on the phone's context before the app is
+// first opened (request blocking, …).
+func activateFacePhone(t *testing.T, flags []chromedp.ExecAllocatorOption, before func(ctx context.Context)) *facePhone {
+	t.Helper()
+	ctx := browsertest.New(t, append([]chromedp.ExecAllocatorOption{
+		chromedp.Flag("use-fake-device-for-media-stream", true),
+		chromedp.Flag("use-fake-ui-for-media-stream", true)}, flags...)...)
+	dataDir := t.TempDir()
+	p := &facePhone{base: startServer(t, dataDir)}
+	var login struct {
+		Token string `json:"token"`
+	}
+	if st := staffCall(t, p.base, "", "POST", "/api/v1/auth/login", `{"username":"worker","password":"kangfu-demo"}`, &login); st != 200 {
+		t.Fatalf("worker login: %d", st)
+	}
+	p.token = login.Token
+	var persons struct {
+		Items []struct {
+			ID string `json:"id"`
+		} `json:"items"`
+	}
+	if st := staffCall(t, p.base, p.token, "GET", "/api/v1/persons?status=executing&limit=50", "", &persons); st != 200 {
+		t.Fatalf("list persons: %d", st)
+	}
+	var code string
+	for _, it := range persons.Items {
+		var ac struct {
+			Code string `json:"code"`
+		}
+		if st := staffCall(t, p.base, p.token, "POST", "/api/v1/persons/"+it.ID+"/activation-codes", "", &ac); st == 201 {
+			p.personID, code = it.ID, ac.Code
+			break
+		}
+	}
+	if p.personID == "" {
+		t.Fatalf("no executing person of the worker's compound could get an activation code (%d listed)", len(persons.Items))
+	}
+	p.ls = openLeadStore(t, dataDir)
+	tctx, cancel := context.WithTimeout(ctx, 6*time.Minute)
+	t.Cleanup(cancel)
+	p.ctx = tctx
+	for _, perm := range []string{"geolocation", "camera"} {
+		if _, err := chromedp.CallBrowser(tctx, browser.SetPermission, browser.SetPermissionParams{
+			Permission: &browser.PermissionDescriptor{Name: perm}, Setting: browser.PermissionSettingGranted, Origin: p.base}); err != nil {
+			t.Fatalf("grant %s: %v", perm, err)
+		}
+	}
+	lat, lng, acc := 18.2528, 109.5119, 12.0
+	if _, err := chromedp.Call(tctx, emulation.SetGeolocationOverride, emulation.SetGeolocationOverrideParams{Latitude: &lat, Longitude: &lng, Accuracy: &acc}); err != nil {
+		t.Fatalf("geolocation override: %v", err)
+	}
+	if err := chromedp.Do(tctx, chromedp.EmulateViewport(360, 640)); err != nil {
+		t.Fatal(err)
+	}
+	if before != nil {
+		before(tctx)
+	}
+	err := chromedp.Do(tctx,
+		chromedp.Navigate(p.base+"/app/#activate="+code),
+		chromedp.WaitVisible(`[data-testid=pin]`),
+		chromedp.SendKeys(`[data-testid=pin]`, "246810"),
+		chromedp.SendKeys(`[data-testid=pin2]`, "246810"),
+		p.tap(`[data-testid=activate]`),
+		chromedp.WaitVisible(`[data-testid=today-state]`),
+	)
+	if err != nil {
+		t.Fatalf("activate the app: %v", err)
+	}
+	return p
+}
+
+// tap scrolls the element to the middle of the screen (clear of the fixed
+// tab bar) and clicks it.
+func (p *facePhone) tap(sel string) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		if _, err := chromedp.WaitVisible(sel)(ctx, tg); err != nil {
+			return chromedp.Void{}, err
+		}
+		if _, err := chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%q).scrollIntoView({block: 'center'})`, sel))(ctx, tg); err != nil {
+			return chromedp.Void{}, err
+		}
+		return chromedp.Click(sel)(ctx, tg)
+	}
+}
+
+// checkIn opens the check-in screen, takes the selfie and waits until the
+// check-in was sent; it returns what the app told the person about the face
+// check (the words and the outcome it put in the signed record).
+func (p *facePhone) checkIn(t *testing.T, name string) (words, outcome string) {
+	t.Helper()
+	if err := chromedp.Do(p.ctx, chromedp.Click(`.tabs button[data-go=today]`), p.tap(`[data-testid=go-checkin]`), chromedp.WaitVisible(`[data-testid=take]`)); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, p.ctx, "camera and location", `document.querySelector('#cam').videoWidth > 0 && /12/.test(document.querySelector('[data-testid=where]').textContent)`)
+	if err := chromedp.Do(p.ctx, p.tap(`[data-testid=take]`)); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, p.ctx, "the check-in sent", `['sent', 'retry'].includes(document.querySelector('[data-testid=checkin-result]').dataset.state)`)
+	saveScreenshot(t, p.ctx, "app-face-"+name)
+	words, err := chromedp.Run(p.ctx, chromedp.Text(`[data-testid=face-line]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	outcome, _ = chromedp.Run(p.ctx, chromedp.Evaluate[string](`document.querySelector('[data-testid=face-line]').dataset.outcome || ''`))
+	return words, outcome
+}
+
+// stored is the person's last check-in as the server stored it.
+func (p *facePhone) stored(t *testing.T, n int) *store.Checkin {
+	t.Helper()
+	today := casework.DateOf(time.Now(), casework.LoadLocation(""))
+	cs, err := p.ls.db.ListCheckins(context.Background(), p.ls.lead, p.personID, today.AddDays(-1), today.AddDays(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != n {
+		t.Fatalf("the server has %d check-ins of the person, want %d", len(cs), n)
+	}
+	last := cs[0]
+	for _, c := range cs {
+		if c.ReceivedAt.After(last.ReceivedAt) {
+			last = c
+		}
+	}
+	return last
+}
+
+// TestBrowserFaceNoFaceNotChecked (issue 17 tests): Chromium's fake camera
+// shows its test pattern, which has no face. The model runs and finds none:
+// the check-in is stored (never lost) with "identity not checked" (no face),
+// and the person is told in a plain sentence, with no number.
+func TestBrowserFaceNoFaceNotChecked(t *testing.T) {
+	p := activateFacePhone(t, nil, nil)
+	words, outcome := p.checkIn(t, "no-face")
+	if outcome != "no_face" || !strings.Contains(words, "没有看清您的脸") || strings.ContainsAny(words, "0123456789") {
+		t.Errorf("the app says %q (outcome %q), want the no-face sentence without numbers", words, outcome)
+	}
+	c := p.stored(t, 1)
+	if c.Identity != casework.IdentityNotChecked || c.IdentityReason != casework.ReasonNoFace || c.FaceScore != nil ||
+		c.FaceLiveness != casework.LivenessNotRun || c.FaceModels != "human 3.3.6 faceres+antispoof+liveness" || c.FaceMS == nil {
+		t.Errorf("stored identity %q (%q), score %v, liveness %q, models %q, ms %v; want not_checked (no_face), no score, not_run, the model version and the time",
+			c.Identity, c.IdentityReason, c.FaceScore, c.FaceLiveness, c.FaceModels, c.FaceMS)
+	}
+	if c.HasFaceEmbedding() {
+		t.Error("a check-in with no face keeps an embedding")
 	}
 }
