@@ -2,20 +2,25 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"image/color"
 	"image/jpeg"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/fetch"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"kangfu/internal/browsertest"
@@ -186,19 +191,20 @@ type facePhone struct {
 	personID string
 	ls       *leadStore
 	token    string // the worker's staff API token
+	dataDir  string
 }
 
 // activateFacePhone starts the server and a phone browser with the given
 // fake-camera flags, makes an activation code as the worker and activates
 // the app with a PIN. before runs on the phone's context before the app is
 // first opened (request blocking, …).
-func activateFacePhone(t *testing.T, flags []chromedp.ExecAllocatorOption, before func(ctx context.Context)) *facePhone {
+func activateFacePhone(t *testing.T, flags []chromedp.ExecAllocatorOption, before func(ctx context.Context, p *facePhone)) *facePhone {
 	t.Helper()
 	ctx := browsertest.New(t, append([]chromedp.ExecAllocatorOption{
 		chromedp.Flag("use-fake-device-for-media-stream", true),
 		chromedp.Flag("use-fake-ui-for-media-stream", true)}, flags...)...)
 	dataDir := t.TempDir()
-	p := &facePhone{base: startServer(t, dataDir)}
+	p := &facePhone{base: startServer(t, dataDir), dataDir: dataDir}
 	var login struct {
 		Token string `json:"token"`
 	}
@@ -245,7 +251,7 @@ func activateFacePhone(t *testing.T, flags []chromedp.ExecAllocatorOption, befor
 		t.Fatal(err)
 	}
 	if before != nil {
-		before(tctx)
+		before(tctx, p)
 	}
 	err := chromedp.Do(tctx,
 		chromedp.Navigate(p.base+"/app/#activate="+code),
@@ -335,5 +341,128 @@ func TestBrowserFaceNoFaceNotChecked(t *testing.T) {
 	}
 	if c.HasFaceEmbedding() {
 		t.Error("a check-in with no face keeps an embedding")
+	}
+}
+
+// setReference makes the test face the person's reference photo, with its
+// embedding computed by the face check in the phone's browser (the same
+// facecore.js the console's reference page runs), stored the way the
+// console stores it (sealed photo, sealed embedding, audited).
+func (p *facePhone) setReference(t *testing.T) {
+	t.Helper()
+	emb, err := chromedp.Run(p.ctx, chromedp.Evaluate[string](`(async () => {
+		const h = await window.KangfuFace.load('/app/vendor/human/');
+		const img = new Image();
+		img.src = 'data:image/jpeg;base64,`+base64.StdEncoding.EncodeToString(faceJPEG(t))+`';
+		await img.decode();
+		return (await window.KangfuFace.analyse(h, img, null)).embedding;
+	})()`, chromedp.EvalAwaitPromise))
+	if err != nil || emb == "" {
+		t.Fatalf("the reference embedding: %q %v", emb, err)
+	}
+	cfg, _, err := parse("serve", []string{"--data-dir", p.dataDir}, envFrom(map[string]string{}), io.Discard, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blobs, err := openBlobs(context.Background(), cfg, p.ls.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put := func(b []byte) (string, error) {
+		key, _, err := blobs.Put(context.Background(), bytes.NewReader(b))
+		return key, err
+	}
+	if _, err := p.ls.db.SetFaceReference(context.Background(), p.ls.lead, p.personID, store.FaceReferenceInput{
+		Photo: faceJPEG(t), PhotoType: "image/jpeg", Embedding: emb, Models: "human 3.3.6 faceres+antispoof+liveness"}, put); err != nil {
+		t.Fatalf("set the reference photo: %v", err)
+	}
+}
+
+// TestBrowserFaceMatchesReference (issue 17 tests, the match path): the
+// fake camera shows the test face (a still photo, from a file through
+// --use-file-for-fake-video-capture) and the same photo is the person's
+// reference. The app fetches the reference, scores the selfie on the phone
+// at or above the policy threshold (R26, 0.80) and signs the score, the
+// liveness result, the model version and the embedding into the check-in;
+// the server stores them and judges the identity from them.
+func TestBrowserFaceMatchesReference(t *testing.T) {
+	y4m := filepath.Join(t.TempDir(), "face.y4m")
+	writeFaceY4M(t, y4m)
+	p := activateFacePhone(t, []chromedp.ExecAllocatorOption{chromedp.Flag("use-file-for-fake-video-capture", y4m)},
+		func(ctx context.Context, p *facePhone) {
+			if err := chromedp.Do(ctx, chromedp.Navigate(p.base+"/app/"), chromedp.WaitReady(`body[data-ready="1"]`)); err != nil {
+				t.Fatal(err)
+			}
+			p.setReference(t)
+		})
+	words, outcome := p.checkIn(t, "match")
+	if outcome != "scored" || strings.ContainsAny(words, "0123456789") || words == "" {
+		t.Errorf("the app says %q (outcome %q), want a plain sentence without numbers after a scored check", words, outcome)
+	}
+	c := p.stored(t, 1)
+	if c.FaceScore == nil || *c.FaceScore < 0.80 || *c.FaceScore > 1 || !c.HasFaceEmbedding() || c.FaceModels != "human 3.3.6 faceres+antispoof+liveness" {
+		t.Fatalf("stored score %v, embedding %v, models %q; want the same face scored ≥ 0.80 with its embedding and the model version",
+			c.FaceScore, c.HasFaceEmbedding(), c.FaceModels)
+	}
+	t.Logf("phone score %.2f, liveness %s, %d ms", *c.FaceScore, c.FaceLiveness, *c.FaceMS)
+	// The server's verdict follows the signed facts (casework.IdentityOutcomeOf):
+	// matched with liveness passed; a failed liveness beats the score.
+	want := casework.IdentityMatched
+	if c.FaceLiveness == casework.LivenessFailed {
+		want = casework.IdentityLivenessFailed
+	}
+	if c.Identity != want {
+		t.Errorf("stored identity %q with score %.2f and liveness %q, want %q", c.Identity, *c.FaceScore, c.FaceLiveness, want)
+	}
+}
+
+// TestBrowserFaceModelUnavailable (issue 17 tests): the phone cannot load
+// the model (its files blocked, as on a phone that cannot fetch or run
+// them): the check-in is still made and stored, identity not checked
+// (model unavailable), and the person is told so in a plain sentence.
+func TestBrowserFaceModelUnavailable(t *testing.T) {
+	y4m := filepath.Join(t.TempDir(), "face.y4m")
+	writeFaceY4M(t, y4m)
+	blocked := make(chan fetch.RequestID, 64)
+	var seen atomic.Int32
+	p := activateFacePhone(t, []chromedp.ExecAllocatorOption{chromedp.Flag("use-file-for-fake-video-capture", y4m)},
+		func(ctx context.Context, p *facePhone) {
+			// The page asks the network, not the service worker's cache, and
+			// every request for the face library or its models fails.
+			if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
+				t.Fatal(err)
+			}
+			bypass := true
+			if _, err := chromedp.Call(ctx, network.SetBypassServiceWorker, network.SetBypassServiceWorkerParams{Bypass: bypass}); err != nil {
+				t.Fatal(err)
+			}
+			if err := chromedp.Listen(ctx, func(ev any) {
+				if e, ok := ev.(*fetch.EventRequestPaused); ok {
+					seen.Add(1)
+					blocked <- e.RequestID
+				}
+			}); err != nil {
+				t.Fatal(err)
+			}
+			go func() {
+				for id := range blocked {
+					chromedp.Call(ctx, fetch.FailRequest, fetch.FailRequestParams{RequestID: id, ErrorReason: network.ErrorReasonBlockedByClient})
+				}
+			}()
+			if _, err := chromedp.Call(ctx, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: "*/app/vendor/human/*"}}}); err != nil {
+				t.Fatal(err)
+			}
+		})
+	words, outcome := p.checkIn(t, "model-unavailable")
+	if outcome != "model_unavailable" || !strings.Contains(words, "无法完成面部核对") || strings.ContainsAny(words, "0123456789") {
+		t.Errorf("the app says %q (outcome %q), want the model-unavailable sentence without numbers", words, outcome)
+	}
+	if seen.Load() == 0 {
+		t.Error("no request for the face library was blocked: the test did not test")
+	}
+	c := p.stored(t, 1)
+	if c.Identity != casework.IdentityNotChecked || c.IdentityReason != casework.ReasonModelUnavailable || c.FaceScore != nil || c.HasFaceEmbedding() {
+		t.Errorf("stored identity %q (%q), score %v, embedding %v; want not_checked (model_unavailable), no score, no embedding",
+			c.Identity, c.IdentityReason, c.FaceScore, c.HasFaceEmbedding())
 	}
 }
