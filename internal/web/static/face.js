@@ -120,6 +120,7 @@
         body: new URLSearchParams({ console_score: score.toFixed(4) }),
       });
       el.dataset.facePosted = resp.ok ? 'ok' : 'failed';
+      el.dataset.facePostStatus = String(resp.status);
       if (!resp.ok) out.textContent += ' ' + say('post_failed');
     } catch (e) {
       el.dataset.facePosted = 'failed';
