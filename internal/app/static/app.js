@@ -321,6 +321,14 @@
     // reference for this person, while the person looks at the camera.
     faceRef = faceReference();
     faceReady().catch(() => {});
+    // The server's own words on this person's check (its threshold and how
+    // long face data is kept), when it gives them.
+    faceRef.then((r) => {
+      const p = $('[data-testid=face-notice-server]');
+      const words = r && (lang === 'en' ? r.notice_en : r.notice_zh);
+      p.textContent = words || '';
+      p.hidden = !words;
+    });
     const where = $('[data-testid=where]');
     where.textContent = t('locating');
     fix = null;
