@@ -354,7 +354,7 @@ func TestBrowserFaceNoFaceNotChecked(t *testing.T) {
 // embedding computed by the face check in the phone's browser (the same
 // facecore.js the console's reference page runs), stored the way the
 // console stores it (sealed photo, sealed embedding, audited).
-func (p *facePhone) setReference(t *testing.T) {
+func (p *facePhone) setReference(t *testing.T) string {
 	t.Helper()
 	emb, err := chromedp.Run(p.ctx, chromedp.Evaluate[string](`(async () => {
 		const h = await window.KangfuFace.load('/app/vendor/human/');
@@ -382,6 +382,7 @@ func (p *facePhone) setReference(t *testing.T) {
 		Photo: faceJPEG(t), PhotoType: "image/jpeg", Embedding: emb, Models: "human 3.3.6 faceres+antispoof+liveness"}, put); err != nil {
 		t.Fatalf("set the reference photo: %v", err)
 	}
+	return emb
 }
 
 // TestBrowserFaceMatchesReference (issue 17 tests, the match path): the
@@ -529,5 +530,64 @@ func TestBrowserFaceModelUnavailable(t *testing.T) {
 	if c.Identity != casework.IdentityNotChecked || c.IdentityReason != casework.ReasonModelUnavailable || c.FaceScore != nil || c.HasFaceEmbedding() {
 		t.Errorf("stored identity %q (%q), score %v, embedding %v; want not_checked (model_unavailable), no score, no embedding",
 			c.Identity, c.IdentityReason, c.FaceScore, c.HasFaceEmbedding())
+	}
+}
+
+// TestBrowserFaceChallengeNotPassed (issue 17 item 2, the active
+// challenge): when the reference answer asks for a blink, the app shows the
+// instruction over the camera and watches for it; the fake camera's still
+// photo never blinks, so after the time given the check-in goes out all the
+// same, with challenge "blink" and liveness failed, and the server stores
+// "liveness failed" for a person to review (R32), whatever the score.
+// A policy version takes effect from a future date only, so the test asks
+// for the challenge by answering the app's GET face/reference itself (CDP
+// Fetch) with the reference embedding stored for the person.
+func TestBrowserFaceChallengeNotPassed(t *testing.T) {
+	y4m := filepath.Join(t.TempDir(), "face.y4m")
+	writeFaceY4M(t, y4m)
+	p := activateFacePhone(t, []chromedp.ExecAllocatorOption{chromedp.Flag("use-file-for-fake-video-capture", y4m)},
+		func(ctx context.Context, p *facePhone) {
+			if err := chromedp.Do(ctx, chromedp.Navigate(p.base+"/app/"), chromedp.WaitReady(`body[data-ready="1"]`)); err != nil {
+				t.Fatal(err)
+			}
+			emb := p.setReference(t)
+			answer, _ := json.Marshal(map[string]any{"embedding": emb, "models": "human 3.3.6 faceres+antispoof+liveness", "challenge": "blink"})
+			paused := make(chan fetch.RequestID, 16)
+			if err := chromedp.Listen(ctx, func(ev any) {
+				if e, ok := ev.(*fetch.EventRequestPaused); ok {
+					paused <- e.RequestID
+				}
+			}); err != nil {
+				t.Fatal(err)
+			}
+			go func() {
+				for id := range paused {
+					chromedp.Call(ctx, fetch.FulfillRequest, fetch.FulfillRequestParams{RequestID: id, ResponseCode: 200,
+						ResponseHeaders: []*fetch.HeaderEntry{{Name: "Content-Type", Value: "application/json"}}, Body: answer})
+				}
+			}()
+			if _, err := chromedp.Call(ctx, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: "*/api/v1/app/face/reference"}}}); err != nil {
+				t.Fatal(err)
+			}
+		})
+	if err := chromedp.Do(p.ctx, chromedp.Click(`.tabs button[data-go=today]`), p.tap(`[data-testid=go-checkin]`), chromedp.WaitVisible(`[data-testid=take]`)); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, p.ctx, "camera and location", `document.querySelector('#cam').videoWidth > 0 && /12/.test(document.querySelector('[data-testid=where]').textContent)`)
+	if err := chromedp.Do(p.ctx, p.tap(`[data-testid=take]`)); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, p.ctx, "the blink instruction", `(() => { const c = document.querySelector('[data-testid=face-challenge]');
+		return !c.hidden && c.textContent === '请看着屏幕，眨一下眼睛。'; })()`)
+	saveScreenshot(t, p.ctx, "app-face-challenge")
+	waitJS(t, p.ctx, "the check-in sent", `['sent', 'retry'].includes(document.querySelector('[data-testid=checkin-result]').dataset.state)`)
+	words, err := chromedp.Run(p.ctx, chromedp.Text(`[data-testid=face-line]`))
+	if err != nil || !strings.Contains(words, "没有看到眨眼或转头") {
+		t.Errorf("after the challenge the app says %q (%v), want that no blink was seen and a person will review", words, err)
+	}
+	c := p.stored(t, 1)
+	if c.FaceChallenge != "blink" || c.FaceLiveness != casework.LivenessFailed || c.Identity != casework.IdentityLivenessFailed || c.FaceScore == nil {
+		t.Errorf("stored challenge %q, liveness %q, identity %q, score %v; want blink, failed, liveness_failed with the score kept",
+			c.FaceChallenge, c.FaceLiveness, c.Identity, c.FaceScore)
 	}
 }
