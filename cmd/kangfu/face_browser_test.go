@@ -429,6 +429,47 @@ func TestBrowserFaceMatchesReference(t *testing.T) {
 	// which agrees with the phone's within the tamper tolerance (0.05), and
 	// POSTs it (same-origin, through the cross-origin protection) to data-post.
 	consoleScore(t, p.ctx, p.base, "/checkins/"+c.ID+"/photo", *c.FaceScore)
+	consoleEmbed(t, p.ctx)
+}
+
+// consoleEmbed runs face.js's reference helper as the reference-photo page
+// uses it: a photo chosen in a file input fills the hidden embedding and
+// models fields, and the status says so in words.
+func consoleEmbed(t *testing.T, ctx context.Context) {
+	t.Helper()
+	_, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => {
+		const f = document.createElement('form');
+		f.id = 'refform';
+		f.innerHTML = '<input type="file" id="refphoto" accept="image/jpeg,image/png"><input type="hidden" name="embedding" data-face-embed-source="#refphoto">' +
+			'<input type="hidden" name="models"><p data-face-embed-status></p>';
+		document.querySelector('main').appendChild(f);
+		window.KangfuFaceConsole.hookEmbed(f.querySelector('[name=embedding]'));
+		return true;
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	abs, err := filepath.Abs(filepath.Join("testdata", "face", "astronaut.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.SetUploadFiles(`#refphoto`, []string{abs})); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, "the reference embedding", `['ok', 'no_face', 'many', 'unavailable'].includes(document.querySelector('#refform [name=embedding]').dataset.faceState)`)
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => { const f = document.querySelector('#refform');
+		return JSON.stringify([f.embedding.dataset.faceState, f.embedding.value, f.models.value, f.querySelector('[data-face-embed-status]').textContent]); })()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	if err := json.Unmarshal([]byte(s), &got); err != nil {
+		t.Fatal(err)
+	}
+	emb, err := casework.DecodeEmbedding(got[1])
+	if got[0] != "ok" || err != nil || len(emb) != 1024 || got[2] != "human 3.3.6 faceres+antispoof+liveness" || got[3] != "已找到人脸，可以保存为登记照片。" {
+		t.Errorf("the reference helper: state %q, embedding of %d floats (%v), models %q, status %q", got[0], len(emb), err, got[2], got[3])
+	}
 }
 
 // consoleScore signs the worker in to the console and runs face.js's

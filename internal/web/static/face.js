@@ -130,7 +130,8 @@
 
   function hookEmbed(field) {
     const src = document.querySelector(field.dataset.faceEmbedSource);
-    if (!src) return;
+    if (!src || field.dataset.faceHooked) return;
+    field.dataset.faceHooked = '1';
     const form = field.form || document;
     const status = form.querySelector('[data-face-embed-status]');
     const models = form.querySelector('input[name=models]');
@@ -177,12 +178,13 @@
     document.querySelectorAll('[data-face-compare]').forEach((el) => compare(el));
     document.querySelectorAll('input[data-face-embed-source]').forEach(hookEmbed);
   }
-  window.KangfuFaceConsole = { embed, compare, ready };
+  window.KangfuFaceConsole = { embed, compare, ready, hookEmbed };
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
   else start();
   // Pages that swap in content with htmx get their hooks too.
   document.addEventListener('htmx:afterSettle', (ev) => {
     const root = ev.target || document;
     root.querySelectorAll('[data-face-compare]:not([data-face-state])').forEach((el) => compare(el));
+    root.querySelectorAll('input[data-face-embed-source]:not([data-face-hooked])').forEach(hookEmbed);
   });
 })();
