@@ -242,8 +242,8 @@ func ParseSpotLook(look, note string) (SpotLook, string, error) {
 	if len([]rune(note)) > 500 {
 		errs = append(errs, Invalid("note", "说明不能超过500字", "the note must be at most 500 characters"))
 	}
-	if len(errs) > 0 {
-		return "", "", errs
+	if err := errs.Err(); err != nil {
+		return "", "", err
 	}
 	return l, note, nil
 }

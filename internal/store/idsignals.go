@@ -326,7 +326,12 @@ func (db *DB) IdentitySignals(ctx context.Context, actor *casework.Actor, days i
 			s.Kind, s.Link = SignalNewDevice, "/persons/"+s.PersonID+"/app"
 			s.EvidenceZH = fmt.Sprintf("%s 启用新手机，替换了 %s 启用的手机", fmtT(s.At), fmtT(pAt))
 			s.EvidenceEN = fmt.Sprintf("a new phone activated %s replaced the one activated %s", fmtT(s.At), fmtT(pAt))
-			if r := strings.TrimSpace(pReason); r != "" {
+			switch r := strings.TrimSpace(pReason); r {
+			case "":
+			case "replaced": // Activate retires the old phone with this code
+				s.EvidenceZH += "（原手机随新手机激活而停用）"
+				s.EvidenceEN += " (the old phone was retired when the new one was activated)"
+			default:
 				s.EvidenceZH += "（原手机停用原因：" + r + "）"
 				s.EvidenceEN += " (the old phone was retired: " + r + ")"
 			}
