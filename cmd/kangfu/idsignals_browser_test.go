@@ -198,7 +198,8 @@ func TestBrowserIdentitySignalsAndSpotCheck(t *testing.T) {
 		chromedp.WaitVisible(`[data-testid=form-errors]`))
 	run("finding", chromedp.SetValue(`[data-testid=spot-look-form] textarea`, "照片较暗，需当面核实"), chromedp.Click(`input[name=looked][value=unclear]`),
 		chromedp.Submit(`[data-testid=spot-look-form] textarea`), chromedp.WaitVisible(`[data-testid=spot-looked]`))
-	run("english", chromedp.Click(`[data-testid=lang-switch]`), chromedp.WaitVisible(`[data-testid=spot-looked]`))
+	run("english", chromedp.Click(`[data-testid=lang-switch]`))
+	waitJS(t, tctx, "the English page", `document.documentElement.lang === 'en' && !!document.querySelector('[data-testid=spot-looked]')`)
 	if body, err = chromedp.Run(tctx, chromedp.Text(`main`)); err != nil {
 		t.Fatal(err)
 	}
