@@ -33,14 +33,15 @@ func (c *Console) idSignalRoutes(rt route) []httpx.Route {
 }
 
 type spotCheckPage struct {
-	P         *casework.Person
-	It        *store.SpotItem
-	When      string
-	Phone     string // the phone's score, "" when none
-	Console   string
-	Threshold string
-	Looks     []casework.SpotLook
-	Err       *formError
+	P          *casework.Person
+	It         *store.SpotItem
+	When       string
+	LookedWhen string
+	Phone      string // the phone's score, "" when none
+	Console    string
+	Threshold  string
+	Looks      []casework.SpotLook
+	Err        *formError
 }
 
 func fmtScore(f *float64) string {
@@ -59,7 +60,8 @@ func (c *Console) spotCheckPage(w http.ResponseWriter, r *http.Request, q *req, 
 	if err != nil {
 		return err
 	}
-	d := spotCheckPage{P: p, It: it, When: it.TakenAt.In(casework.LoadLocation("")).Format("2006-01-02 15:04"),
+	bj := casework.LoadLocation("")
+	d := spotCheckPage{P: p, It: it, When: it.TakenAt.In(bj).Format("2006-01-02 15:04"), LookedWhen: it.LookedAt.In(bj).Format("2006-01-02 15:04"),
 		Phone: fmtScore(it.PhoneScore), Console: fmtScore(it.ConsoleScore),
 		Looks: []casework.SpotLook{casework.LookSame, casework.LookNotSame, casework.LookUnclear}, Err: fe}
 	c.render(w, r, q, status, "spot_check", d)
