@@ -325,7 +325,7 @@ func (db *DB) IdentitySignals(ctx context.Context, actor *casework.Actor, days i
 			}
 			s.Kind, s.Link = SignalNewDevice, "/persons/"+s.PersonID+"/app"
 			s.EvidenceZH = fmt.Sprintf("%s 启用新手机，替换了 %s 启用的手机", fmtT(s.At), fmtT(pAt))
-			s.EvidenceEN = fmt.Sprintf("a new phone activated %s replaced the one activated %s", fmtT(s.At), fmtT(pAt))
+			s.EvidenceEN = fmt.Sprintf("A new phone activated %s replaced the one activated %s", fmtT(s.At), fmtT(pAt))
 			switch r := strings.TrimSpace(pReason); r {
 			case "":
 			case "replaced": // Activate retires the old phone with this code
@@ -369,7 +369,7 @@ func (db *DB) IdentitySignals(ctx context.Context, actor *casework.Actor, days i
 			}
 			s.Kind, s.Link = SignalMockLocation, "/checkins/"+cid+"/point"
 			s.EvidenceZH = fmt.Sprintf("%s 的签到，手机报告位置来自模拟定位", fmtT(s.At))
-			s.EvidenceEN = fmt.Sprintf("the check-in of %s: the phone reported a mock location", fmtT(s.At))
+			s.EvidenceEN = fmt.Sprintf("The check-in of %s: the phone reported a mock location", fmtT(s.At))
 			out = append(out, s)
 		}
 		rows.Close()
@@ -466,7 +466,7 @@ func (db *DB) speedSignals(ctx context.Context, tx *Tx, scope string, args []any
 		}
 		out = append(out, Signal{Kind: SignalSpeed, PersonID: b.person, PersonName: b.name, OrgName: b.org, At: b.at, Link: "/checkins/" + b.id + "/point",
 			EvidenceZH: fmt.Sprintf("%s 与 %s 两次签到相距 %.1f 公里，间隔 %.0f 分钟，约 %s 公里/小时（上限 %d）", fmtT(a.at), fmtT(b.at), km, mins, vs, max),
-			EvidenceEN: fmt.Sprintf("check-ins at %s and %s are %.1f km apart, %.0f minutes: about %s km/h (limit %d)", fmtT(a.at), fmtT(b.at), km, mins, vs, max)})
+			EvidenceEN: fmt.Sprintf("Check-ins at %s and %s are %.1f km apart, %.0f minutes: about %s km/h (limit %d)", fmtT(a.at), fmtT(b.at), km, mins, vs, max)})
 	}
 	return out, nil
 }
@@ -541,7 +541,7 @@ func (db *DB) sameFaceSignals(ctx context.Context, tx *Tx, scope string, args []
 				out = append(out, Signal{Kind: SignalSameFace, PersonID: a.person, PersonName: a.name, OrgName: a.org, At: latest(a.at, b.at),
 					OtherID: b.person, OtherName: b.name, Link: "/persons/" + b.person,
 					EvidenceZH: fmt.Sprintf("%s 的底照与 %s 的底照相似度 %.2f（阈值 %.2f）", a.name, b.name, sim, th),
-					EvidenceEN: fmt.Sprintf("the reference photo of %s and that of %s: similarity %.2f (threshold %.2f)", a.name, b.name, sim, th)})
+					EvidenceEN: fmt.Sprintf("The reference photo of %s and that of %s: similarity %.2f (threshold %.2f)", a.name, b.name, sim, th)})
 			}
 		}
 	}
@@ -575,7 +575,7 @@ func (db *DB) sameFaceSignals(ctx context.Context, tx *Tx, scope string, args []
 				out = append(out, Signal{Kind: SignalSameFace, PersonID: pid, PersonName: name, OrgName: org, At: at,
 					OtherID: r.person, OtherName: r.name, Link: "/persons/" + r.person,
 					EvidenceZH: fmt.Sprintf("%s %s 的签到自拍与 %s 的底照相似度 %.2f（阈值 %.2f）", name, fmtT(at), r.name, sim, th),
-					EvidenceEN: fmt.Sprintf("the selfie of %s's check-in at %s and the reference photo of %s: similarity %.2f (threshold %.2f)", name, fmtT(at), r.name, sim, th)})
+					EvidenceEN: fmt.Sprintf("The selfie of %s's check-in at %s and the reference photo of %s: similarity %.2f (threshold %.2f)", name, fmtT(at), r.name, sim, th)})
 			}
 		}
 	}
