@@ -198,6 +198,26 @@ func TestSpotCheckSampleVerifiable_R26(t *testing.T) {
 		if len(rep.Problems) != 1 || !strings.Contains(rep.Problems[0], s.ID) {
 			t.Fatalf("altered sample: %+v", rep)
 		}
+
+		// A lead adds a check-in by hand, with a reason: in the worker's
+		// inbox, shown as added, and not part of the verified draw.
+		if _, err := db.AddSpotCheck(ctx, w.worker, mine[2], "核对"); !casework.IsCode(err, casework.EFORBIDDEN) {
+			t.Fatalf("a worker adds a spot check: %v", err)
+		}
+		if _, err := db.AddSpotCheck(ctx, w.lead, mine[2], " "); casework.ErrorField(err) != "reason" {
+			t.Fatalf("no reason: %v", err)
+		}
+		added := storetest.Must(db.AddSpotCheck(ctx, w.lead, mine[2], "换机后核对"))
+		if n := len(storetest.Must(db.SpotSamples(ctx))); n != 2 {
+			t.Fatalf("published samples after a hand-added one: %d", n)
+		}
+		found := false
+		for _, tk := range storetest.Must(db.Inbox(ctx, w.worker)) {
+			found = found || tk.Link == "/spot-checks/"+added
+		}
+		if it := storetest.Must(db.SpotCheck(ctx, w.worker, added)); !found || it.Kind != "added" || it.Reason != "换机后核对" || it.AddedBy == "" {
+			t.Fatalf("hand-added item %+v in inbox %v", it, found)
+		}
 	})
 }
 
