@@ -191,26 +191,30 @@ func (db *DB) FaceReferences(ctx context.Context, actor *casework.Actor, personI
 	return name, refs, err
 }
 
-// FaceReferencePhoto opens one reference photo of a person (get reads the
-// blob store); every view is audited (R36).
-func (db *DB) FaceReferencePhoto(ctx context.Context, actor *casework.Actor, personID, refID string, get func(string) ([]byte, error)) ([]byte, string, error) {
-	var key, typ string
+// FaceReferencePhoto opens a reference photo (get reads the blob store)
+// for a reader with sensitive access to the person's file; every view is
+// audited (R36). It returns the photo, its type and the person's id.
+func (db *DB) FaceReferencePhoto(ctx context.Context, actor *casework.Actor, refID string, get func(string) ([]byte, error)) ([]byte, string, string, error) {
+	var key, typ, personID string
 	err := db.Write(ctx, func(tx *Tx) error {
+		if err := tx.QueryRow(ctx, `SELECT person_id, photo_sha256, photo_type FROM face_references WHERE id = ?`, refID).Scan(&personID, &key, &typ); err != nil {
+			return notFound(err, "参考照片", "reference photo")
+		}
 		r, err := tx.personFor(ctx, actor, personID, canSeeFace)
 		if err != nil {
+			if casework.IsCode(err, casework.ENOTFOUND) {
+				return casework.NotFound("参考照片", "reference photo")
+			}
 			return err
-		}
-		if err := tx.QueryRow(ctx, `SELECT photo_sha256, photo_type FROM face_references WHERE id = ? AND person_id = ?`, refID, personID).Scan(&key, &typ); err != nil {
-			return notFound(err, "参考照片", "reference photo")
 		}
 		return tx.Audit(ctx, actor, AuditEntry{Action: "face.reference.photo.view", TargetType: "person", TargetID: personID, OrgID: r.OrgID,
 			Detail: map[string]any{"reference_id": refID}})
 	})
 	if err != nil {
-		return nil, "", err
+		return nil, "", "", err
 	}
 	b, err := db.openFacePhoto(key, faceRefPhotoCtx(refID), get)
-	return b, typ, err
+	return b, typ, personID, err
 }
 
 func (db *DB) openFacePhoto(key, context string, get func(string) ([]byte, error)) ([]byte, error) {
@@ -272,6 +276,7 @@ type IdentityCase struct {
 	OrgID          string
 	Reference      *FaceReference // the reference current when the check-in was taken; nil: none
 	ReviewedByName string
+	Threshold      float64 // identity.match_threshold in force on the check-in's day
 }
 
 // IdentityCheckin opens a check-in's identity facts for a reader with
@@ -309,6 +314,15 @@ func (db *DB) IdentityCheckin(ctx context.Context, actor *casework.Actor, checki
 	if err != nil {
 		return nil, err
 	}
+	oc, err := db.orgContext(ctx, out.Checkin.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	pol, err := db.checkinPolicy(ctx, oc.org, out.Checkin.LocalDate)
+	if err != nil {
+		return nil, err
+	}
+	out.Threshold = pol.Value("identity.match_threshold").Decimal()
 	return out, nil
 }
 

@@ -115,8 +115,8 @@ func TestFaceReference(t *testing.T) {
 			refs[1].ID != first.ID || refs[1].ReplacedAt == nil || refs[1].ReplacedBy != w.lead.UserID {
 			t.Fatalf("history: %q %+v %v", name, refs, err)
 		}
-		photo, typ, err := db.FaceReferencePhoto(ctx, w.worker, w.person.ID, first.ID, blobs.get)
-		if err != nil || !bytes.Equal(photo, faceJPEG) || typ != "image/jpeg" {
+		photo, typ, pid, err := db.FaceReferencePhoto(ctx, w.worker, first.ID, blobs.get)
+		if err != nil || !bytes.Equal(photo, faceJPEG) || typ != "image/jpeg" || pid != w.person.ID {
 			t.Fatalf("open photo: %d bytes %q %v", len(photo), typ, err)
 		}
 		if n := auditCount(t, db, "face.reference.photo.view", w.person.ID); n != 1 {
@@ -131,7 +131,7 @@ func TestFaceReference(t *testing.T) {
 		if _, _, err := db.FaceReferences(ctx, other, w.person.ID); !casework.IsCode(err, casework.ENOTFOUND) {
 			t.Fatalf("other org's worker, list: %v", err)
 		}
-		if _, _, err := db.FaceReferencePhoto(ctx, other, w.person.ID, first.ID, blobs.get); !casework.IsCode(err, casework.ENOTFOUND) {
+		if _, _, _, err := db.FaceReferencePhoto(ctx, other, first.ID, blobs.get); !casework.IsCode(err, casework.ENOTFOUND) {
 			t.Fatalf("other org's worker, photo: %v", err)
 		}
 	})
