@@ -443,3 +443,58 @@ func identityReviewTasks(ctx context.Context, tx *Tx, actor *casework.Actor, tod
 	}
 	return out, nil
 }
+
+// pendingReview is the predicate of a check-in whose identity waits for a
+// review: its face data is kept until reviewed.
+const pendingReview = `(identity_outcome IN ('not_matched', 'liveness_failed') AND identity_review = '')`
+
+// PurgeFaceData deletes the face embeddings of check-ins older than the
+// policy identity.retention_days of their place (R36, PIPL: kept no longer
+// than needed), on the nightly retention job. The outcome, score and
+// review stay; a check-in still waiting for a review keeps its embedding.
+// Each org's purge is audited with its count. Returns how many it cleared.
+func (db *DB) PurgeFaceData(ctx context.Context) (int, error) {
+	now := db.now()
+	setting, _ := casework.PolicySetting("identity.retention_days")
+	var orgs []string
+	err := db.Read(ctx, func(tx *Tx) error {
+		var err error
+		orgs, err = scanStrings(tx.Query(ctx, `SELECT DISTINCT org_id FROM checkins WHERE face_embedding <> '' AND taken_at < ? AND NOT `+pendingReview+` ORDER BY org_id`,
+			now.AddDate(0, 0, -setting.Min)))
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	sys := casework.SystemActor("retention-job")
+	total := 0
+	for _, orgID := range orgs {
+		oc, err := db.orgContext(ctx, orgID)
+		if err != nil {
+			return total, err
+		}
+		pol, err := db.checkinPolicy(ctx, oc.org, casework.DateOf(now, oc.org.Location()))
+		if err != nil {
+			return total, err
+		}
+		days := pol.Value("identity.retention_days").Int()
+		err = db.Write(ctx, func(tx *Tx) error {
+			res, err := tx.Exec(ctx, `UPDATE checkins SET face_embedding = '' WHERE org_id = ? AND face_embedding <> '' AND taken_at < ? AND NOT `+pendingReview,
+				orgID, now.AddDate(0, 0, -days))
+			if err != nil {
+				return err
+			}
+			n, err := res.RowsAffected()
+			if err != nil || n == 0 {
+				return err
+			}
+			total += int(n)
+			return tx.Audit(ctx, sys, AuditEntry{Action: "face.data.purge", TargetType: "org", TargetID: orgID, OrgID: orgID,
+				Detail: map[string]any{"checkins": n, "retention_days": days}})
+		})
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
