@@ -329,3 +329,51 @@ func TestPurgeFaceData(t *testing.T) {
 		}
 	})
 }
+
+// R32: a day whose only check-in did not match the face is not recorded as
+// a missed check-in by the nightly detection (a person reviews it; nothing
+// adverse follows from the machine's judgement), while a day with no
+// check-in at all still is.
+func TestMismatchIsNoMissedCheckin(t *testing.T) {
+	bj := casework.LoadLocation("Asia/Shanghai")
+	storetest.EachWithClock(t, vClock(), func(t *testing.T, db *store.DB, clock *storetest.Clock) {
+		w := ciBuild(t, db, vStart)
+		phone := ciActivate(t, db, w.worker, w.person.ID)
+		if _, err := db.SetFaceReference(ctx, w.worker, w.person.ID, store.FaceReferenceInput{Photo: faceJPEG, PhotoType: "image/jpeg",
+			Embedding: casework.EncodeEmbedding([]float32{1, 2})}, (&memBlobs{}).put); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i <= 5; i++ {
+			clock.T = vStart.AddDays(i).In(bj).Add(12 * time.Hour)
+			score := 0.9
+			if i == 5 {
+				score = 0.5
+			}
+			c, _, _, err := phone.checkin(db, faceIn(clock.T.Add(-time.Minute), casework.FaceScored, score, casework.LivenessPassed))
+			if err != nil || c.Counts != (i < 5) {
+				t.Fatalf("day %d: %+v %v", i, c, err)
+			}
+		}
+		night := func(d int) {
+			clock.T = vStart.AddDays(d).In(bj).Add(2 * time.Hour)
+			if _, err := db.DetectViolations(ctx, vStart.AddDays(d)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		missed := func() []*store.Violation {
+			vs, _, err := db.ListViolations(ctx, w.lead, store.ViolationFilter{PersonID: w.person.ID, Kind: casework.ViolationMissedCheckin})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return vs
+		}
+		night(6)
+		if vs := missed(); len(vs) != 0 {
+			t.Fatalf("a face mismatch was recorded as a missed check-in: %+v", vs[0])
+		}
+		night(7) // day 6: no check-in at all
+		if vs := missed(); len(vs) != 1 || vs[0].Day != vStart.AddDays(6) {
+			t.Fatalf("the day without a check-in: %+v", vs)
+		}
+	})
+}
