@@ -305,6 +305,13 @@ func (a *API) appToday(w http.ResponseWriter, r *http.Request, q *appReq) error 
 	if day.Count > 0 {
 		checkin["verdict"], checkin["verdict_label"] = string(day.Verdict), day.Verdict.Label(q.Lang)
 		checkin["checks_label"] = casework.CheckLabels(day.Checks, q.Lang)
+		// Issue 17: whose face it was. A check-in that passed its checks
+		// but not the face match says so (the app's "did not pass: …").
+		checkin["identity"], checkin["identity_label"] = string(day.Identity), day.Identity.Label(q.Lang)
+		checkin["identity_review_pending"] = day.IdentityHeld
+		if len(day.Checks) == 0 && day.Identity.NeedsReview() {
+			checkin["checks_label"] = day.Identity.Label(q.Lang)
+		}
 	}
 	out := map[string]any{"date": day.Date, "device_id": q.Device.ID, "checkin": checkin}
 	// Each part of the app adds its keys (one call each, listed here rather

@@ -67,6 +67,10 @@ func TestAppFaceHTTP(t *testing.T) {
 		if r.Status != 201 || r.Body["identity"] != "not_matched" || r.Body["counts"] != false || r.Body["face_score"] != 0.7999 || r.Body["identity_review"] != "" {
 			t.Fatalf("below the threshold: %d %s", r.Status, r.Raw)
 		}
+		r = s.do("GET", "/api/v1/app/today", nil, auth)
+		if ck, _ := r.Body["checkin"].(map[string]any); r.Status != 200 || ck["identity"] != "not_matched" || ck["identity_review_pending"] != true {
+			t.Fatalf("today after a mismatch: %d %s", r.Status, r.Raw)
+		}
 		r = send(map[string]any{"face": map[string]any{"outcome": "scored", "score": 1.5, "liveness": "passed"}})
 		if r.Status != 400 || !strings.Contains(r.Raw, `"field":"face.score"`) {
 			t.Fatalf("bad score: %d %s", r.Status, r.Raw)
