@@ -498,3 +498,19 @@ func (db *DB) PurgeFaceData(ctx context.Context) (int, error) {
 	}
 	return total, nil
 }
+
+// notifyIdentityReview tells the staff who write the person's file (the
+// person's own worker, and leads) that a check-in's face did not match or
+// its liveness failed, once per check-in.
+func (db *DB) notifyIdentityReview(ctx context.Context, c *Checkin) error {
+	pc, err := db.personContext(ctx, c.PersonID)
+	if err != nil {
+		return err
+	}
+	return db.Write(ctx, func(tx *Tx) error {
+		_, err := tx.NotifyStaff(ctx, StaffNotice{PersonID: c.PersonID, Perm: casework.PermWritePersons, Kind: "identity_review",
+			TitleZH: pc.name + " 的签到" + c.Identity.Label("zh") + "，请复核", TitleEN: "Check-in of " + pc.name + ": " + c.Identity.Label("en") + " — please review",
+			Link: "/checkins/" + c.ID + "/identity", Key: "identity:" + c.ID})
+		return err
+	})
+}

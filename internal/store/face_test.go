@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -209,6 +210,19 @@ func TestIdentityAtCheckin(t *testing.T) {
 		}
 		if !found {
 			t.Fatalf("no identity review in the worker's inbox: %+v", tasks)
+		}
+		notes, err := db.ListNotifications(ctx, w.worker, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		told := 0
+		for _, n := range notes {
+			if n.Kind == "identity_review" && n.Link == "/checkins/"+mismatch.ID+"/identity" && strings.Contains(n.Title("zh"), "王小明") {
+				told++
+			}
+		}
+		if told != 1 {
+			t.Fatalf("the worker was told %d times of the mismatch: %+v", told, notes)
 		}
 		other := mkOtherWorker(t, db, w)
 		if _, err := db.IdentityCheckin(ctx, other, mismatch.ID); !casework.IsCode(err, casework.ENOTFOUND) {
