@@ -28,7 +28,6 @@ import (
 var _ = addRules(map[string]accessRule{
 	"GET /identity/signals":                {roles: readers},
 	"GET /spot-checks/{id}":                {roles: readers},
-	"GET /spot-checks/{id}/reference":      {roles: readers},
 	"POST /spot-checks/{id}/console-score": {roles: writers, body: "console_score=0.81"},
 	"POST /spot-checks/{id}/look":          {roles: writers, body: "looked=same"},
 })

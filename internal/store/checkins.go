@@ -323,12 +323,20 @@ func (db *DB) IngestCheckin(ctx context.Context, dev *AppDevice, in casework.Che
 	if err := db.app().writer.submit(ctx, p); err != nil {
 		return nil, false, err
 	}
+	var r checkinResult
 	select {
-	case r := <-p.done:
-		return r.c, r.created, r.err
+	case r = <-p.done:
 	case <-ctx.Done():
 		return nil, false, ctx.Err()
 	}
+	if r.err == nil && r.created && r.c.Identity.NeedsReview() {
+		// Issue 17 §3: the person's worker is told (and the inbox lists
+		// it) — a person reviews it; nothing follows automatically (R32).
+		if err := db.notifyIdentityReview(ctx, r.c); err != nil {
+			return nil, false, err
+		}
+	}
+	return r.c, r.created, r.err
 }
 
 // pendingCheckin builds the record the writer stores: the local date, the

@@ -9,12 +9,10 @@ package web
 // acts on a person (R32).
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
 	"time"
 
-	"kangfu/internal/blob"
 	"kangfu/internal/casework"
 	"kangfu/internal/httpx"
 	"kangfu/internal/store"
@@ -26,7 +24,6 @@ func (c *Console) idSignalRoutes(rt route) []httpx.Route {
 	return []httpx.Route{
 		rt("GET", "/identity/signals", sens, c.identitySignals, "identity signals of my persons: new devices, mock locations, impossible speeds, the same face, unanswered timed check-ins"),
 		rt("GET", "/spot-checks/{id}", item, c.spotCheck, "a sampled check-in side by side with the reference photo (audited)"),
-		rt("GET", "/spot-checks/{id}/reference", item, c.spotCheckReference, "the reference photo of a sampled check-in's person (audited)"),
 		rt("POST", "/spot-checks/{id}/console-score", item, c.spotCheckScore, "store the score the console computed and flag a disagreement with the phone's"),
 		rt("POST", "/spot-checks/{id}/look", item, c.spotCheckLook, "record what the worker found on a sampled check-in"),
 	}
@@ -70,28 +67,6 @@ func (c *Console) spotCheckPage(w http.ResponseWriter, r *http.Request, q *req, 
 
 func (c *Console) spotCheck(w http.ResponseWriter, r *http.Request, q *req) error {
 	return c.spotCheckPage(w, r, q, http.StatusOK, nil)
-}
-
-func (c *Console) spotCheckReference(w http.ResponseWriter, r *http.Request, q *req) error {
-	it, err := c.DB.SpotCheck(r.Context(), q.Actor, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	if it.ReferenceID == "" || c.Blobs == nil {
-		return casework.NotFound("参考照片", "reference photo")
-	}
-	b, typ, err := c.DB.FaceReferencePhoto(r.Context(), q.Actor, it.PersonID, it.ReferenceID, func(k string) ([]byte, error) { return c.Blobs.Get(r.Context(), k) })
-	if errors.Is(err, blob.ErrNotFound) {
-		return casework.NotFound("参考照片", "reference photo")
-	}
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", typ)
-	w.Header().Set("Cache-Control", "private, no-store")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Write(b)
-	return nil
 }
 
 // spotCheckScore takes console_score from the recompute hook (face.js,
