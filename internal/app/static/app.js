@@ -379,7 +379,10 @@
   let faceRef = null;
   function faceReady() {
     if (!window.KangfuFace) return Promise.reject(new Error('face check not loaded'));
-    if (!faceModel) faceModel = window.KangfuFace.load(FACE_BASE);
+    if (!faceModel) {
+      faceModel = window.KangfuFace.load(FACE_BASE);
+      faceModel.catch(() => { faceModel = null; }); // the next check-in tries again
+    }
     return faceModel;
   }
   function within(p, ms) {
