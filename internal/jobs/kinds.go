@@ -169,6 +169,14 @@ func (r *Runner) addWorkers(w *river.Workers) {
 		if n > 0 {
 			r.cfg.Log.InfoContext(ctx, "sealing job: released files sealed after the retention period (R38)", "count", n)
 		}
+		if err != nil {
+			return err
+		}
+		// Check-in face data past identity.retention_days (issue 17, R36).
+		f, err := r.db.PurgeFaceData(ctx)
+		if f > 0 {
+			r.cfg.Log.InfoContext(ctx, "retention job: check-in face data deleted after identity.retention_days (R36)", "count", f)
+		}
 		return err
 	}))
 	river.AddWorker(w, river.WorkFunc(func(ctx context.Context, j *river.Job[ExportArgs]) error {

@@ -191,26 +191,30 @@ func (db *DB) FaceReferences(ctx context.Context, actor *casework.Actor, personI
 	return name, refs, err
 }
 
-// FaceReferencePhoto opens one reference photo of a person (get reads the
-// blob store); every view is audited (R36).
-func (db *DB) FaceReferencePhoto(ctx context.Context, actor *casework.Actor, personID, refID string, get func(string) ([]byte, error)) ([]byte, string, error) {
-	var key, typ string
+// FaceReferencePhoto opens a reference photo (get reads the blob store)
+// for a reader with sensitive access to the person's file; every view is
+// audited (R36). It returns the photo, its type and the person's id.
+func (db *DB) FaceReferencePhoto(ctx context.Context, actor *casework.Actor, refID string, get func(string) ([]byte, error)) ([]byte, string, string, error) {
+	var key, typ, personID string
 	err := db.Write(ctx, func(tx *Tx) error {
+		if err := tx.QueryRow(ctx, `SELECT person_id, photo_sha256, photo_type FROM face_references WHERE id = ?`, refID).Scan(&personID, &key, &typ); err != nil {
+			return notFound(err, "参考照片", "reference photo")
+		}
 		r, err := tx.personFor(ctx, actor, personID, canSeeFace)
 		if err != nil {
+			if casework.IsCode(err, casework.ENOTFOUND) {
+				return casework.NotFound("参考照片", "reference photo")
+			}
 			return err
-		}
-		if err := tx.QueryRow(ctx, `SELECT photo_sha256, photo_type FROM face_references WHERE id = ? AND person_id = ?`, refID, personID).Scan(&key, &typ); err != nil {
-			return notFound(err, "参考照片", "reference photo")
 		}
 		return tx.Audit(ctx, actor, AuditEntry{Action: "face.reference.photo.view", TargetType: "person", TargetID: personID, OrgID: r.OrgID,
 			Detail: map[string]any{"reference_id": refID}})
 	})
 	if err != nil {
-		return nil, "", err
+		return nil, "", "", err
 	}
 	b, err := db.openFacePhoto(key, faceRefPhotoCtx(refID), get)
-	return b, typ, err
+	return b, typ, personID, err
 }
 
 func (db *DB) openFacePhoto(key, context string, get func(string) ([]byte, error)) ([]byte, error) {
@@ -272,6 +276,7 @@ type IdentityCase struct {
 	OrgID          string
 	Reference      *FaceReference // the reference current when the check-in was taken; nil: none
 	ReviewedByName string
+	Threshold      float64 // identity.match_threshold in force on the check-in's day
 }
 
 // IdentityCheckin opens a check-in's identity facts for a reader with
@@ -309,6 +314,15 @@ func (db *DB) IdentityCheckin(ctx context.Context, actor *casework.Actor, checki
 	if err != nil {
 		return nil, err
 	}
+	oc, err := db.orgContext(ctx, out.Checkin.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	pol, err := db.checkinPolicy(ctx, oc.org, out.Checkin.LocalDate)
+	if err != nil {
+		return nil, err
+	}
+	out.Threshold = pol.Value("identity.match_threshold").Decimal()
 	return out, nil
 }
 
@@ -428,4 +442,59 @@ func identityReviewTasks(ctx context.Context, tx *Tx, actor *casework.Actor, tod
 			TitleZH: "签到身份复核：" + t.Outcome.Label("zh"), TitleEN: "Check-in identity review: " + t.Outcome.Label("en")})
 	}
 	return out, nil
+}
+
+// pendingReview is the predicate of a check-in whose identity waits for a
+// review: its face data is kept until reviewed.
+const pendingReview = `(identity_outcome IN ('not_matched', 'liveness_failed') AND identity_review = '')`
+
+// PurgeFaceData deletes the face embeddings of check-ins older than the
+// policy identity.retention_days of their place (R36, PIPL: kept no longer
+// than needed), on the nightly retention job. The outcome, score and
+// review stay; a check-in still waiting for a review keeps its embedding.
+// Each org's purge is audited with its count. Returns how many it cleared.
+func (db *DB) PurgeFaceData(ctx context.Context) (int, error) {
+	now := db.now()
+	setting, _ := casework.PolicySetting("identity.retention_days")
+	var orgs []string
+	err := db.Read(ctx, func(tx *Tx) error {
+		var err error
+		orgs, err = scanStrings(tx.Query(ctx, `SELECT DISTINCT org_id FROM checkins WHERE face_embedding <> '' AND taken_at < ? AND NOT `+pendingReview+` ORDER BY org_id`,
+			now.AddDate(0, 0, -setting.Min)))
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	sys := casework.SystemActor("retention-job")
+	total := 0
+	for _, orgID := range orgs {
+		oc, err := db.orgContext(ctx, orgID)
+		if err != nil {
+			return total, err
+		}
+		pol, err := db.checkinPolicy(ctx, oc.org, casework.DateOf(now, oc.org.Location()))
+		if err != nil {
+			return total, err
+		}
+		days := pol.Value("identity.retention_days").Int()
+		err = db.Write(ctx, func(tx *Tx) error {
+			res, err := tx.Exec(ctx, `UPDATE checkins SET face_embedding = '' WHERE org_id = ? AND face_embedding <> '' AND taken_at < ? AND NOT `+pendingReview,
+				orgID, now.AddDate(0, 0, -days))
+			if err != nil {
+				return err
+			}
+			n, err := res.RowsAffected()
+			if err != nil || n == 0 {
+				return err
+			}
+			total += int(n)
+			return tx.Audit(ctx, sys, AuditEntry{Action: "face.data.purge", TargetType: "org", TargetID: orgID, OrgID: orgID,
+				Detail: map[string]any{"checkins": n, "retention_days": days}})
+		})
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
 }

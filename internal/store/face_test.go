@@ -115,8 +115,8 @@ func TestFaceReference(t *testing.T) {
 			refs[1].ID != first.ID || refs[1].ReplacedAt == nil || refs[1].ReplacedBy != w.lead.UserID {
 			t.Fatalf("history: %q %+v %v", name, refs, err)
 		}
-		photo, typ, err := db.FaceReferencePhoto(ctx, w.worker, w.person.ID, first.ID, blobs.get)
-		if err != nil || !bytes.Equal(photo, faceJPEG) || typ != "image/jpeg" {
+		photo, typ, pid, err := db.FaceReferencePhoto(ctx, w.worker, first.ID, blobs.get)
+		if err != nil || !bytes.Equal(photo, faceJPEG) || typ != "image/jpeg" || pid != w.person.ID {
 			t.Fatalf("open photo: %d bytes %q %v", len(photo), typ, err)
 		}
 		if n := auditCount(t, db, "face.reference.photo.view", w.person.ID); n != 1 {
@@ -131,7 +131,7 @@ func TestFaceReference(t *testing.T) {
 		if _, _, err := db.FaceReferences(ctx, other, w.person.ID); !casework.IsCode(err, casework.ENOTFOUND) {
 			t.Fatalf("other org's worker, list: %v", err)
 		}
-		if _, _, err := db.FaceReferencePhoto(ctx, other, w.person.ID, first.ID, blobs.get); !casework.IsCode(err, casework.ENOTFOUND) {
+		if _, _, _, err := db.FaceReferencePhoto(ctx, other, first.ID, blobs.get); !casework.IsCode(err, casework.ENOTFOUND) {
 			t.Fatalf("other org's worker, photo: %v", err)
 		}
 	})
@@ -268,6 +268,64 @@ func TestIdentityAtCheckin(t *testing.T) {
 		emb, models, err := db.AppFaceReference(ctx, phone.dev)
 		if err != nil || emb != casework.EncodeEmbedding([]float32{1, 2, 3}) || models != "human 3.3.6" {
 			t.Fatalf("app reference: %q %q %v", emb, models, err)
+		}
+	})
+}
+
+// Issue 17 §6 (R36): check-in face embeddings are deleted after the
+// policy's identity.retention_days (default 180) by the nightly job; the
+// outcome stays; one waiting for review keeps its embedding until reviewed.
+func TestPurgeFaceData(t *testing.T) {
+	bj := casework.LoadLocation("Asia/Shanghai")
+	start := time.Date(2026, 3, 10, 4, 0, 0, 0, time.UTC)
+	storetest.EachWithClock(t, start, func(t *testing.T, db *store.DB, clock *storetest.Clock) {
+		w := ciBuild(t, db, pfD("2026-03-01"))
+		phone := ciActivate(t, db, w.worker, w.person.ID)
+		blobs := &memBlobs{}
+		if _, err := db.SetFaceReference(ctx, w.worker, w.person.ID, store.FaceReferenceInput{Photo: faceJPEG, PhotoType: "image/jpeg",
+			Embedding: casework.EncodeEmbedding([]float32{1, 2, 3})}, blobs.put); err != nil {
+			t.Fatal(err)
+		}
+		at := clock.T.In(bj).Add(-time.Minute)
+		ok, _, _, err := phone.checkin(db, faceIn(at, casework.FaceScored, 0.9, casework.LivenessPassed))
+		if err != nil || !ok.HasFaceEmbedding() {
+			t.Fatal(ok, err)
+		}
+		held, _, _, err := phone.checkin(db, faceIn(at, casework.FaceScored, 0.5, casework.LivenessPassed))
+		if err != nil || held.Identity != casework.IdentityNotMatched {
+			t.Fatal(held, err)
+		}
+		embedded := func(id string) bool {
+			c, err := db.IdentityCheckin(ctx, w.worker, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c.Checkin.HasFaceEmbedding()
+		}
+		clock.Add(179 * 24 * time.Hour)
+		if n, err := db.PurgeFaceData(ctx); err != nil || n != 0 {
+			t.Fatalf("day 179: purged %d %v", n, err)
+		}
+		clock.Add(2 * 24 * time.Hour)
+		if n, err := db.PurgeFaceData(ctx); err != nil || n != 1 {
+			t.Fatalf("day 181: purged %d %v", n, err)
+		}
+		if embedded(ok.ID) || !embedded(held.ID) {
+			t.Fatal("after the purge: the old one must be cleared, the one awaiting review kept")
+		}
+		c, _ := db.IdentityCheckin(ctx, w.worker, ok.ID)
+		if c.Checkin.Identity != casework.IdentityMatched || c.Checkin.FaceScore == nil {
+			t.Fatal("the purge removed the outcome")
+		}
+		if _, err := db.ReviewIdentity(ctx, w.worker, held.ID, casework.ReviewSamePerson, ""); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := db.PurgeFaceData(ctx); err != nil || n != 1 || embedded(held.ID) {
+			t.Fatalf("after the review: purged %d %v", n, err)
+		}
+		rows, _, err := db.ListAudit(ctx, casework.SystemActor("test"), store.AuditFilter{Action: "face.data.purge", Limit: 10})
+		if err != nil || len(rows) != 2 {
+			t.Fatalf("purges audited: %d %v", len(rows), err)
 		}
 	})
 }

@@ -193,6 +193,7 @@ func (c *Console) Routes() []httpx.Route {
 		c.breakGlassRoutes,     // breakglass.go
 		c.riskInstrumentRoutes, // risk_instrument.go
 		c.rewardRoutes,         // rewards.go
+		c.faceRoutes,           // face.go (issue 17)
 	} {
 		routes = append(routes, part(rt)...)
 	}
