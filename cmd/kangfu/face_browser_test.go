@@ -600,7 +600,7 @@ func TestBrowserFaceModelUnavailable(t *testing.T) {
 			}
 		})
 	words, outcome := p.checkIn(t, "model-unavailable")
-	if outcome != "model_unavailable" || !strings.Contains(words, "无法完成面部核对") || strings.ContainsAny(words, "0123456789") {
+	if outcome != "model_unavailable" || !strings.Contains(words, "本机无法进行人脸核验") || strings.ContainsAny(words, "0123456789") {
 		t.Errorf("the app says %q (outcome %q), want the model-unavailable sentence without numbers", words, outcome)
 	}
 	if seen.Load() == 0 {
