@@ -299,7 +299,9 @@ func (p *facePhone) checkIn(t *testing.T, name string) (words, outcome string) {
 	if err := chromedp.Do(p.ctx, p.tap(`[data-testid=take]`)); err != nil {
 		t.Fatal(err)
 	}
-	waitJS(t, p.ctx, "the check-in sent", `['sent', 'retry'].includes(document.querySelector('[data-testid=checkin-result]').dataset.state)`)
+	// Sent, or sent and asked to retry (outside the window on the wall
+	// clock, issue 18 §2), or queued on the phone when offline.
+	waitJS(t, p.ctx, "the check-in made", `['sent', 'retry', 'queued'].includes(document.querySelector('[data-testid=checkin-result]').dataset.state)`)
 	saveScreenshot(t, p.ctx, "app-face-"+name)
 	words, err := chromedp.Run(p.ctx, chromedp.Text(`[data-testid=face-line]`))
 	if err != nil {
@@ -347,6 +349,43 @@ func TestBrowserFaceNoFaceNotChecked(t *testing.T) {
 	}
 	if c.HasFaceEmbedding() {
 		t.Error("a check-in with no face keeps an embedding")
+	}
+
+	// Offline, the service worker serves the library, the models and the
+	// WebAssembly from its cache: the app reopens without the network and
+	// the face check still runs (no face again, not "model unavailable");
+	// the check-in waits on the phone and goes out when back online.
+	waitJS(t, p.ctx, "the service worker to control the app", `navigator.serviceWorker.controller !== null`)
+	p.offline(t, true)
+	if err := chromedp.Do(p.ctx, chromedp.Reload(), chromedp.WaitVisible(`[data-testid=go-checkin]`)); err != nil {
+		t.Fatalf("the app does not open offline: %v", err)
+	}
+	if _, outcome := p.checkIn(t, "no-face-offline"); outcome != "no_face" {
+		t.Errorf("offline the face check gave %q, want no_face (the model from the service worker's cache)", outcome)
+	}
+	p.offline(t, false)
+	waitJS(t, p.ctx, "the queue to empty", `navigator.onLine && document.body.dataset.queue === '0'`)
+	if c := p.stored(t, 2); c.Identity != casework.IdentityNotChecked || c.IdentityReason != casework.ReasonNoFace {
+		t.Errorf("the offline check-in is stored with %q (%q), want not_checked (no_face)", c.Identity, c.IdentityReason)
+	}
+}
+
+// offline cuts (or restores) the phone's network, the service worker's too.
+func (p *facePhone) offline(t *testing.T, off bool) {
+	t.Helper()
+	conds := []*network.Conditions{}
+	if off {
+		conds = append(conds, &network.Conditions{Offline: true, DownloadThroughput: -1, UploadThroughput: -1})
+	}
+	if _, err := chromedp.Call(p.ctx, network.Enable, network.EnableParams{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(p.ctx, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
+		MatchedNetworkConditions: conds, EmulateOfflineServiceWorker: &off}); err != nil {
+		t.Fatalf("network conditions: %v", err)
+	}
+	if _, err := chromedp.Call(p.ctx, network.OverrideNetworkState, network.OverrideNetworkStateParams{Offline: off, DownloadThroughput: -1, UploadThroughput: -1}); err != nil {
+		t.Fatalf("network state: %v", err)
 	}
 }
 
@@ -561,7 +600,7 @@ func TestBrowserFaceModelUnavailable(t *testing.T) {
 			}
 		})
 	words, outcome := p.checkIn(t, "model-unavailable")
-	if outcome != "model_unavailable" || !strings.Contains(words, "无法完成面部核对") || strings.ContainsAny(words, "0123456789") {
+	if outcome != "model_unavailable" || !strings.Contains(words, "本机无法进行人脸核验") || strings.ContainsAny(words, "0123456789") {
 		t.Errorf("the app says %q (outcome %q), want the model-unavailable sentence without numbers", words, outcome)
 	}
 	if seen.Load() == 0 {

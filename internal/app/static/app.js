@@ -321,13 +321,12 @@
     // reference for this person, while the person looks at the camera.
     faceRef = faceReference();
     faceReady().catch(() => {});
-    // The server's own words on this person's check (its threshold and how
-    // long face data is kept), when it gives them.
+    // How long the face data is kept (policy identity.retention_days).
     faceRef.then((r) => {
-      const p = $('[data-testid=face-notice-server]');
-      const words = r && (lang === 'en' ? r.notice_en : r.notice_zh);
-      p.textContent = words || '';
-      p.hidden = !words;
+      const p = $('[data-testid=face-notice-retention]');
+      const n = r && r.retention_days;
+      p.textContent = n ? t('face_notice_retention', { n }) : '';
+      p.hidden = !n;
     });
     const where = $('[data-testid=where]');
     where.textContent = t('locating');
@@ -379,7 +378,10 @@
   let faceRef = null;
   function faceReady() {
     if (!window.KangfuFace) return Promise.reject(new Error('face check not loaded'));
-    if (!faceModel) faceModel = window.KangfuFace.load(FACE_BASE);
+    if (!faceModel) {
+      faceModel = window.KangfuFace.load(FACE_BASE);
+      faceModel.catch(() => { faceModel = null; }); // the next check-in tries again
+    }
     return faceModel;
   }
   function within(p, ms) {
@@ -451,7 +453,7 @@
   }
   function faceLine(face) {
     const line = $('[data-testid=face-line]');
-    const key = { scored: 'face_done', no_face: 'face_no_face', model_unavailable: 'face_unavailable' }[face.outcome];
+    const key = { scored: 'face_done', no_face: 'face_no_face', model_unavailable: 'face_notice_unavailable' }[face.outcome];
     line.textContent = key ? t(key) : '';
     if (key && face.challenge && face.liveness === 'failed') line.textContent = t('face_challenge_missed');
     line.hidden = !key;

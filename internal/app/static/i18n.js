@@ -165,18 +165,13 @@ window.KF_I18N = {
     prev_month: '上个月',
     next_month: '下个月',
     error: '出错了：{m}',
-    // The face check (issue 17 item 2, R36/PIPL: the person is told what is checked and why).
-    face_notice_title: '签到时的面部核对',
-    face_notice: '签到时，手机会把这次自拍和社工为您登记的照片比对，并检查镜头前是真人而不是照片或视频，以确认是您本人签到。比对在本机完成，结果和面部特征随签到一起加密发送，只有负责您的工作人员能查看。',
-    face_notice_fallback: '如果手机无法完成面部核对，签到照样有效，只是记为“未核对身份”；比对结果不一致时，会由工作人员复核，不会自动作出对您不利的决定。',
-    face_loading: '正在准备面部核对……',
-    face_checking: '正在核对面部，请稍候……',
+    face_loading: '正在准备人脸核验……',
+    face_checking: '正在核验人脸，请稍候……',
     face_challenge_blink: '请看着屏幕，眨一下眼睛。',
     face_challenge_turn: '请看着屏幕，慢慢把头转向一侧，再转回来。',
     face_challenge_missed: '没有看到眨眼或转头，签到照样发送，由工作人员复核。',
-    face_done: '面部核对已完成。',
-    face_no_face: '照片里没有看清您的脸，这次签到记为“未核对身份”。下次请正对镜头，光线亮一些。',
-    face_unavailable: '这部手机现在无法完成面部核对，这次签到记为“未核对身份”，签到照样有效。'
+    face_done: '人脸核验已完成。',
+    face_no_face: '照片里没有看清您的脸，这次签到记为“未核验身份”。下次请正对镜头，光线亮一些。',
   },
   en: {
     face_notice_title: 'Why we check your face',
@@ -342,9 +337,6 @@ window.KF_I18N = {
     prev_month: 'Previous month',
     next_month: 'Next month',
     error: 'Something went wrong: {m}',
-    face_notice_title: 'The face check at check-in',
-    face_notice: 'When you check in, the phone compares this selfie with the photo your social worker registered for you, and checks that a real person is in front of the camera rather than a photo or a video, so that the check-in is really yours. The comparison runs on this phone; its result and the face features are sent encrypted with the check-in, and only the staff in charge of you can see them.',
-    face_notice_fallback: 'If the phone cannot do the face check, the check-in still counts and is marked "identity not checked". When the comparison does not agree, a staff member reviews it; nothing is decided against you automatically.',
     face_loading: 'Preparing the face check…',
     face_checking: 'Checking your face, please wait…',
     face_challenge_blink: 'Look at the screen and blink once.',
@@ -352,6 +344,5 @@ window.KF_I18N = {
     face_challenge_missed: 'No blink or head turn was seen; the check-in is sent anyway and a staff member will review it.',
     face_done: 'The face check is done.',
     face_no_face: 'Your face could not be seen clearly in the photo, so this check-in is marked "identity not checked". Next time face the camera in better light.',
-    face_unavailable: 'This phone cannot do the face check right now, so this check-in is marked "identity not checked". It still counts.'
   }
 };

@@ -90,6 +90,9 @@
       }
       throw last || new Error('no backend');
     })();
+    // A failed load is tried again on the next call (the files may come
+    // back with the network).
+    loading.catch(() => { loading = null; });
     return loading;
   }
 
