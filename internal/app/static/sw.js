@@ -1,7 +1,7 @@
 // The service worker keeps the app shell so the app opens offline after
 // the first visit. It never touches /api/: records wait in IndexedDB (app.js).
 const CACHE = 'kangfu-app-v4';
-const SHELL = ['/app/', '/app/app.css', '/app/i18n.js', '/app/facecore.js', '/app/app.js', '/app/manifest.webmanifest',
+const SHELL = ['/app/', '/app/app.css', '/app/i18n.js', '/app/facecore.js', '/app/app.js', '/app/challenge.js', '/app/manifest.webmanifest',
   '/app/icon-192.png', '/app/icon-512.png', '/app/provinces.json',
   '/app/vendor/uuid/v7.js', '/app/vendor/uuid/rng.js', '/app/vendor/uuid/stringify.js', '/app/vendor/uuid/validate.js',
   '/app/vendor/uuid/regex.js'];
