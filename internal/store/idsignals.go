@@ -249,6 +249,7 @@ const (
 	SignalMockLocation = "mock_location"
 	SignalSpeed        = "impossible_speed"
 	SignalSameFace     = "same_face"
+	SignalTamper       = "tampered_score" // a spot check whose console score disagreed with the phone's
 )
 
 // Signal is one identity signal with its evidence in both languages.
@@ -276,6 +277,7 @@ func SignalLabel(kind, lang string) string {
 		SignalMockLocation: {"模拟定位", "Mock location"},
 		SignalSpeed:        {"不可能的移动速度", "Impossible speed"},
 		SignalSameFace:     {"同一人脸出现在两人档案", "Same face on two persons"},
+		SignalTamper:       {"比对分数可能被篡改", "Face score possibly altered"},
 	}[kind]
 	if lang == "en" {
 		return l[1]
@@ -370,6 +372,29 @@ func (db *DB) IdentitySignals(ctx context.Context, actor *casework.Actor, days i
 			s.Kind, s.Link = SignalMockLocation, "/checkins/"+cid+"/point"
 			s.EvidenceZH = fmt.Sprintf("%s 的签到，手机报告位置来自模拟定位", fmtT(s.At))
 			s.EvidenceEN = fmt.Sprintf("The check-in of %s: the phone reported a mock location", fmtT(s.At))
+			out = append(out, s)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		// Spot checks whose console score disagreed with the phone's.
+		rows, err = tx.Query(ctx, `SELECT i.id, p.id, p.name, o.name, i.console_at, i.tamper_reason FROM spot_check_items i
+			JOIN persons p ON p.id = i.person_id JOIN orgs o ON o.id = p.org_id
+			WHERE i.tamper = ? AND i.console_at >= ? AND `+scope, append([]any{true, since}, args...)...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var s Signal
+			var id, reason string
+			if err := rows.Scan(&id, &s.PersonID, &s.PersonName, &s.OrgName, &s.At, &reason); err != nil {
+				rows.Close()
+				return err
+			}
+			zh, en, _ := strings.Cut(reason, " / ")
+			s.Kind, s.Link = SignalTamper, "/spot-checks/"+id
+			s.EvidenceZH, s.EvidenceEN = "人脸抽查："+zh, "Spot check: "+en
 			out = append(out, s)
 		}
 		rows.Close()

@@ -150,6 +150,19 @@ func TestSpotCheckSampleVerifiable_R26(t *testing.T) {
 		if _, err := db.RecordConsoleScore(ctx, w.worker2, item, 0.5); !casework.IsCode(err, casework.ENOTFOUND) {
 			t.Fatalf("worker2 posts a score: %v", err)
 		}
+		// The flag is a signal for the worker (and the lead), not for worker2.
+		tampered := func(a *casework.Actor) int {
+			n := 0
+			for _, s := range storetest.Must(db.IdentitySignals(ctx, a, 30)) {
+				if s.Kind == store.SignalTamper && s.Link == "/spot-checks/"+item && strings.Contains(s.EvidenceEN, "0.87") {
+					n++
+				}
+			}
+			return n
+		}
+		if tampered(w.worker) != 1 || tampered(w.lead) != 1 || tampered(w.worker2) != 0 {
+			t.Fatalf("tamper signal: worker %d lead %d worker2 %d", tampered(w.worker), tampered(w.lead), tampered(w.worker2))
+		}
 
 		// The worker's finding; the task then leaves the inbox.
 		if err := db.MarkSpotCheck(ctx, w.worker, item, "not_same", ""); err == nil {
