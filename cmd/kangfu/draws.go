@@ -24,6 +24,9 @@ import (
 type drawExport struct {
 	Seeds []casework.RevealedSeed `json:"seeds"`
 	Draws []casework.DrawRecord   `json:"draws"`
+	// The identity spot-check samples (issue 17 §4), drawn with the same
+	// seeds.
+	SpotSamples []casework.SpotSampleRecord `json:"spot_samples,omitempty"`
 }
 
 func cmdVerifyDraws(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -36,6 +39,8 @@ func cmdVerifyDraws(ctx context.Context, args []string, getenv func(string) stri
 		return err
 	}
 	var rep *casework.DrawReport
+	var spotChecked, spotPending int
+	var spotProblems []string
 	if file != "" {
 		b, err := os.ReadFile(file)
 		if err != nil {
@@ -46,6 +51,7 @@ func cmdVerifyDraws(ctx context.Context, args []string, getenv func(string) stri
 			return fmt.Errorf("read %s: %w", file, err)
 		}
 		rep = casework.VerifyDrawSet(x.Seeds, x.Draws)
+		spotChecked, spotPending, spotProblems = casework.VerifySpotSet(x.Seeds, x.SpotSamples)
 	} else {
 		e, err := open(ctx, cfg, stderr, false, false)
 		if err != nil {
@@ -57,7 +63,11 @@ func cmdVerifyDraws(ctx context.Context, args []string, getenv func(string) stri
 			if err != nil {
 				return err
 			}
-			b, err := json.MarshalIndent(drawExport{Seeds: seeds, Draws: draws}, "", " ")
+			spots, err := e.db.SpotSamples(ctx)
+			if err != nil {
+				return err
+			}
+			b, err := json.MarshalIndent(drawExport{Seeds: seeds, Draws: draws, SpotSamples: spots}, "", " ")
 			if err != nil {
 				return err
 			}
@@ -69,9 +79,21 @@ func cmdVerifyDraws(ctx context.Context, args []string, getenv func(string) stri
 		if rep, err = e.db.VerifyDraws(ctx); err != nil {
 			return err
 		}
+		spot, err := e.db.VerifySpotSamples(ctx)
+		if err != nil {
+			return err
+		}
+		spotChecked, spotPending, spotProblems = spot.Checked, spot.Pending, spot.Problems
 	}
 	fmt.Fprintf(stdout, "%d revealed seeds checked, %d draws recomputed, %d draws wait for seeds not yet revealed\n",
 		rep.SeedsChecked, rep.DrawsChecked, rep.DrawsPending)
+	fmt.Fprintf(stdout, "%d identity spot-check samples recomputed, %d wait for seeds not yet revealed\n", spotChecked, spotPending)
+	for _, p := range spotProblems {
+		fmt.Fprintln(stdout, p)
+	}
+	if len(spotProblems) > 0 && rep.OK() {
+		return fmt.Errorf("spot-check samples altered: %d problems", len(spotProblems))
+	}
 	if rep.OK() {
 		fmt.Fprintln(stdout, "draws intact")
 		return nil

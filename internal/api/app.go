@@ -133,7 +133,7 @@ func (a *API) appRoutes(rt route) []httpx.Route {
 		a.appRoute("POST", "/api/v1/app/pin", AppSigned, a.appChangePIN, "app: change the PIN (the old one is checked; wrong tries lock the change)"),
 		a.appRoute("POST", "/api/v1/app/lang", AppSigned, a.appSetLang, "app: the language the person switched the app to; the system's notices to the person are worded in it"),
 		a.appRoute("POST", "/api/v1/app/pin/verify", AppSigned, a.appVerifyPIN, "app: unlock the app with the PIN (checked on the server; wrong tries lock it)"),
-	}, a.staffAppRoutes(rt)...)
+	}, append(a.staffAppRoutes(rt), a.appFaceRoutes()...)...)
 }
 
 // activation attempts per client address: a code is 8 characters of 25,
@@ -238,6 +238,14 @@ type checkinJSON struct {
 	ChecksLabel     string        `json:"checks_label"` // the failed checks in words, "" when ok
 	Counts          bool          `json:"counts"`       // it discharges the day's duty (policy checkin.counts)
 	PolicyVersionID string        `json:"policy_version_id"`
+	// Issue 17: whose face it is. A not_matched or liveness_failed
+	// check-in waits for a staff review (review "" until then) and counts
+	// only when reviewed as the same person (R32).
+	Identity       string   `json:"identity"`
+	IdentityLabel  string   `json:"identity_label"`
+	IdentityReason string   `json:"identity_reason,omitempty"` // why not checked, in words
+	FaceScore      *float64 `json:"face_score"`
+	Review         string   `json:"identity_review"`
 }
 
 func toCheckinJSON(c *store.Checkin, lang string) checkinJSON {
@@ -245,9 +253,14 @@ func toCheckinJSON(c *store.Checkin, lang string) checkinJSON {
 	for i, v := range c.Checks {
 		checks[i] = string(v)
 	}
-	return checkinJSON{ID: c.ID, TakenAt: c.TakenAt, ReceivedAt: c.ReceivedAt, LocalDate: c.LocalDate, AccuracyM: c.AccuracyM,
+	out := checkinJSON{ID: c.ID, TakenAt: c.TakenAt, ReceivedAt: c.ReceivedAt, LocalDate: c.LocalDate, AccuracyM: c.AccuracyM,
 		PhotoSHA256: c.PhotoSHA256, Verdict: string(c.Verdict), VerdictLabel: c.Verdict.Label(lang), Checks: checks,
-		ChecksLabel: casework.CheckLabels(c.Checks, lang), Counts: c.Counts, PolicyVersionID: c.PolicyRef}
+		ChecksLabel: casework.CheckLabels(c.Checks, lang), Counts: c.Counts, PolicyVersionID: c.PolicyRef,
+		Identity: string(c.Identity), IdentityLabel: c.Identity.Label(lang), FaceScore: c.FaceScore, Review: c.Review}
+	if c.IdentityReason != "" {
+		out.IdentityReason = casework.IdentityReasonLabel(c.IdentityReason, lang)
+	}
+	return out
 }
 
 func (a *API) appCheckin(w http.ResponseWriter, r *http.Request, q *appReq) error {
@@ -286,11 +299,18 @@ func (a *API) appToday(w http.ResponseWriter, r *http.Request, q *appReq) error 
 	if day.Count > 0 {
 		checkin["verdict"], checkin["verdict_label"] = string(day.Verdict), day.Verdict.Label(q.Lang)
 		checkin["checks_label"] = casework.CheckLabels(day.Checks, q.Lang)
+		// Issue 17: whose face it was. A check-in that passed its checks
+		// but not the face match says so (the app's "did not pass: …").
+		checkin["identity"], checkin["identity_label"] = string(day.Identity), day.Identity.Label(q.Lang)
+		checkin["identity_review_pending"] = day.IdentityHeld
+		if len(day.Checks) == 0 && day.Identity.NeedsReview() {
+			checkin["checks_label"] = day.Identity.Label(q.Lang)
+		}
 	}
 	out := map[string]any{"date": day.Date, "device_id": q.Device.ID, "checkin": checkin}
 	// Each part of the app adds its keys (one call each, listed here rather
 	// than registered from init-time globals).
-	for _, part := range []func(context.Context, *store.AppDevice, string, map[string]any) error{a.todayLeaveAndMessages, a.todayTests, a.todayAppointments, a.todayCounselling, a.todayAppSettings} {
+	for _, part := range []func(context.Context, *store.AppDevice, string, map[string]any) error{a.todayLeaveAndMessages, a.todayTests, a.todayAppointments, a.todayCounselling, a.todayAppSettings, a.todaySpotChallenge} {
 		if err := part(r.Context(), q.Device, q.Lang, out); err != nil {
 			return err
 		}

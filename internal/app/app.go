@@ -42,6 +42,8 @@ var ctypes = map[string]string{
 	".json":        "application/json",
 	".png":         "image/png",
 	".txt":         "text/plain; charset=utf-8",
+	".bin":         "application/octet-stream", // face model weights (issue 17)
+	".wasm":        "application/wasm",         // compiled while streamed
 }
 
 func load() map[string]file {

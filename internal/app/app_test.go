@@ -6,6 +6,7 @@ import (
 	"image/png"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"regexp"
 	"sort"
 	"strconv"
@@ -33,6 +34,7 @@ func TestFilesServed(t *testing.T) {
 		{"/app/index.html", "text/html; charset=utf-8", 200},
 		{"/app/app.js", "text/javascript; charset=utf-8", 200},
 		{"/app/i18n.js", "text/javascript; charset=utf-8", 200},
+		{"/app/challenge.js", "text/javascript; charset=utf-8", 200},
 		{"/app/sw.js", "text/javascript; charset=utf-8", 200},
 		{"/app/app.css", "text/css; charset=utf-8", 200},
 		{"/app/manifest.webmanifest", "application/manifest+json", 200},
@@ -41,6 +43,12 @@ func TestFilesServed(t *testing.T) {
 		{"/app/provinces.json", "application/json", 200},
 		{"/app/vendor/uuid/v7.js", "text/javascript; charset=utf-8", 200},
 		{"/app/vendor/uuid/LICENSE.txt", "text/plain; charset=utf-8", 200},
+		{"/app/facecore.js", "text/javascript; charset=utf-8", 200},
+		{"/app/vendor/human/human.js", "text/javascript; charset=utf-8", 200},
+		{"/app/vendor/human/models/faceres.json", "application/json", 200},
+		{"/app/vendor/human/models/faceres.bin", "application/octet-stream", 200},
+		{"/app/vendor/human/wasm/tfjs-backend-wasm-simd.wasm", "application/wasm", 200},
+		{"/app/vendor/human/LICENSE.txt", "text/plain; charset=utf-8", 200},
 		{"/app/nothing.js", "", 404},
 	}
 	for _, tt := range tests {
@@ -66,8 +74,8 @@ func TestNoInlineScriptOrStyle(t *testing.T) {
 		}
 	}
 	tags := regexp.MustCompile(`<script[^>]*>([^<]*)</script>`).FindAllStringSubmatch(html, -1)
-	if len(tags) != 2 {
-		t.Fatalf("want 2 script tags (i18n.js, app.js), found %d", len(tags))
+	if len(tags) != 4 {
+		t.Fatalf("want 4 script tags (i18n.js, facecore.js, app.js, challenge.js), found %d", len(tags))
 	}
 	for _, tag := range tags {
 		if !strings.Contains(tag[0], ` src="/app/`) || strings.TrimSpace(tag[1]) != "" {
@@ -157,11 +165,61 @@ func TestManifestAndShell(t *testing.T) {
 	}
 	sw := string(files["sw.js"].body)
 	for _, p := range regexp.MustCompile(`'(/app/[^']*)'`).FindAllStringSubmatch(sw, -1) {
-		if p[1] == "/app/index.html" {
-			continue
+		if p[1] == "/app/index.html" || (p[1] != "/app/" && strings.HasSuffix(p[1], "/")) {
+			continue // index.html is keyed as /app/; a folder is a prefix, not a file
 		}
 		if w := get(t, p[1]); w.Code != 200 {
 			t.Errorf("the service worker caches %s, which answers %d", p[1], w.Code)
 		}
+	}
+}
+
+// The face check works offline (issue 17 item 2): the service worker's
+// face cache lists every vendored library, model and WebAssembly file the
+// face check loads, and nothing that is not served.
+func TestServiceWorkerCachesTheFaceModels(t *testing.T) {
+	sw := string(files["sw.js"].body)
+	start, end := strings.Index(sw, "const FACE = ["), strings.Index(sw, "];\n\nself.addEventListener('install'")
+	if start < 0 || end < start {
+		t.Fatal("sw.js has no FACE list")
+	}
+	listed := map[string]bool{}
+	for _, m := range regexp.MustCompile(`'(/app/vendor/human/[^']+)'`).FindAllStringSubmatch(sw[start:end], -1) {
+		listed[m[1]] = true
+	}
+	var want []string
+	for name := range files {
+		if strings.HasPrefix(name, "vendor/human/") && !strings.HasSuffix(name, ".txt") {
+			want = append(want, "/app/"+name)
+		}
+	}
+	if len(want) < 13 {
+		t.Fatalf("only %d vendored face files: %v", len(want), want)
+	}
+	for _, p := range want {
+		if !listed[p] {
+			t.Errorf("sw.js does not cache %s", p)
+		}
+		delete(listed, p)
+	}
+	for p := range listed {
+		t.Errorf("sw.js caches %s, which is not vendored", p)
+	}
+	for _, m := range []string{"blazeface", "facemesh", "faceres", "antispoof", "liveness"} {
+		if !strings.Contains(string(files["facecore.js"].body), "'"+m+".json'") {
+			t.Errorf("facecore.js does not name the %s model", m)
+		}
+	}
+}
+
+// The app and the console run the same face code, so the console's
+// recomputation of a phone's score uses the same settings (issue 17 item 4).
+func TestFaceCoreSameInAppAndConsole(t *testing.T) {
+	console, err := os.ReadFile("../web/static/facecore.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(console, files["facecore.js"].body) {
+		t.Fatal("internal/web/static/facecore.js differs from internal/app/static/facecore.js; copy one onto the other")
 	}
 }

@@ -211,6 +211,11 @@ type CheckinInput struct {
 	Lng         float64 `json:"lng"`
 	AccuracyM   float64 `json:"accuracy_m"`
 	PhotoSHA256 string  `json:"photo_sha256"`
+	// Issue 17 (optional; an older app sends neither: identity not
+	// checked): the face model's result on the phone, and whether the
+	// browser reported a mock location (nil: it cannot tell).
+	Face         *FaceInput `json:"face,omitempty"`
+	MockLocation *bool      `json:"mock_location,omitempty"`
 }
 
 var uuidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
@@ -261,6 +266,11 @@ func (in *CheckinInput) Validate(received time.Time) (time.Time, error) {
 	in.PhotoSHA256 = strings.ToLower(strings.TrimSpace(in.PhotoSHA256))
 	if in.PhotoSHA256 != "" && !ValidSHA256(in.PhotoSHA256) {
 		return time.Time{}, Invalid("photo_sha256", "photo_sha256 须为 64 位十六进制", "photo_sha256 must be 64 hex digits")
+	}
+	if in.Face != nil {
+		if err := in.Face.Validate(); err != nil {
+			return time.Time{}, err
+		}
 	}
 	return t.UTC(), nil
 }

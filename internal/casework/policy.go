@@ -3,6 +3,7 @@ package casework
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -39,6 +40,9 @@ const (
 	SettingEnum   SettingKind = "enum"   // one of Options
 	SettingBool   SettingKind = "bool"   // true or false
 	SettingText   SettingKind = "text"   // a short text, 1–100 characters on one line (e.g. a place)
+	// A decimal with at most two places ("0.80"), kept in hundredths: Min
+	// and Max are hundredths too (issue 17: identity.match_threshold).
+	SettingDecimal SettingKind = "decimal"
 )
 
 // InheritValue, as the text of a setting in a version, restores
@@ -101,6 +105,9 @@ func WindowValue(from, to string) Value {
 }
 func EnumValue(s string) Value { return Value{kind: SettingEnum, s: s} }
 func TextValue(s string) Value { return Value{kind: SettingText, s: s} }
+
+// DecimalValue makes a decimal value from hundredths (80 is 0.80).
+func DecimalValue(hundredths int) Value { return Value{kind: SettingDecimal, n: hundredths} }
 func BoolValue(b bool) Value {
 	v := Value{kind: SettingBool}
 	if b {
@@ -117,6 +124,28 @@ func (v Value) Enum() string      { return v.s }
 func (v Value) Text() string      { return v.s }
 func (v Value) Window() Window    { return v.w }
 
+// Decimal reads a decimal value (0.80 for 80 hundredths). The division is
+// correctly rounded, so DecimalValue(80).Decimal() == 0.80 exactly.
+func (v Value) Decimal() float64 { return float64(v.n) / 100 }
+
+// formatHundredths writes hundredths as a decimal with two places.
+func formatHundredths(n int) string {
+	sign := ""
+	if n < 0 {
+		sign, n = "-", -n
+	}
+	return fmt.Sprintf("%s%d.%02d", sign, n/100, n%100)
+}
+
+// BoundsText is a decimal setting's bounds as shown beside its field
+// ("0.50–0.99"); an int setting's "1–30".
+func (s *Setting) BoundsText() string {
+	if s.Kind == SettingDecimal {
+		return formatHundredths(s.Min) + "–" + formatHundredths(s.Max)
+	}
+	return strconv.Itoa(s.Min) + "–" + strconv.Itoa(s.Max)
+}
+
 // String is the value's text form, the one versions are written and
 // stored in: "3", "06:00-22:00", "county", "true".
 func (v Value) String() string {
@@ -132,6 +161,8 @@ func (v Value) String() string {
 		return v.s
 	case SettingBool:
 		return strconv.FormatBool(v.n == 1)
+	case SettingDecimal:
+		return formatHundredths(v.n)
 	}
 	return ""
 }
@@ -146,6 +177,8 @@ func (v Value) JSON() any {
 		return v.n
 	case SettingBool:
 		return v.n == 1
+	case SettingDecimal:
+		return v.Decimal()
 	}
 	return v.String()
 }
@@ -183,7 +216,7 @@ type Setting struct {
 // "violation.absence_days_max" (R9: HIGH, LawMax, so no jurisdiction can
 // raise a threshold), and tier effects such as "checkin.tier.high.every_days"
 // (R31, policy_tier.go).
-var policySettings = append(append(append(generalSettings, incentiveSettings()...), tierSettings()...), breakGlassSettings...)
+var policySettings = append(append(append(append(append(generalSettings, incentiveSettings()...), tierSettings()...), breakGlassSettings...), identitySettings...), identitySignalSettings...)
 
 // generalSettings are the settings that are not tier effects.
 var generalSettings = []*Setting{
@@ -445,6 +478,20 @@ func (s *Setting) parse(text string, bounds bool) (Value, error) {
 			return bad(fmt.Sprintf("须在 %d 到 %d 之间，收到 %d", s.Min, s.Max, n), fmt.Sprintf("must be between %d and %d, got %d", s.Min, s.Max, n))
 		}
 		return IntValue(n), nil
+	case SettingDecimal:
+		f, err := strconv.ParseFloat(text, 64)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return bad(fmt.Sprintf("须为小数（如 0.80），收到 %q", text), fmt.Sprintf("must be a decimal number (e.g. 0.80), got %q", text))
+		}
+		n := int(math.Round(f * 100))
+		if math.Abs(f*100-float64(n)) > 1e-6 {
+			return bad(fmt.Sprintf("最多两位小数，收到 %q", text), fmt.Sprintf("must have at most two decimal places, got %q", text))
+		}
+		if bounds && (n < s.Min || n > s.Max) {
+			return bad(fmt.Sprintf("须在 %s 到 %s 之间，收到 %s", formatHundredths(s.Min), formatHundredths(s.Max), text),
+				fmt.Sprintf("must be between %s and %s, got %s", formatHundredths(s.Min), formatHundredths(s.Max), text))
+		}
+		return DecimalValue(n), nil
 	case SettingWindow:
 		from, to, ok := strings.Cut(text, "-")
 		f, ok1 := parseTimeOfDay(from)

@@ -105,6 +105,20 @@ func (ExportArgs) Kind() string { return "monthly_summary_exports" }
 // InsertOpts makes one job per date, however many servers enqueue it.
 func (ExportArgs) InsertOpts() river.InsertOpts { return dailyOpts() }
 
+// SpotCheckArgs draws the identity spot-check samples of the ISO weeks
+// ended by one local date (issue 17 §4; store.DrawSpotChecks). It runs
+// daily so a server down on a Monday catches up; a sample is drawn once
+// per worker and week.
+type SpotCheckArgs struct {
+	Date casework.Date `json:"date"`
+}
+
+// Kind names the job.
+func (SpotCheckArgs) Kind() string { return "weekly_spot_checks" }
+
+// InsertOpts makes one job per date, however many servers enqueue it.
+func (SpotCheckArgs) InsertOpts() river.InsertOpts { return dailyOpts() }
+
 // dailyOpts: unique by the date in the arguments, across every state river
 // keeps by default (completed included, for the week the row is kept), so a
 // server restarting the same day does not run the day again.
@@ -169,6 +183,14 @@ func (r *Runner) addWorkers(w *river.Workers) {
 		if n > 0 {
 			r.cfg.Log.InfoContext(ctx, "sealing job: released files sealed after the retention period (R38)", "count", n)
 		}
+		if err != nil {
+			return err
+		}
+		// Check-in face data past identity.retention_days (issue 17, R36).
+		f, err := r.db.PurgeFaceData(ctx)
+		if f > 0 {
+			r.cfg.Log.InfoContext(ctx, "retention job: check-in face data deleted after identity.retention_days (R36)", "count", f)
+		}
 		return err
 	}))
 	river.AddWorker(w, river.WorkFunc(func(ctx context.Context, j *river.Job[ExportArgs]) error {
@@ -176,6 +198,13 @@ func (r *Runner) addWorkers(w *river.Workers) {
 			return nil
 		}
 		return r.cfg.Exports(ctx, j.Args.Date)
+	}))
+	river.AddWorker(w, river.WorkFunc(func(ctx context.Context, j *river.Job[SpotCheckArgs]) error {
+		run, err := r.db.DrawSpotChecks(ctx)
+		if run.Samples > 0 || run.Skipped > 0 {
+			r.cfg.Log.InfoContext(ctx, "identity spot checks drawn", "samples", run.Samples, "items", run.Items, "skipped_no_seed", run.Skipped)
+		}
+		return err
 	}))
 	river.AddWorker(w, river.WorkFunc(func(ctx context.Context, j *river.Job[DetectArgs]) error {
 		if r.cfg.Detect == nil {
@@ -222,6 +251,9 @@ func (r *Runner) periodic() []*river.PeriodicJob {
 	// Sealing after the retention period (R38), after the rollups so the
 	// night's figures are made before a file leaves the lists.
 	jobs = append(jobs, daily(2, 0, func(d casework.Date) river.JobArgs { return SealArgs{Date: d} }, "nightly_sealing"))
+	// The week's identity spot checks after the draws committed the seeds
+	// (issue 17 §4): on Monday the sample of the week just ended.
+	jobs = append(jobs, daily(0, 45, func(d casework.Date) river.JobArgs { return SpotCheckArgs{Date: d} }, "weekly_spot_checks"))
 	if r.cfg.Draws != nil {
 		jobs = append(jobs, daily(0, 5, func(d casework.Date) river.JobArgs { return DrawsArgs{Date: d} }, "daily_draws"))
 	}

@@ -330,7 +330,10 @@ func securityHeaders(tiles string, next http.Handler, trustProxy bool) http.Hand
 	if tiles != "" {
 		img += " " + tiles
 	}
-	csp := "default-src 'self'; script-src 'self'; style-src 'self'; img-src " + img + "; connect-src 'self'; " +
+	// 'wasm-unsafe-eval' lets the page compile WebAssembly served from this
+	// site (the face check's TensorFlow.js backend, issue 17); it allows no
+	// eval of JavaScript and no script from elsewhere.
+	csp := "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src " + img + "; connect-src 'self'; " +
 		"font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()

@@ -17,6 +17,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -43,19 +44,62 @@ type Checkin struct {
 	PolicyRef   string             // the policy version(s) the verdict used (casework.PolicySource.Ref, comma-joined)
 	BodySHA256  string
 	Signature   string
+	// Identity (issue 17): the outcome against the reference photo, the
+	// phone's face fields (the embedding stays sealed in the row), and
+	// the review of a mismatch (R32). ChecksCount is Counts before the
+	// identity is weighed (casework.IdentityCounts).
+	Identity         casework.IdentityOutcome
+	IdentityReason   string // why not checked (casework.Reason…); "" else
+	FaceScore        *float64
+	FaceLiveness     string
+	FaceChallenge    string
+	FaceModels       string
+	FaceMS           *int64
+	MockLocation     *bool
+	ChecksCount      bool
+	Review           string // "", casework.ReviewSamePerson or ReviewNotSame
+	ReviewNote       string
+	ReviewedBy       string
+	ReviewedAt       *time.Time
+	faceEmbeddingEnc string
 }
 
-const checkinColumns = `id, person_id, device_id, org_id, taken_at, received_at, local_date, accuracy_m, photo_sha256, verdict, policy_version_id, body_sha256, signature, checks, counts`
+// HasFaceEmbedding reports whether the check-in keeps a sealed embedding.
+func (c *Checkin) HasFaceEmbedding() bool { return c.faceEmbeddingEnc != "" }
+
+const checkinColumns = `id, person_id, device_id, org_id, taken_at, received_at, local_date, accuracy_m, photo_sha256, verdict, policy_version_id, body_sha256, signature, checks, counts,
+	identity_outcome, face_reason, face_score, face_liveness, face_challenge, face_models, face_ms, mock_location, checks_count,
+	identity_review, identity_review_note, identity_reviewed_by, identity_reviewed_at, face_embedding`
 
 func scanCheckin(sc interface{ Scan(...any) error }) (*Checkin, error) {
 	var c Checkin
-	var verdict, checks string
+	var verdict, checks, identity string
+	var score sql.NullFloat64
+	var ms sql.NullInt64
+	var mock sql.NullBool
+	var reviewedAt sql.NullTime
 	if err := sc.Scan(&c.ID, &c.PersonID, &c.DeviceID, &c.OrgID, &c.TakenAt, &c.ReceivedAt, &c.LocalDate, &c.AccuracyM, &c.PhotoSHA256,
-		&verdict, &c.PolicyRef, &c.BodySHA256, &c.Signature, &checks, &c.Counts); err != nil {
+		&verdict, &c.PolicyRef, &c.BodySHA256, &c.Signature, &checks, &c.Counts,
+		&identity, &c.IdentityReason, &score, &c.FaceLiveness, &c.FaceChallenge, &c.FaceModels, &ms, &mock, &c.ChecksCount,
+		&c.Review, &c.ReviewNote, &c.ReviewedBy, &reviewedAt, &c.faceEmbeddingEnc); err != nil {
 		return nil, err
 	}
 	c.TakenAt, c.ReceivedAt, c.Verdict = c.TakenAt.UTC(), c.ReceivedAt.UTC(), casework.Verdict(verdict)
 	c.Checks = casework.ParseChecks(checks, c.Verdict)
+	c.Identity = casework.IdentityOutcome(identity)
+	if score.Valid {
+		c.FaceScore = &score.Float64
+	}
+	if ms.Valid {
+		c.FaceMS = &ms.Int64
+	}
+	if mock.Valid {
+		c.MockLocation = &mock.Bool
+	}
+	if reviewedAt.Valid {
+		t := reviewedAt.Time.UTC()
+		c.ReviewedAt = &t
+	}
 	return &c, nil
 }
 
@@ -69,13 +113,14 @@ type AppDevice struct {
 // correctness never rests on them: the writer re-checks the device in the
 // transaction that stores the check-in.
 type appState struct {
-	mu      sync.Mutex
-	tokens  map[string]cached[*AppDevice]        // token hash → device
-	persons map[string]cached[*personCtx]        // person id → place of execution
-	orgs    map[string]cached[*orgCtx]           // org id → the org and its chain
-	policy  map[string]*casework.EffectivePolicy // org id + date → policy (a begun day's policy never changes)
-	leaves  map[string]cached[leaveArea]         // person id + date → approved leave area
-	writer  *checkinWriter
+	mu       sync.Mutex
+	tokens   map[string]cached[*AppDevice]        // token hash → device
+	persons  map[string]cached[*personCtx]        // person id → place of execution
+	orgs     map[string]cached[*orgCtx]           // org id → the org and its chain
+	policy   map[string]*casework.EffectivePolicy // org id + date → policy (a begun day's policy never changes)
+	leaves   map[string]cached[leaveArea]         // person id + date → approved leave area
+	faceRefs map[string]cached[bool]              // person id → a reference embedding exists (issue 17)
+	writer   *checkinWriter
 }
 
 // leaveArea is the check-in area of a day of approved leave.
@@ -127,7 +172,7 @@ func cachedLoad[T any](st *appState, m map[string]cached[T], key string, limit i
 
 func newAppState(db *DB) *appState {
 	return &appState{tokens: map[string]cached[*AppDevice]{}, persons: map[string]cached[*personCtx]{}, orgs: map[string]cached[*orgCtx]{},
-		policy: map[string]*casework.EffectivePolicy{}, leaves: map[string]cached[leaveArea]{}, writer: &checkinWriter{db: db, in: make(chan *pendingCheckin, 8192), quit: make(chan struct{})}}
+		policy: map[string]*casework.EffectivePolicy{}, leaves: map[string]cached[leaveArea]{}, faceRefs: map[string]cached[bool]{}, writer: &checkinWriter{db: db, in: make(chan *pendingCheckin, 8192), quit: make(chan struct{})}}
 }
 
 // app returns the DB's app caches and check-in writer (made in Open).
@@ -144,6 +189,7 @@ func (s *appState) forgetPerson(personID string) {
 		}
 	}
 	delete(s.persons, personID)
+	delete(s.faceRefs, personID)
 	for k := range s.leaves {
 		if strings.HasPrefix(k, personID+"|") {
 			delete(s.leaves, k)
@@ -285,7 +331,8 @@ func (db *DB) checkinPolicy(ctx context.Context, org *casework.Org, date casewor
 }
 
 // The settings a check-in verdict uses.
-var checkinSettings = []string{"checkin.window", "checkin.area", "checkin.accuracy_m", "checkin.selfie", "checkin.counts"}
+var checkinSettings = []string{"checkin.window", "checkin.area", "checkin.accuracy_m", "checkin.selfie", "checkin.counts",
+	"identity.match_threshold", "identity.require_liveness"}
 
 // areaOf returns the geofence of the chain's org of the kind the policy's
 // checkin.area names (county by default).
@@ -310,12 +357,20 @@ func (db *DB) IngestCheckin(ctx context.Context, dev *AppDevice, in casework.Che
 	if err := db.app().writer.submit(ctx, p); err != nil {
 		return nil, false, err
 	}
+	var r checkinResult
 	select {
-	case r := <-p.done:
-		return r.c, r.created, r.err
+	case r = <-p.done:
 	case <-ctx.Done():
 		return nil, false, ctx.Err()
 	}
+	if r.err == nil && r.created && r.c.Identity.NeedsReview() {
+		// Issue 17 §3: the person's worker is told (and the inbox lists
+		// it) — a person reviews it; nothing follows automatically (R32).
+		if err := db.notifyIdentityReview(ctx, r.c); err != nil {
+			return nil, false, err
+		}
+	}
+	return r.c, r.created, r.err
 }
 
 // pendingCheckin builds the record the writer stores: the local date, the
@@ -372,10 +427,32 @@ func (db *DB) pendingCheckin(ctx context.Context, dev *AppDevice, in casework.Ch
 	if len(checks) > 0 {
 		verdict = checks[0]
 	}
+	// Issue 17 §3: the identity against the reference, with the policy's
+	// threshold (R26); a mismatch holds the day until reviewed (R32).
+	hasRef, err := db.hasFaceReference(ctx, dev.PersonID)
+	if err != nil {
+		return nil, err
+	}
+	identity, reason := casework.IdentityOutcomeOf(in.Face, hasRef, casework.IdentityPolicy{
+		Threshold: pol.Value("identity.match_threshold").Decimal(), RequireLiveness: pol.Value("identity.require_liveness").Bool()})
+	checksCount := casework.Discharges(pol.Value("checkin.counts").Enum(), checks)
 	c := &Checkin{ID: in.ID, PersonID: dev.PersonID, DeviceID: dev.ID, OrgID: pc.org.ID, TakenAt: taken, ReceivedAt: received, LocalDate: day,
 		AccuracyM: in.AccuracyM, PhotoSHA256: in.PhotoSHA256, BodySHA256: hex.EncodeToString(sum[:]), Signature: sig,
 		PolicyRef: strings.Join(pol.Refs(checkinSettings...), ","), Verdict: verdict, Checks: checks,
-		Counts: casework.Discharges(pol.Value("checkin.counts").Enum(), checks)}
+		Counts: casework.IdentityCounts(checksCount, identity, ""), ChecksCount: checksCount,
+		Identity: identity, IdentityReason: reason, MockLocation: in.MockLocation}
+	if f := in.Face; f != nil {
+		c.FaceScore, c.FaceLiveness, c.FaceChallenge, c.FaceModels = f.Score, f.Liveness, f.Challenge, f.Models
+		if f.MS != nil {
+			ms := int64(math.Round(*f.MS))
+			c.FaceMS = &ms
+		}
+		if f.Embedding != "" {
+			if c.faceEmbeddingEnc, err = db.vault.Seal(f.Embedding, "checkin.face:"+c.ID); err != nil {
+				return nil, err
+			}
+		}
+	}
 	point := strconv.FormatFloat(in.Lat, 'f', -1, 64) + "," + strconv.FormatFloat(in.Lng, 'f', -1, 64)
 	sealed, err := db.vault.Seal(point, "checkin.loc:"+c.ID)
 	if err != nil {

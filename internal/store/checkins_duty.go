@@ -465,6 +465,10 @@ type CheckinDay struct {
 	// next check-in day after today (zero when the person owes none yet).
 	EveryDays int
 	NextDue   casework.Date
+	// Identity of the day's last check-in (issue 17) and whether it waits
+	// for a staff review (not matched or liveness failed, not reviewed).
+	Identity     casework.IdentityOutcome
+	IdentityHeld bool
 }
 
 // CheckinToday returns the device's person's duty today in the zone of the
@@ -513,20 +517,22 @@ func (db *DB) CheckinToday(ctx context.Context, personID string) (CheckinDay, er
 		if len(cad.Spans) > 0 {
 			out.NextDue = cad.NextOwed(out.Date)
 		}
-		rows, err := tx.Query(ctx, `SELECT verdict, checks, counts FROM checkins WHERE person_id = ? AND local_date = ? ORDER BY taken_at`, personID, out.Date)
+		rows, err := tx.Query(ctx, `SELECT verdict, checks, counts, identity_outcome, identity_review FROM checkins WHERE person_id = ? AND local_date = ? ORDER BY taken_at`, personID, out.Date)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var v, checks string
+			var v, checks, identity, review string
 			var counts bool
-			if err := rows.Scan(&v, &checks, &counts); err != nil {
+			if err := rows.Scan(&v, &checks, &counts, &identity, &review); err != nil {
 				return err
 			}
 			out.Count++
 			out.Done = out.Done || counts
 			out.Verdict, out.Checks = casework.Verdict(v), casework.ParseChecks(checks, casework.Verdict(v))
+			out.Identity = casework.IdentityOutcome(identity)
+			out.IdentityHeld = out.Identity.NeedsReview() && review == ""
 		}
 		return rows.Err()
 	})

@@ -227,8 +227,9 @@ func (w *checkinWriter) write(batch []*pendingCheckin) {
 // is retired, in one statement prepared once per connection (parsing a
 // statement per batch cost the single writer more than running it).
 const insertCheckinSQL = `INSERT INTO checkins (id, person_id, device_id, org_id, taken_at, received_at, local_date, loc_enc, accuracy_m,
-		photo_sha256, signature, body_sha256, verdict, policy_version_id, checks, counts)
-	SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM devices WHERE id = ? AND retired_at IS NULL)
+		photo_sha256, signature, body_sha256, verdict, policy_version_id, checks, counts,
+		identity_outcome, face_reason, face_score, face_liveness, face_challenge, face_models, face_ms, mock_location, checks_count, face_embedding)
+	SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM devices WHERE id = ? AND retired_at IS NULL)
 	ON CONFLICT (id) DO NOTHING`
 
 // storeBatch stores a batch: each new id by ins (insertCheckinSQL),
@@ -249,7 +250,9 @@ func (tx *Tx) storeBatch(ctx context.Context, insert *sql.Stmt, batch []*pending
 		}
 		first[c.ID] = i
 		res, err := ins.ExecContext(ctx, c.ID, c.PersonID, c.DeviceID, c.OrgID, c.TakenAt, c.ReceivedAt, c.LocalDate, p.locEnc, c.AccuracyM,
-			c.PhotoSHA256, c.Signature, c.BodySHA256, string(c.Verdict), c.PolicyRef, casework.FormatChecks(c.Checks), c.Counts, c.DeviceID)
+			c.PhotoSHA256, c.Signature, c.BodySHA256, string(c.Verdict), c.PolicyRef, casework.FormatChecks(c.Checks), c.Counts,
+			string(c.Identity), c.IdentityReason, c.FaceScore, c.FaceLiveness, c.FaceChallenge, c.FaceModels, c.FaceMS, c.MockLocation, c.ChecksCount, c.faceEmbeddingEnc,
+			c.DeviceID)
 		if err != nil {
 			return nil, fmt.Errorf("insert check-in: %w", normalize(err))
 		}

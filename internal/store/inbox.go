@@ -69,6 +69,8 @@ var taskSources = []TaskSource{
 	visitFollowUpTasks,    // inbox_visits.go
 	riskTasks,             // risk_due.go
 	breakGlassReviewTasks, // breakglass.go
+	identityReviewTasks,   // face.go (issue 17, R32)
+	spotCheckTasks,        // spotchecks.go (issue 17 §4)
 }
 
 // ReleaseHorizonDays is how far ahead the inbox shows term ends (R15): the

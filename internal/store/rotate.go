@@ -106,6 +106,8 @@ var sealedTables = []sealedTable{
 	{"assistance", []string{"detail_enc"}, func(_, id string) string { return sealAidCtx(id) }, ""},
 	// Check-ins, tests, draws, visits, leave, risk and revisions.
 	{"checkins", []string{"loc_enc"}, func(_, id string) string { return "checkin.loc:" + id }, ""},
+	{"checkins", []string{"face_embedding"}, func(_, id string) string { return "checkin.face:" + id }, ""},
+	{"face_references", []string{"embedding_enc"}, func(_, id string) string { return faceRefEmbCtx(id) }, ""},
 	{"drug_tests", []string{"result_enc"}, func(_, id string) string { return sealDrugCtx(id) }, ""},
 	{"draw_seeds", []string{"seed_enc"}, func(_, k string) string { return "draw_seed:" + k }, "org_id || ':' || period"},
 	{"visits", []string{"body_enc"}, func(_, id string) string { return sealVisitCtx(id) }, ""},

@@ -293,6 +293,11 @@ func (p *detectPerson) overdueReport() (violationRow, bool) {
 type dayObs struct {
 	done       bool // a check-in that discharged the day (counts, issue 18 §2)
 	home, away bool
+	// held: a check-in that passed its checks but whose face did not match
+	// or whose liveness failed (issue 17). It does not discharge the day,
+	// yet the day is not recorded as missed either: a person reviews it,
+	// and nothing adverse follows from the machine's judgement (R32).
+	held bool
 }
 
 // leaveSpan is a leave as detection sees it.
@@ -494,17 +499,17 @@ func (r *detectRun) loadDays(ctx context.Context, tx *Tx, ps []*detectPerson, fr
 // checkinEvidence: a check-in does the day's duty and is evidence of being
 // home (inside the county) or away (outside it).
 func checkinEvidence(ctx context.Context, r *detectRun, tx *Tx, dd *detectDays) error {
-	rows, err := tx.Query(ctx, `SELECT person_id, id, local_date, verdict, loc_enc, counts FROM checkins
+	rows, err := tx.Query(ctx, `SELECT person_id, id, local_date, verdict, loc_enc, counts, checks_count, identity_outcome FROM checkins
 		WHERE person_id IN `+dd.in+` AND local_date >= ? AND local_date <= ?`, append(slices.Clone(dd.ids), dd.from, dd.to)...)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var pid, id, verdict, enc string
+		var pid, id, verdict, enc, identity string
 		var d casework.Date
-		var counts bool
-		if err := rows.Scan(&pid, &id, &d, &verdict, &enc, &counts); err != nil {
+		var counts, checksCount bool
+		if err := rows.Scan(&pid, &id, &d, &verdict, &enc, &counts, &checksCount, &identity); err != nil {
 			return err
 		}
 		o := dd.day(pid, d)
@@ -512,6 +517,7 @@ func checkinEvidence(ctx context.Context, r *detectRun, tx *Tx, dd *detectDays) 
 			continue
 		}
 		o.done = o.done || counts
+		o.held = o.held || (checksCount && casework.IdentityOutcome(identity).NeedsReview())
 		inside, err := r.insideCounty(dd.byID[pid], d, id, casework.Verdict(verdict), enc, dd.leaves[pid])
 		if err != nil {
 			return err
@@ -627,7 +633,7 @@ func (r *detectRun) walk(ctx context.Context, tx *Tx, p *detectPerson, obs map[c
 		if f.Leave {
 			f.Overdue = false
 		}
-		if casework.CheckinDueOnCadence(f.Duty, apps, cad, d) && (obs[d] == nil || !obs[d].done) {
+		if casework.CheckinDueOnCadence(f.Duty, apps, cad, d) && (obs[d] == nil || !(obs[d].done || obs[d].held)) {
 			out = append(out, violationRow{personID: p.id, measureID: p.measureID, orgID: p.orgID, kind: casework.ViolationMissedCheckin,
 				sourceKey: d.String(), day: d, lastDay: d, policyRef: cad.Ref(d)})
 		}

@@ -64,6 +64,7 @@ type Console struct {
 // first view) and fingerprints the static files.
 func New(db *store.DB, a *auth.Service, log *slog.Logger) (*Console, error) {
 	c := &Console{DB: db, Auth: a, Log: log, pages: map[string]*template.Template{}, assets: map[string]string{}}
+	faceSum := sha256.New() // WalkDir goes in lexical order: the same files give the same hash
 	err := fs.WalkDir(staticFS, "static", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -74,10 +75,23 @@ func New(db *store.DB, a *auth.Service, log *slog.Logger) (*Console, error) {
 		}
 		sum := sha256.Sum256(b)
 		c.assets[strings.TrimPrefix(p, "static/")] = hex.EncodeToString(sum[:4])
+		if strings.HasPrefix(p, "static/"+faceDir) {
+			faceSum.Write([]byte(p))
+			faceSum.Write(sum[:])
+		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
+	}
+	// The face library loads its models and WebAssembly by paths relative
+	// to one folder (issue 17): every file under vendor/human/ shares one
+	// hash, that of the whole folder, so a new version gets new URLs.
+	folder := hex.EncodeToString(faceSum.Sum(nil)[:4])
+	for name := range c.assets {
+		if strings.HasPrefix(name, faceDir) {
+			c.assets[name] = folder
+		}
 	}
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
@@ -178,6 +192,8 @@ func (c *Console) Routes() []httpx.Route {
 		c.breakGlassRoutes,     // breakglass.go
 		c.riskInstrumentRoutes, // risk_instrument.go
 		c.rewardRoutes,         // rewards.go
+		c.faceRoutes,           // face.go (issue 17)
+		c.idSignalRoutes,       // idsignals.go (issue 17 §4, §5)
 	} {
 		routes = append(routes, part(rt)...)
 	}
@@ -349,7 +365,8 @@ func (c *Console) nav(q *req, r *http.Request, current string) []navItem {
 		items = append(items, navItem{Href: "/leave", Key: "leave.queue_title"})
 	}
 	if q.Actor.CanAnywhere(casework.PermSensitive) {
-		items = append(items, navItem{Href: "/visits", Key: "nav.visits"}) // visits.go
+		items = append(items, navItem{Href: "/visits", Key: "nav.visits"})                     // visits.go
+		items = append(items, navItem{Href: "/identity/signals", Key: "nav.identity_signals"}) // idsignals.go
 	}
 	if q.Actor.CanAnywhere(casework.PermViewSchedule) {
 		items = append(items, navItem{Href: "/tests", Key: "nav.tests"})
@@ -446,6 +463,9 @@ func (c *Console) cssRelative(name, hash string) bool {
 	}
 	return false
 }
+
+// faceDir is the vendored face library's folder under static/.
+const faceDir = "vendor/human/"
 
 // asset returns the fingerprinted URL of a static file.
 func (c *Console) asset(name string) string {

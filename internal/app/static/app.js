@@ -315,6 +315,19 @@
   }
   async function showCheckin() {
     $('[data-testid=checkin-result]').textContent = '';
+    $('[data-testid=face-line]').hidden = true;
+    // The face check starts loading now (the library and its models, about
+    // 13 MB the first time, then from the service worker's cache), with the
+    // reference for this person, while the person looks at the camera.
+    faceRef = faceReference();
+    faceReady().catch(() => {});
+    // How long the face data is kept (policy identity.retention_days).
+    faceRef.then((r) => {
+      const p = $('[data-testid=face-notice-retention]');
+      const n = r && r.retention_days;
+      p.textContent = n ? t('face_notice_retention', { n }) : '';
+      p.hidden = !n;
+    });
     const where = $('[data-testid=where]');
     where.textContent = t('locating');
     fix = null;
@@ -351,6 +364,102 @@
     }
     throw new Error(t('err_photo'));
   }
+  // ---- the face check (issue 17 item 2) ----
+  // After the selfie the phone runs face detection, the face embedding,
+  // anti-spoofing and liveness (facecore.js, the same code as the staff
+  // console's), compares the embedding with the person's reference and puts
+  // the result in the signed check-in. When the model cannot load or run
+  // (an old phone, no WebAssembly/WebGL, an error) the check-in goes out all
+  // the same with face.outcome "model_unavailable": never lost, never held up.
+  const FACE_BASE = '/app/vendor/human/';
+  const FACE_WAIT_MS = 45000; // the longest a check-in waits for the model to load
+  const CHALLENGE_MS = 20000; // the time given for a blink or a head turn
+  let faceModel = null;
+  let faceRef = null;
+  function faceReady() {
+    if (!window.KangfuFace) return Promise.reject(new Error('face check not loaded'));
+    if (!faceModel) {
+      faceModel = window.KangfuFace.load(FACE_BASE);
+      faceModel.catch(() => { faceModel = null; }); // the next check-in tries again
+    }
+    return faceModel;
+  }
+  function within(p, ms) {
+    return Promise.race([p, new Promise((ok, bad) => setTimeout(() => bad(new Error('timeout')), ms))]);
+  }
+  // faceReference is this person's reference embedding and the challenge
+  // the policy asks for (GET face/reference), kept for offline check-ins.
+  async function faceReference() {
+    try {
+      const r = await api('GET', 'face/reference');
+      localStorage.setItem('kf_face_ref', JSON.stringify(r));
+      return r;
+    } catch (e) {
+      if (e instanceof HTTPError && e.status === 404) localStorage.removeItem('kf_face_ref');
+      return JSON.parse(localStorage.getItem('kf_face_ref') || 'null');
+    }
+  }
+  // runChallenge asks for a blink or a head turn on the live camera: true
+  // when seen, false when not seen in time, null when the model cannot run.
+  async function runChallenge(kind) {
+    const line = $('[data-testid=face-challenge]');
+    try {
+      line.textContent = t('face_loading');
+      line.hidden = false;
+      const h = await within(faceReady(), FACE_WAIT_MS);
+      line.textContent = t(kind === 'blink' ? 'face_challenge_blink' : 'face_challenge_turn');
+      return await window.KangfuFace.challenge(h, $('#cam'), kind, CHALLENGE_MS);
+    } catch (e) {
+      return null;
+    } finally {
+      line.hidden = true;
+    }
+  }
+  function jpegImage(bytes) {
+    return new Promise((resolve, reject) => {
+      const url = URL.createObjectURL(new Blob([bytes], { type: 'image/jpeg' }));
+      const img = new Image();
+      img.onload = () => { URL.revokeObjectURL(url); resolve(img); };
+      img.onerror = () => { URL.revokeObjectURL(url); reject(new Error(t('err_photo'))); };
+      img.src = url;
+    });
+  }
+  // faceCheck analyses the JPEG exactly as sent (the console recomputes
+  // from the same bytes) and returns the check-in's "face" part.
+  async function faceCheck(photo, ref, kind, challenged) {
+    const t0 = performance.now();
+    try {
+      const h = await within(faceReady(), FACE_WAIT_MS);
+      const img = await jpegImage(photo);
+      const f = await window.KangfuFace.analyse(h, img, ref && ref.embedding ? window.KangfuFace.decode(ref.embedding) : null);
+      f.challenge = kind;
+      // A challenge the policy asked for and the person did not pass (or the
+      // model could not watch) fails liveness, whatever the models said.
+      if (kind && f.outcome !== 'no_face' && challenged !== true) f.liveness = 'failed';
+      return f;
+    } catch (e) {
+      return { outcome: 'model_unavailable', liveness: 'not_run', challenge: kind,
+        models: window.KangfuFace ? window.KangfuFace.MODELS : '', ms: Math.round(performance.now() - t0) };
+    }
+  }
+  // mockLocation is what the browser says about a mocked position, or
+  // undefined when it says nothing (standard browsers do not; some Android
+  // WebViews add a flag).
+  function mockLocation(pos) {
+    for (const v of [pos && pos.coords && pos.coords.isMock, pos && pos.isMock, pos && pos.mocked]) {
+      if (typeof v === 'boolean') return v;
+    }
+    return undefined;
+  }
+  function faceLine(face) {
+    const line = $('[data-testid=face-line]');
+    const key = { scored: 'face_done', no_face: 'face_no_face', model_unavailable: 'face_notice_unavailable' }[face.outcome];
+    line.textContent = key ? t(key) : '';
+    if (key && face.challenge && face.liveness === 'failed') line.textContent = t('face_challenge_missed');
+    line.hidden = !key;
+    line.dataset.outcome = face.outcome;
+  }
+
   async function takeCheckin() {
     if (appPolicy().each && !pinFresh) {
       lock('checkin');
@@ -366,12 +475,21 @@
     try {
       const pos = fix || await locate();
       fix = null;
+      const ref = await (faceRef || faceReference());
+      const kind = ref && (ref.challenge === 'blink' || ref.challenge === 'turn') ? ref.challenge : '';
+      const challenged = kind ? await runChallenge(kind) : null;
       const photo = await selfie();
+      const takenAt = rfc3339(new Date());
+      out.textContent = t('face_checking');
+      const face = await faceCheck(photo, ref, kind, challenged);
       const sha = hex(await crypto.subtle.digest('SHA-256', photo));
       const rec = {
-        id: await newID(), taken_at: rfc3339(new Date()), lat: pos.coords.latitude, lng: pos.coords.longitude,
-        accuracy_m: Math.max(0.1, Math.round(pos.coords.accuracy * 10) / 10), photo_sha256: sha,
+        id: await newID(), taken_at: takenAt, lat: pos.coords.latitude, lng: pos.coords.longitude,
+        accuracy_m: Math.max(0.1, Math.round(pos.coords.accuracy * 10) / 10), photo_sha256: sha, face,
       };
+      const mock = mockLocation(pos);
+      if (mock !== undefined) rec.mock_location = mock;
+      faceLine(face);
       const body = JSON.stringify(rec);
       const sig = await sign(enc.encode(body)); // signed now: the exact bytes that will be sent
       await idbPut('records', { id: rec.id, taken_at: rec.taken_at, state: 'queued', label: '' });

@@ -2,6 +2,12 @@
 // test checks both have every key app.js and index.html use).
 window.KF_I18N = {
   zh: {
+    face_notice_title: '为什么要核验人脸',
+    face_notice: '签到时，手机在本机把您的自拍与社工在激活时为您拍的参考照片比对，并检查是真人在镜头前（活体检测），以确认是您本人签到。',
+    face_notice_privacy: '人脸照片和特征属于敏感个人信息，加密保存，只有负责您的工作人员可以查看，每次查看都有记录。',
+    face_notice_retention: '签到时的人脸特征保存{n}天后删除。',
+    face_notice_review: '比对没有通过不会自动处罚：由工作人员查看后决定，确认是您本人的签到照常算完成。',
+    face_notice_unavailable: '本机无法进行人脸核验，本次签到记为“未核验身份”，签到仍然有效。',
     lock_title: '请输入密码',
     lock_help: '为保护您的签到，打开应用时须输入6位数字密码。',
     lock_button: '确定',
@@ -158,9 +164,22 @@ window.KF_I18N = {
     system_sender: '系统通知',
     prev_month: '上个月',
     next_month: '下个月',
-    error: '出错了：{m}'
+    error: '出错了：{m}',
+    face_loading: '正在准备人脸核验……',
+    face_checking: '正在核验人脸，请稍候……',
+    face_challenge_blink: '请看着屏幕，眨一下眼睛。',
+    face_challenge_turn: '请看着屏幕，慢慢把头转向一侧，再转回来。',
+    face_challenge_missed: '没有看到眨眼或转头，签到照样发送，由工作人员复核。',
+    face_done: '人脸核验已完成。',
+    face_no_face: '照片里没有看清您的脸，这次签到记为“未核验身份”。下次请正对镜头，光线亮一些。',
   },
   en: {
+    face_notice_title: 'Why we check your face',
+    face_notice: 'When you check in, the phone compares your selfie with the reference photo your social worker took at activation, on this phone, and checks that a live person is in front of the camera (liveness), to confirm it is you who checks in.',
+    face_notice_privacy: 'Face photos and face data are sensitive personal information: they are stored encrypted, only the staff responsible for you can see them, and every view is recorded.',
+    face_notice_retention: 'The face data of a check-in is deleted after {n} {n:day|days}.',
+    face_notice_review: 'A failed match is never punished automatically: a staff member looks at it, and a check-in confirmed as yours counts as usual.',
+    face_notice_unavailable: 'This phone cannot run the face check: this check-in is recorded as "identity not checked" and still counts.',
     lock_title: 'Enter your PIN',
     lock_help: 'To protect your check-ins, the app asks for your 6-digit PIN when it opens.',
     lock_button: 'OK',
@@ -317,6 +336,13 @@ window.KF_I18N = {
     system_sender: 'System notice',
     prev_month: 'Previous month',
     next_month: 'Next month',
-    error: 'Something went wrong: {m}'
+    error: 'Something went wrong: {m}',
+    face_loading: 'Preparing the face check…',
+    face_checking: 'Checking your face, please wait…',
+    face_challenge_blink: 'Look at the screen and blink once.',
+    face_challenge_turn: 'Look at the screen, slowly turn your head to one side, then back.',
+    face_challenge_missed: 'No blink or head turn was seen; the check-in is sent anyway and a staff member will review it.',
+    face_done: 'The face check is done.',
+    face_no_face: 'Your face could not be seen clearly in the photo, so this check-in is marked "identity not checked". Next time face the camera in better light.',
   }
 };
