@@ -194,6 +194,11 @@ func TestBrowserIdentityPagesAtPhoneSize(t *testing.T) {
 		t.Fatalf("review: %v", err)
 	}
 	look("identity-reviewed-en", name, "the same person", "wore a mask")
+	// The person's check-in list links each check-in to its identity.
+	if err := chromedp.Do(tctx, chromedp.Navigate(base+"/persons/"+personID+"/checkins"),
+		chromedp.WaitVisible(`a[data-testid=checkin-identity][href="/checkins/`+checkinID+`/identity"]`)); err != nil {
+		t.Fatalf("the check-in list does not link to the identity review: %v", err)
+	}
 }
 
 // identityMismatch activates a device for the person beside the running

@@ -100,7 +100,7 @@ var OwnDataTables = map[string]string{
 	// Tables without encrypted columns, exported row by row (Records).
 	"custody": "Records", "transfers": "Records", "relapses": "Records", "serious_cases": "Records",
 	"visit_followups": "Records", "data_exports": "Records", "app_photos": "Records", "test_draws": "Records",
-	"incentive_redemptions": "Records",
+	"incentive_redemptions": "Records", "face_references": "Records",
 }
 
 // OwnDataExcluded names the person-linked tables the export leaves out,
@@ -129,6 +129,10 @@ var ownRecordQueries = map[string]string{
 	"app_photos":            `SELECT sha256, device_id, uploaded_at FROM app_photos WHERE person_id = ? ORDER BY uploaded_at`,
 	"test_draws":            `SELECT id, measure_id, kind, day, period, reason, excused_reason, remote FROM test_draws WHERE person_id = ? AND day < ? ORDER BY day`,
 	"incentive_redemptions": `SELECT id, reward_name, points, created_by_name, created_at FROM incentive_redemptions WHERE person_id = ? ORDER BY created_at`,
+	// Issue 17: the reference photos' record (when, by whom, why replaced);
+	// the photo and its face features are sealed and handed over by the
+	// office on request, like documents' content.
+	"face_references": `SELECT id, photo_type, models, taken_at, reason, replaced_at FROM face_references WHERE person_id = ? ORDER BY taken_at`,
 }
 
 // RequestOwnDataExport records the person's request, made through the
