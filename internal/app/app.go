@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"kangfu/internal/casework"
+	"kangfu/internal/facemodel"
 	"kangfu/internal/httpx"
 )
 
@@ -61,6 +62,22 @@ func load() map[string]file {
 			return err
 		}
 		m[p] = file{body: b, ctype: ctypes[path.Ext(p)]}
+		return nil
+	})
+	if err != nil {
+		panic(err)
+	}
+	// The face library lives once in package facemodel, shared with the
+	// console (issue 17).
+	err = fs.WalkDir(facemodel.FS(), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(facemodel.FS(), p)
+		if err != nil {
+			return err
+		}
+		m[facemodel.Dir+p] = file{body: b, ctype: ctypes[path.Ext(p)]}
 		return nil
 	})
 	if err != nil {

@@ -22,6 +22,7 @@ import (
 	"kangfu/internal/auth"
 	"kangfu/internal/blob"
 	"kangfu/internal/casework"
+	"kangfu/internal/facemodel"
 	"kangfu/internal/httpx"
 	"kangfu/internal/i18n"
 	"kangfu/internal/store"
@@ -75,10 +76,25 @@ func New(db *store.DB, a *auth.Service, log *slog.Logger) (*Console, error) {
 		}
 		sum := sha256.Sum256(b)
 		c.assets[strings.TrimPrefix(p, "static/")] = hex.EncodeToString(sum[:4])
-		if strings.HasPrefix(p, "static/"+faceDir) {
-			faceSum.Write([]byte(p))
-			faceSum.Write(sum[:])
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	// The face library is kept once, in package facemodel, for the app and
+	// the console.
+	err = fs.WalkDir(facemodel.FS(), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
 		}
+		b, err := fs.ReadFile(facemodel.FS(), p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		c.assets[faceDir+p] = ""
+		faceSum.Write([]byte(p))
+		faceSum.Write(sum[:])
 		return nil
 	})
 	if err != nil {
@@ -447,6 +463,10 @@ func (c *Console) static(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	if rest, ok := strings.CutPrefix(name, faceDir); ok {
+		http.ServeFileFS(w, r, facemodel.FS(), rest)
+		return
+	}
 	http.ServeFileFS(w, r, staticFS, "static/"+name)
 }
 
@@ -465,7 +485,7 @@ func (c *Console) cssRelative(name, hash string) bool {
 }
 
 // faceDir is the vendored face library's folder under static/.
-const faceDir = "vendor/human/"
+const faceDir = facemodel.Dir
 
 // asset returns the fingerprinted URL of a static file.
 func (c *Console) asset(name string) string {
