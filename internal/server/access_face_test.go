@@ -18,12 +18,13 @@ import (
 // reference embedding is a device route. A worker of another org gets not
 // found, like every record outside its subtree.
 var _ = addRules(map[string]accessRule{
-	"GET /persons/{id}/face":          {roles: readers},
-	"POST /persons/{id}/face":         {roles: writers, body: "reason=x"},
-	"GET /face-references/{id}/photo": {roles: readers},
-	"GET /checkins/{id}/identity":     {roles: readers},
-	"POST /checkins/{id}/identity":    {roles: writers, body: "decision=same"},
-	"GET /api/v1/app/face/reference":  {roles: "device"},
+	"GET /persons/{id}/face":                     {roles: readers},
+	"POST /persons/{id}/face":                    {roles: writers, body: "reason=x"},
+	"GET /face-references/{id}/photo":            {roles: readers},
+	"GET /checkins/{id}/identity":                {roles: readers},
+	"POST /checkins/{id}/identity":               {roles: writers, body: "decision=same"},
+	"POST /checkins/{id}/identity/console-score": {roles: writers, body: "console_score=0.81"},
+	"GET /api/v1/app/face/reference":             {roles: "device"},
 })
 
 // A face-reference target: the reference photo of a person in the

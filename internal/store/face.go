@@ -277,6 +277,11 @@ type IdentityCase struct {
 	Reference      *FaceReference // the reference current when the check-in was taken; nil: none
 	ReviewedByName string
 	Threshold      float64 // identity.match_threshold in force on the check-in's day
+	// The staff browser's last recomputed score, and whether it disagreed
+	// with the phone's (RecordReviewConsoleScore); nil: none yet.
+	ConsoleScore *float64
+	Tamper       bool
+	TamperReason string // "zh / en"
 }
 
 // IdentityCheckin opens a check-in's identity facts for a reader with
@@ -307,6 +312,14 @@ func (db *DB) IdentityCheckin(ctx context.Context, actor *casework.Actor, checki
 		}
 		if c.ReviewedBy != "" {
 			_ = tx.QueryRow(ctx, `SELECT display_name FROM users WHERE id = ?`, c.ReviewedBy).Scan(&out.ReviewedByName)
+		}
+		var console sql.NullFloat64
+		if err := tx.QueryRow(ctx, `SELECT identity_console_score, identity_tamper, identity_tamper_reason FROM checkins WHERE id = ?`, checkinID).
+			Scan(&console, &out.Tamper, &out.TamperReason); err != nil {
+			return err
+		}
+		if console.Valid {
+			out.ConsoleScore = &console.Float64
 		}
 		return tx.Audit(ctx, actor, AuditEntry{Action: "checkin.identity.read", TargetType: "person", TargetID: c.PersonID, OrgID: r.OrgID,
 			Detail: map[string]any{"checkin_id": checkinID}})
@@ -513,4 +526,60 @@ func (db *DB) notifyIdentityReview(ctx context.Context, c *Checkin) error {
 			Link: "/checkins/" + c.ID + "/identity", Key: "identity:" + c.ID})
 		return err
 	})
+}
+
+// ReviewConsoleScore is what the staff browser's own score of a check-in
+// came to: stored, and whether it disagrees with the phone's.
+type ReviewConsoleScore struct {
+	Score        float64
+	Tamper       bool
+	TamperReason string // "zh / en"
+}
+
+// RecordReviewConsoleScore stores the score the staff browser computed on
+// a check-in's identity review page (the console recompute hook, issue 17
+// §4) and flags possible tampering when it disagrees with the phone's by
+// more than identity.tamper_tolerance, or the phone's score was matched and
+// the console's is not. The flag is listed among the identity signals; it
+// decides nothing (R32). The last score computed is kept; audited.
+func (db *DB) RecordReviewConsoleScore(ctx context.Context, actor *casework.Actor, checkinID string, score float64) (*ReviewConsoleScore, error) {
+	var out *ReviewConsoleScore
+	err := db.Write(ctx, func(tx *Tx) error {
+		c, err := scanCheckin(tx.QueryRow(ctx, `SELECT `+checkinColumns+` FROM checkins WHERE id = ?`, checkinID))
+		if err != nil {
+			return notFound(err, "签到记录", "check-in")
+		}
+		r, err := tx.personFor(ctx, actor, c.PersonID, func(a casework.PersonAccess) bool { return canWrite(a) && canSeeFace(a) })
+		if err != nil {
+			if casework.IsCode(err, casework.ENOTFOUND) {
+				return casework.NotFound("签到记录", "check-in")
+			}
+			return err
+		}
+		if c.FaceScore == nil {
+			return &casework.Error{Code: casework.EINVALID, Field: "console_score", ZH: "手机未给出比对分数，无从核对",
+				EN: "the phone sent no face score to compare with"}
+		}
+		threshold, tolerance, err := tx.identityThresholds(ctx, r.OrgID, c.TakenAt)
+		if err != nil {
+			return err
+		}
+		flag, zh, en := casework.TamperCheck(c.FaceScore, score, tolerance, threshold)
+		if !flag && c.Identity == casework.IdentityMatched && score < threshold-1e-9 {
+			flag, zh, en = true, fmt.Sprintf("手机判定相符，工作台计算为 %.2f（阈值 %.2f）", score, threshold),
+				fmt.Sprintf("the phone's score was matched, the console computed %.2f (threshold %.2f)", score, threshold)
+		}
+		reason := ""
+		if flag {
+			reason = zh + " / " + en
+		}
+		if _, err := tx.Exec(ctx, `UPDATE checkins SET identity_console_score = ?, identity_console_by = ?, identity_console_at = ?, identity_tamper = ?, identity_tamper_reason = ? WHERE id = ?`,
+			score, actor.UserID, tx.now, flag, reason, checkinID); err != nil {
+			return err
+		}
+		out = &ReviewConsoleScore{Score: score, Tamper: flag, TamperReason: reason}
+		return tx.Audit(ctx, actor, AuditEntry{Action: "checkin.identity.console_score", TargetType: "person", TargetID: c.PersonID, OrgID: r.OrgID,
+			Detail: map[string]any{"checkin_id": checkinID, "console_score": score, "tamper": flag}})
+	})
+	return out, err
 }

@@ -391,3 +391,95 @@ func TestMismatchIsNoMissedCheckin(t *testing.T) {
 		}
 	})
 }
+
+// Issue 17 §4: the staff browser recomputes the score on the identity
+// review page; a console score further from the phone's than
+// identity.tamper_tolerance (0.05), or below the threshold when the phone's
+// was matched, is flagged as possibly altered and listed among the identity
+// signals — nothing follows automatically (R32). Scoped and audited.
+func TestReviewConsoleScoreFlagsAlteredScore(t *testing.T) {
+	bj := casework.LoadLocation("Asia/Shanghai")
+	start := time.Date(2026, 3, 10, 4, 0, 0, 0, time.UTC) // 12:00 Beijing
+	storetest.EachWithClock(t, start, func(t *testing.T, db *store.DB, clock *storetest.Clock) {
+		w := ciBuild(t, db, pfD("2026-03-01"))
+		phone := ciActivate(t, db, w.worker, w.person.ID)
+		now := func() time.Time { return clock.T.In(bj).Add(-time.Minute) }
+		blobs := &memBlobs{}
+		if _, err := db.SetFaceReference(ctx, w.worker, w.person.ID, store.FaceReferenceInput{Photo: faceJPEG, PhotoType: "image/jpeg",
+			Embedding: casework.EncodeEmbedding([]float32{1, 2, 3}), Models: "human 3.3.6"}, blobs.put); err != nil {
+			t.Fatal(err)
+		}
+		mismatch, _, _, err := phone.checkin(db, faceIn(now(), casework.FaceScored, 0.70, casework.LivenessPassed))
+		if err != nil || mismatch.Identity != casework.IdentityNotMatched {
+			t.Fatalf("mismatch: %+v %v", mismatch, err)
+		}
+		// Within the tolerance (0.05 exactly): stored, not flagged.
+		got, err := db.RecordReviewConsoleScore(ctx, w.worker, mismatch.ID, 0.75)
+		if err != nil || got.Tamper {
+			t.Fatalf("0.05 apart: %+v %v", got, err)
+		}
+		ic := storetest.Must(db.IdentityCheckin(ctx, w.worker, mismatch.ID))
+		if ic.ConsoleScore == nil || *ic.ConsoleScore != 0.75 || ic.Tamper {
+			t.Fatalf("stored: %+v", ic)
+		}
+		// 0.06 apart: flagged.
+		got, err = db.RecordReviewConsoleScore(ctx, w.worker, mismatch.ID, 0.76)
+		if err != nil || !got.Tamper || !strings.Contains(got.TamperReason, " / ") {
+			t.Fatalf("0.06 apart: %+v %v", got, err)
+		}
+		// The phone's score matched, the console's does not: flagged even
+		// within the tolerance.
+		clock.Add(24 * time.Hour)
+		matched, _, _, err := phone.checkin(db, faceIn(now(), casework.FaceScored, 0.82, casework.LivenessPassed))
+		if err != nil || matched.Identity != casework.IdentityMatched {
+			t.Fatalf("matched: %+v %v", matched, err)
+		}
+		if got, err := db.RecordReviewConsoleScore(ctx, w.worker, matched.ID, 0.79); err != nil || !got.Tamper {
+			t.Fatalf("phone matched, console below the threshold: %+v %v", got, err)
+		}
+		// An old app's check-in has no phone score to compare with.
+		old, _, _, err := phone.checkin(db, ciIn(now(), 18.25, 109.5))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.RecordReviewConsoleScore(ctx, w.worker, old.ID, 0.9); casework.ErrorField(err) != "console_score" {
+			t.Fatalf("no phone score: %v", err)
+		}
+		// Scope: another org's worker does not find it; the police may not write.
+		other := mkOtherWorker(t, db, w)
+		if _, err := db.RecordReviewConsoleScore(ctx, other, mismatch.ID, 0.7); !casework.IsCode(err, casework.ENOTFOUND) {
+			t.Fatalf("other org's worker: %v", err)
+		}
+		if _, err := db.RecordReviewConsoleScore(ctx, w.police, mismatch.ID, 0.7); err == nil {
+			t.Fatal("police stored a console score")
+		}
+		if n := auditCount(t, db, "checkin.identity.console_score", w.person.ID); n != 3 {
+			t.Fatalf("%d console-score audit rows, want 3", n)
+		}
+		// Both flags are identity signals, linked to the review page, with
+		// the evidence in words; nothing was decided (the mismatch still
+		// waits for its review).
+		sigs, err := db.IdentitySignals(ctx, w.worker, 30)
+		if err != nil {
+			t.Fatal(err)
+		}
+		links := map[string]bool{}
+		for _, s := range sigs {
+			if s.Kind == store.SignalTamper {
+				links[s.Link] = true
+				if !strings.HasPrefix(s.EvidenceZH, "身份复核：") || !strings.HasPrefix(s.EvidenceEN, "Identity review: ") {
+					t.Fatalf("evidence: %+v", s)
+				}
+			}
+		}
+		if !links["/checkins/"+mismatch.ID+"/identity"] || !links["/checkins/"+matched.ID+"/identity"] {
+			t.Fatalf("tamper signals: %+v", sigs)
+		}
+		if s := storetest.Must(db.IdentitySignals(ctx, other, 30)); len(s) != 0 {
+			t.Fatalf("another org's worker sees signals: %+v", s)
+		}
+		if ic := storetest.Must(db.IdentityCheckin(ctx, w.worker, mismatch.ID)); ic.Checkin.Review != "" || ic.Checkin.Counts {
+			t.Fatalf("the console score decided something: %+v", ic.Checkin)
+		}
+	})
+}

@@ -100,7 +100,7 @@ var OwnDataTables = map[string]string{
 	// Tables without encrypted columns, exported row by row (Records).
 	"custody": "Records", "transfers": "Records", "relapses": "Records", "serious_cases": "Records",
 	"visit_followups": "Records", "data_exports": "Records", "app_photos": "Records", "test_draws": "Records",
-	"incentive_redemptions": "Records", "face_references": "Records",
+	"incentive_redemptions": "Records", "face_references": "Records", "spot_check_items": "Records",
 }
 
 // OwnDataExcluded names the person-linked tables the export leaves out,
@@ -133,6 +133,10 @@ var ownRecordQueries = map[string]string{
 	// the photo and its face features are sealed and handed over by the
 	// office on request, like documents' content.
 	"face_references": `SELECT id, photo_type, models, taken_at, reason, replaced_at FROM face_references WHERE person_id = ? ORDER BY taken_at`,
+	// Issue 17 §4: which check-ins staff looked at side by side, the
+	// score their browser recomputed, a possible-tampering flag and what
+	// they found.
+	"spot_check_items": `SELECT id, checkin_id, console_score, console_at, tamper, tamper_reason, looked, looked_note, looked_at FROM spot_check_items WHERE person_id = ? ORDER BY console_at`,
 }
 
 // RequestOwnDataExport records the person's request, made through the

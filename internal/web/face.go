@@ -32,6 +32,8 @@ func (c *Console) faceRoutes(rt route) []httpx.Route {
 			"a reference photo (sensitive; every view audited)"),
 		rt("GET", "/checkins/{id}/identity", httpx.Access{Perm: casework.PermSensitive, Target: "checkin"}, c.identityReviewPage,
 			"a check-in's identity: reference photo, selfie, the phone's score and liveness, and the review (sensitive; audited)"),
+		rt("POST", "/checkins/{id}/identity/console-score", httpx.Access{Perm: casework.PermWritePersons, Target: "checkin"}, c.identityConsoleScore,
+			"store the face score the staff browser computed and flag a disagreement with the phone's (issue 17 §4)"),
 		rt("POST", "/checkins/{id}/identity", httpx.Access{Perm: casework.PermWritePersons, Target: "checkin"}, c.identityReview,
 			"review a check-in whose face did not match or whose liveness failed: the same person, or not"),
 	}
@@ -161,6 +163,10 @@ type identityPage struct {
 	Err       *formError
 	// The facts in words (no raw values on the page).
 	Reason, Score, ScoreRaw, Threshold, Liveness, MS, Mock, Decision string
+	// The console's stored score, and the tamper flag's reason in the
+	// page's language ("" when none).
+	Console, Tamper string
+	CanScore        bool // the reader may store the console's score (write access, a phone score to compare)
 }
 
 func (c *Console) identityRender(w http.ResponseWriter, r *http.Request, q *req, status int, d identityPage) error {
@@ -197,6 +203,13 @@ func (c *Console) identityRender(w http.ResponseWriter, r *http.Request, q *req,
 	if ck.Review != "" {
 		d.Decision = casework.ReviewLabel(ck.Review, lang)
 	}
+	if ic.ConsoleScore != nil {
+		d.Console = strconv.FormatFloat(*ic.ConsoleScore, 'f', 4, 64)
+	}
+	if ic.Tamper {
+		d.Tamper = tamperText(ic.TamperReason, lang)
+	}
+	d.CanScore = ck.FaceScore != nil && p.Access.Write && p.Access.Until.IsZero() && p.Access.BreakGlass == ""
 	d.CanDecide = ic.Checkin.Identity.NeedsReview() && ic.Checkin.Review == "" && p.Access.Write && p.Access.Until.IsZero() && p.Access.BreakGlass == ""
 	c.render(w, r, q, status, "face_review", d)
 	return nil
@@ -215,4 +228,24 @@ func (c *Console) identityReview(w http.ResponseWriter, r *http.Request, q *req)
 		return err
 	}
 	return redirect(w, r, "/checkins/"+r.PathValue("id")+"/identity", "identity_reviewed")
+}
+
+// identityConsoleScore takes console_score from the recompute hook (face.js,
+// a same-origin fetch) on the review page.
+func (c *Console) identityConsoleScore(w http.ResponseWriter, r *http.Request, q *req) error {
+	score, err := casework.ParseConsoleScore(r.FormValue("console_score"))
+	if err == nil {
+		_, err = c.DB.RecordReviewConsoleScore(r.Context(), q.Actor, r.PathValue("id"), score)
+	}
+	if fe, ok := toFormError(err, q.Lang); ok {
+		return c.identityRender(w, r, q, formStatus(err), identityPage{Err: fe.sent("console", r)})
+	}
+	if err != nil {
+		return err
+	}
+	if r.Header.Get("HX-Request") != "" {
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+	return redirect(w, r, "/checkins/"+r.PathValue("id")+"/identity", "")
 }

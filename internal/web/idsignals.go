@@ -11,6 +11,7 @@ package web
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"kangfu/internal/casework"
@@ -36,6 +37,7 @@ type spotCheckPage struct {
 	LookedWhen string
 	Phone      string // the phone's score, "" when none
 	Console    string
+	Tamper     string // why the score looks altered, in the page's language
 	Threshold  string
 	Looks      []casework.SpotLook
 	Err        *formError
@@ -59,7 +61,7 @@ func (c *Console) spotCheckPage(w http.ResponseWriter, r *http.Request, q *req, 
 	}
 	bj := casework.LoadLocation("")
 	d := spotCheckPage{P: p, It: it, When: it.TakenAt.In(bj).Format("2006-01-02 15:04"), LookedWhen: it.LookedAt.In(bj).Format("2006-01-02 15:04"),
-		Phone: fmtScore(it.PhoneScore), Console: fmtScore(it.ConsoleScore),
+		Phone: fmtScore(it.PhoneScore), Console: fmtScore(it.ConsoleScore), Tamper: tamperText(it.TamperReason, q.Lang),
 		Looks: []casework.SpotLook{casework.LookSame, casework.LookNotSame, casework.LookUnclear}, Err: fe}
 	c.render(w, r, q, status, "spot_check", d)
 	return nil
@@ -134,4 +136,13 @@ func (c *Console) identitySignals(w http.ResponseWriter, r *http.Request, q *req
 	}
 	c.render(w, r, q, http.StatusOK, "identity_signals", map[string]any{"Signals": rows, "Challenges": cr, "Days": days})
 	return nil
+}
+
+// tamperText is the half of a stored "zh / en" tamper reason in lang.
+func tamperText(reason, lang string) string {
+	zh, en, _ := strings.Cut(reason, " / ")
+	if lang == "en" {
+		return en
+	}
+	return zh
 }
