@@ -317,7 +317,8 @@ func sealedID(f *os.File, key string) string {
 }
 
 // Stat reports the (plaintext) size of the file of key. For a sealed file
-// it is computed from the file's size and the header (a few bytes read).
+// it is computed from the file's size and the header, once the first chunk
+// opened (at most sealChunk bytes read).
 func (s *Store) Stat(ctx context.Context, key string) (int64, error) {
 	if !ValidKey(key) {
 		return 0, ErrBadKey
@@ -337,14 +338,15 @@ func (s *Store) Stat(ctx context.Context, key string) (int64, error) {
 	if s.seal == nil {
 		return fi.Size(), nil
 	}
-	var h [5]byte
-	if n, _ := f.ReadAt(h[:], 0); n < 5 || string(h[:4]) != sealMagic {
+	// A sealed file: its header and first chunk are opened (a plaintext
+	// file starting with the magic is told apart that way); content
+	// checks are for reads, so a file that does not open reports its size
+	// on disk.
+	_, n, _, err := s.openFile(ctx, f, fi.Size(), key)
+	if err != nil {
 		return fi.Size(), nil
 	}
-	if n := plainSize(fi.Size() - int64(5+int(h[4])+8)); n >= 0 {
-		return n, nil
-	}
-	return fi.Size(), nil // a plaintext file starting with the magic
+	return n, nil
 }
 
 // Keys calls fn with the key of every stored file, in folder order
