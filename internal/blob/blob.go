@@ -18,6 +18,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // Storage stores and returns files by content.
@@ -74,7 +75,25 @@ func Open(dir string) (*Store, error) {
 	if err := os.MkdirAll(filepath.Join(abs, "tmp"), 0o700); err != nil {
 		return nil, fmt.Errorf("blob: create %s: %w", abs, err)
 	}
+	removeStale(filepath.Join(abs, "tmp"), time.Now().Add(-staleTemp))
 	return &Store{dir: abs}, nil
+}
+
+// staleTemp is the age past which a temporary file is a leftover of a
+// crash (an upload or a seal takes seconds): Open removes it, as it may
+// hold the plaintext of an upload being sealed.
+const staleTemp = 6 * time.Hour
+
+func removeStale(dir string, before time.Time) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if fi, err := e.Info(); err == nil && !e.IsDir() && fi.ModTime().Before(before) {
+			os.Remove(filepath.Join(dir, e.Name())) // best effort
+		}
+	}
 }
 
 // OpenSealed opens the store in dir like Open; every file it writes is
@@ -122,7 +141,20 @@ func (s *Store) path(key string) string {
 // temporary file into a second one before the rename (the name, the hash
 // of the plaintext, is known only at the end); the plaintext one is
 // removed at once.
+//
+// A sealing store keeps an upload of at most putInMemory bytes (a check-in
+// selfie) in memory, so its plaintext never touches the disk.
 func (s *Store) Put(ctx context.Context, r io.Reader) (string, int64, error) {
+	if s.seal != nil {
+		head, err := io.ReadAll(io.LimitReader(ctxReader{ctx, r}, putInMemory+1))
+		if err != nil {
+			return "", 0, err
+		}
+		if len(head) <= putInMemory {
+			return s.putSmall(ctx, head)
+		}
+		r = io.MultiReader(bytes.NewReader(head), r)
+	}
 	tmp, err := os.CreateTemp(filepath.Join(s.dir, "tmp"), "put-*")
 	if err != nil {
 		return "", 0, fmt.Errorf("blob: temp file: %w", err)
@@ -174,6 +206,34 @@ func (s *Store) Put(ctx context.Context, r io.Reader) (string, int64, error) {
 	}
 	done = true
 	syncDir(filepath.Dir(final)) // make the rename itself durable
+	return key, n, nil
+}
+
+// putInMemory is the largest upload a sealing store seals from memory.
+const putInMemory = 256 << 10
+
+// putSmall seals b and stores it under its hash (Put of a small upload).
+func (s *Store) putSmall(ctx context.Context, b []byte) (string, int64, error) {
+	sum := sha256.Sum256(b)
+	key := hex.EncodeToString(sum[:])
+	n := int64(len(b))
+	if err := Check(ctx, s, key); err == nil {
+		return key, n, nil
+	}
+	sealed, err := s.sealFile(ctx, bytes.NewReader(b), key, n, s.seal.src.Current())
+	if err != nil {
+		return "", 0, err
+	}
+	final := s.path(key)
+	if err := os.MkdirAll(filepath.Dir(final), 0o700); err != nil {
+		os.Remove(sealed.Name())
+		return "", 0, fmt.Errorf("blob: shard dir: %w", err)
+	}
+	if err := os.Rename(sealed.Name(), final); err != nil {
+		os.Remove(sealed.Name())
+		return "", 0, fmt.Errorf("blob: rename: %w", err)
+	}
+	syncDir(filepath.Dir(final))
 	return key, n, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // testKeys is a KeySource whose current key is id.
@@ -83,6 +84,59 @@ func TestLocalStoreSeals(t *testing.T) {
 	key, _, _ := s.Put(ctx, bytes.NewReader(content))
 	if _, err := plain.Get(ctx, key); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("a store without keys read a sealed file: %v", err)
+	}
+}
+
+// watchTmp is a reader that notes whether the store's temporary folder
+// held a file while the store read the upload.
+type watchTmp struct {
+	r    *bytes.Reader
+	dir  string
+	seen bool
+}
+
+func (w *watchTmp) Read(p []byte) (int, error) {
+	if e, _ := os.ReadDir(w.dir); len(e) > 0 {
+		w.seen = true
+	}
+	n, err := w.r.Read(p[:min(len(p), 4096)])
+	if e, _ := os.ReadDir(w.dir); len(e) > 0 {
+		w.seen = true
+	}
+	return n, err
+}
+
+// A selfie-sized upload is sealed from memory: its plaintext never touches
+// the disk, not even the temporary folder. A large document is hashed in a
+// temporary file first (its name is known only at the end), removed once
+// sealed. Open removes temporary files left by a crash.
+func TestLocalSmallUploadNeverOnDisk(t *testing.T) {
+	s, err := OpenSealed(t.TempDir(), testKeys("k1", bytes.Repeat([]byte{9}, 32)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := filepath.Join(s.Dir(), "tmp")
+	small := &watchTmp{r: bytes.NewReader(randomBytes(t, 200<<10)), dir: tmp}
+	if _, _, err := s.Put(ctx, small); err != nil || small.seen {
+		t.Fatalf("small upload: %v, temporary file seen %v", err, small.seen)
+	}
+	large := &watchTmp{r: bytes.NewReader(randomBytes(t, putInMemory+1)), dir: tmp}
+	if _, _, err := s.Put(ctx, large); err != nil || !large.seen {
+		t.Fatalf("large upload: %v, temporary file seen %v", err, large.seen)
+	}
+	stale, fresh := filepath.Join(tmp, "put-1"), filepath.Join(tmp, "put-2")
+	os.WriteFile(stale, []byte("plaintext left by a crash"), 0o600)
+	os.WriteFile(fresh, []byte("an upload in progress"), 0o600)
+	old := time.Now().Add(-staleTemp - time.Minute)
+	os.Chtimes(stale, old, old)
+	if _, err := OpenSealed(s.Dir(), testKeys("k1", bytes.Repeat([]byte{9}, 32))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("stale temporary file kept: %v", err)
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Fatalf("a fresh temporary file was removed: %v", err)
 	}
 }
 
