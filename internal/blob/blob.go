@@ -323,10 +323,10 @@ func (s *Store) openFile(ctx context.Context, f *os.File, size int64, key string
 	if k < len(magic) || string(magic[:]) != sealMagic {
 		return f, size, "", nil // a plaintext file
 	}
-	if s.seal == nil {
-		return nil, 0, "", fmt.Errorf("%w: %s is sealed and this store has no keys", ErrCorrupt, key)
-	}
-	sealedErr := func() (io.Reader, int64, string, error) {
+	trySealed := func() (io.Reader, int64, string, error) {
+		if s.seal == nil {
+			return nil, 0, "", fmt.Errorf("%w: %s is sealed and this store has no keys", ErrCorrupt, key)
+		}
 		pr, hdr, err := s.seal.open(key, f)
 		if err != nil {
 			return nil, 0, "", err
@@ -343,7 +343,7 @@ func (s *Store) openFile(ctx context.Context, f *os.File, size int64, key string
 		}
 		return pr, n, sealedID(f, key), nil
 	}
-	pr, n, id, err := sealedErr()
+	pr, n, id, err := trySealed()
 	if err == nil {
 		return pr, n, id, nil
 	}

@@ -187,6 +187,11 @@ func TestLocalLegacyPlaintextAndSealPlain(t *testing.T) {
 		}
 	}
 	check("before sealing")
+	for i, k := range keys { // a store without keys reads them too, magic or not
+		if got, err := legacy.Get(ctx, k); err != nil || !bytes.Equal(got, contents[i]) {
+			t.Fatalf("plain store, file %d: %v", i, err)
+		}
+	}
 	c, err := s.Count(ctx)
 	if err != nil || c.Plain != 5 || c.Already != 0 || len(c.Problems) != 0 { // the damaged file is plaintext too
 		t.Fatalf("count before: %+v %v", c, err)
