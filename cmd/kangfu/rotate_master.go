@@ -18,9 +18,9 @@ import (
 // chain continued by a link the old key signs. The new key comes from a
 // file (--new-key-file) or KANGFU_NEW_SECRET_KEY, never from the command
 // line. Every server must be stopped first. Interrupted, it resumes when run
-// again with the same two keys. With documents in a bucket (KANGFU_BLOBS)
-// every object is sealed again under the new key, and read back, before the
-// database switches (resealBucket).
+// again with the same two keys. Every document and photo (in the bucket of
+// KANGFU_BLOBS or the local folder) is sealed again under the new key, and
+// read back, before the database switches (resealBlobs).
 func cmdRotateMaster(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var newFile string
 	var opt store.MasterRotateOptions
@@ -65,17 +65,16 @@ func cmdRotateMaster(ctx context.Context, args []string, getenv func(string) str
 			last = time.Now()
 		}
 	}
-	if cfg.Blobs != "" {
-		// The bucket's objects are sealed with keys derived from the secret
-		// key (blob/seal.go): each is sealed again under the new field key,
-		// read back and checked, before the database switches to the new key.
-		bucket, err := resealBucket(ctx, cfg, oldKeys, newKeys, stdout)
-		if err != nil {
-			e.Close()
-			return err
-		}
-		opt.BeforeSwitch = bucket
+	// The blobs (the bucket's objects or the local folder's files) are
+	// sealed with keys derived from the secret key (blob/seal.go): each is
+	// sealed again under the new field key, read back and checked, before
+	// the database switches to the new key.
+	reseal, err := resealBlobs(ctx, cfg, oldKeys, newKeys, stdout)
+	if err != nil {
+		e.Close()
+		return err
 	}
+	opt.BeforeSwitch = reseal
 	rep, err := e.db.RotateMaster(ctx, newKeys, opt)
 	e.Close()
 	if err != nil {
@@ -120,7 +119,7 @@ func cmdRotateMaster(ctx context.Context, args []string, getenv func(string) str
 		fmt.Fprintf(stdout, ", %d checkpoint(s) from %s hold", len(cps), from)
 	}
 	fmt.Fprintln(stdout)
-	if cfg.Blobs != "" {
+	{
 		// Every photo and document the database refers to opens with the new
 		// key alone, as a server will read them.
 		s, err := openBlobs(ctx, cfg, e.db)
@@ -139,9 +138,9 @@ func cmdRotateMaster(ctx context.Context, args []string, getenv func(string) str
 			for _, p := range probs {
 				fmt.Fprintf(stdout, "DOES NOT OPEN %s: %v\n", p.Key, p.Err)
 			}
-			return fmt.Errorf("%d referenced document(s) or photo(s) in %s do not open with the new key", len(probs), cfg.Blobs)
+			return fmt.Errorf("%d referenced document(s) or photo(s) in %s do not open with the new key", len(probs), blobsName(cfg))
 		}
-		fmt.Fprintf(stdout, "%d referenced document(s) and photo(s) in %s open with the new key\n", len(keys), cfg.Blobs)
+		fmt.Fprintf(stdout, "%d referenced document(s) and photo(s) in %s open with the new key\n", len(keys), blobsName(cfg))
 	}
 	cp, err := appendCheckpoint(ctx, e)
 	if err != nil {
@@ -158,14 +157,16 @@ func cmdRotateMaster(ctx context.Context, args []string, getenv func(string) str
 	return nil
 }
 
-// resealBucket opens the bucket of KANGFU_BLOBS with both keys (objects
-// name the field key id they are sealed with: the new id under the new
-// secret, every older id under the old one) and returns the step
-// RotateMaster runs before it switches: every object sealed again under the
-// new field key and read back intact (blob.S3.Reseal). An object that does
-// not open stops the rotation before the switch, named; run again, the
-// objects already re-sealed are skipped.
-func resealBucket(ctx context.Context, cfg *Config, oldKeys, newKeys *store.Keys, stdout io.Writer) (func(context.Context, string) error, error) {
+// resealBlobs opens the blobs (the bucket of KANGFU_BLOBS, or else the
+// local folder) with both keys (blobs name the field key id they are
+// sealed with: the new id under the new secret, every older id under the
+// old one) and returns the step RotateMaster runs before it switches:
+// every blob sealed again under the new field key and read back intact
+// (blob.S3.Reseal, blob.Store.Reseal; plaintext files of the folder from
+// before it was sealed are sealed too). A blob that does not open stops
+// the rotation before the switch, named; run again, the blobs already
+// re-sealed are skipped.
+func resealBlobs(ctx context.Context, cfg *Config, oldKeys, newKeys *store.Keys, stdout io.Writer) (func(context.Context, string) error, error) {
 	var to string
 	keys := blob.KeySource{
 		Current: func() string { return to },
@@ -176,16 +177,29 @@ func resealBucket(ctx context.Context, cfg *Config, oldKeys, newKeys *store.Keys
 			return oldKeys.FieldKey(id)
 		},
 	}
-	s, err := blob.NewS3(cfg.S3, keys)
-	if err != nil {
-		return nil, fmt.Errorf("document store %s: %w", cfg.Blobs, err)
+	var s interface {
+		Reseal(context.Context, string, func(string)) (blob.ResealResult, error)
 	}
-	if err := s.Check(ctx); err != nil {
-		return nil, fmt.Errorf("document store %s: %w", cfg.Blobs, err)
+	where := blobsName(cfg)
+	if cfg.Blobs != "" {
+		b, err := blob.NewS3(cfg.S3, keys)
+		if err != nil {
+			return nil, fmt.Errorf("document store %s: %w", where, err)
+		}
+		if err := b.Check(ctx); err != nil {
+			return nil, fmt.Errorf("document store %s: %w", where, err)
+		}
+		s = b
+	} else {
+		f, err := blob.OpenSealed(cfg.BlobDir, keys)
+		if err != nil {
+			return nil, fmt.Errorf("document store %s: %w", where, err)
+		}
+		s = f
 	}
 	return func(ctx context.Context, fieldKey string) error {
 		to = fieldKey
-		fmt.Fprintf(stdout, "re-sealing the objects of %s under field key %s of the new secret\n", cfg.Blobs, fieldKey)
+		fmt.Fprintf(stdout, "re-sealing the documents and photos of %s under field key %s of the new secret\n", where, fieldKey)
 		last, seen := time.Now(), 0
 		res, err := s.Reseal(ctx, fieldKey, func(string) {
 			if seen++; time.Since(last) > 5*time.Second {
@@ -199,14 +213,22 @@ func resealBucket(ctx context.Context, cfg *Config, oldKeys, newKeys *store.Keys
 		fmt.Fprintf(stdout, "%d object(s) re-sealed and read back intact, %d already under the new key, %d not re-sealed\n",
 			res.Resealed, res.Already, len(res.Problems))
 		if err != nil {
-			return fmt.Errorf("re-sealing %s stopped (run rotate-master again with the same keys to resume): %w", cfg.Blobs, err)
+			return fmt.Errorf("re-sealing %s stopped (run rotate-master again with the same keys to resume): %w", where, err)
 		}
 		if len(res.Problems) > 0 {
 			return fmt.Errorf("%d object(s) in %s do not open and were not re-sealed, so the database stays on the old key: "+
-				"put back intact copies (from a backup of the bucket) or remove them, then run rotate-master again with the same keys", len(res.Problems), cfg.Blobs)
+				"put back intact copies (from a backup) or remove them, then run rotate-master again with the same keys", len(res.Problems), where)
 		}
 		return nil
 	}, nil
+}
+
+// blobsName names where the blobs are: the bucket, or the local folder.
+func blobsName(cfg *Config) string {
+	if cfg.Blobs != "" {
+		return cfg.Blobs
+	}
+	return cfg.BlobDir
 }
 
 // secretFrom reads a secret key from a file or an environment value (not

@@ -193,7 +193,7 @@ func Create(ctx context.Context, src Source, dir string) (*Manifest, error) {
 	// 3. The blobs.
 	have := map[string]bool{}
 	if src.BlobDir != "" {
-		files, warns, err := copyBlobs(ctx, src.BlobDir, filepath.Join(dir, BlobsDir))
+		files, warns, err := copyBlobs(ctx, src.BlobDir, filepath.Join(dir, BlobsDir), src.Keys)
 		if err != nil {
 			return nil, err
 		}
@@ -255,8 +255,14 @@ func emptyDir(dir string) error {
 }
 
 // copyBlobs copies every stored blob from the store's folder to dst,
-// checking each against its name (its SHA-256).
-func copyBlobs(ctx context.Context, srcDir, dst string) ([]File, []string, error) {
+// checking each against its name (its SHA-256): a plaintext file by its
+// bytes, a sealed one (R36, blob/seal.go) by opening the copy with the
+// field keys of keys. Sealed files are copied sealed.
+func copyBlobs(ctx context.Context, srcDir, dst string, keys *store.Keys) ([]File, []string, error) {
+	var ks blob.KeySource
+	if keys != nil {
+		ks = blob.KeySource{Current: func() string { return "" }, Key: keys.FieldKey}
+	}
 	var files []File
 	var warns []string
 	err := filepath.WalkDir(srcDir, func(path string, de fs.DirEntry, err error) error {
@@ -289,7 +295,7 @@ func copyBlobs(ctx context.Context, srcDir, dst string) ([]File, []string, error
 		if err != nil {
 			return err
 		}
-		if f.SHA256 != key {
+		if f.SHA256 != key && (keys == nil || blob.CheckFile(ctx, to, key, ks) != nil) {
 			os.Remove(to)
 			warns = append(warns, fmt.Sprintf("document store: %s does not match its name (damaged); left out", rel))
 			return nil

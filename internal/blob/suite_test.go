@@ -101,6 +101,22 @@ func backends(t *testing.T) map[string]func(t *testing.T) backend {
 				}
 			}}
 		},
+		"local sealed": func(t *testing.T) backend {
+			s, err := OpenSealed(t.TempDir(), testKeys("k1", bytes.Repeat([]byte{7}, 32)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return backend{s, func(t *testing.T, key string) {
+				b, err := os.ReadFile(s.path(key))
+				if err != nil {
+					t.Fatal(err)
+				}
+				b[len(b)/2] ^= 1
+				if err := os.WriteFile(s.path(key), b, 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}}
+		},
 		"s3": func(t *testing.T) backend {
 			s := fakeS3(t, nil)
 			return backend{s, tamperS3(s)}

@@ -120,8 +120,15 @@ type matrix struct {
 }
 
 func newMatrix(t *testing.T) *matrix {
+	return newMatrixOn(t, storetest.Engines(t)[0])
+}
+
+// newMatrixOn is newMatrix on the engine e. The blob store is the local
+// folder sealed with the database's field keys, as the server opens it
+// (R36).
+func newMatrixOn(t *testing.T, e storetest.Engine) *matrix {
 	ctx := context.Background()
-	db := storetest.Open(t, storetest.Engines(t)[0], nil)
+	db := storetest.Open(t, e, nil)
 	sys := casework.SystemActor("test")
 	mk := func(parent *casework.Org, kind casework.OrgKind, name string) *casework.Org {
 		in := casework.OrgInput{Kind: kind, Name: name}
@@ -149,7 +156,7 @@ func newMatrix(t *testing.T) *matrix {
 			m.tokens[role][kind] = tok
 		}
 	}
-	m.blobs = storetest.Must(blob.Open(t.TempDir()))
+	m.blobs = storetest.Must(blob.OpenSealed(t.TempDir(), blob.KeySource{Current: db.Vault().Current, Key: db.Keys().FieldKey}))
 	srv, err := server.New(db, auth.NewService(db, auth.DefaultPolicy()), slog.New(slog.NewTextHandler(io.Discard, nil)),
 		server.Options{Blobs: m.blobs})
 	if err != nil {

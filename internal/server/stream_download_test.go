@@ -39,16 +39,19 @@ func TestDocumentDownloadStreams(t *testing.T) {
 	want := hex.EncodeToString(sum[:])
 	ctx := context.Background()
 
-	for _, backend := range []string{"local", "s3"} {
+	for _, backend := range []string{"local", "local sealed", "s3"} {
 		t.Run(backend, func(t *testing.T) {
 			db := storetest.Open(t, storetest.Engines(t)[0], nil)
 			if _, err := demo.Load(ctx, db); err != nil {
 				t.Fatal(err)
 			}
 			var blobs blob.Storage
-			if backend == "local" {
+			switch backend {
+			case "local":
 				blobs = storetest.Must(blob.Open(t.TempDir()))
-			} else {
+			case "local sealed": // as the server opens it (R36)
+				blobs = storetest.Must(blob.OpenSealed(t.TempDir(), blob.KeySource{Current: db.Vault().Current, Key: db.Keys().FieldKey}))
+			default:
 				mem := s3mem.New()
 				if err := mem.CreateBucket("kangfu"); err != nil {
 					t.Fatal(err)

@@ -89,12 +89,19 @@ func TestBackupRestoreUnderLoad(t *testing.T) {
 		for i := range persons {
 			phones[i] = ciActivate(t, db, w.worker, persons[i])
 		}
-		// Documents: three blobs, one of them a check-in photo the rows cite.
+		// Documents: three blobs, one of them a check-in photo the rows cite;
+		// two sealed with the field keys as the server writes them (R36), the
+		// third a legacy plaintext file from before the folder was sealed.
 		work := t.TempDir()
-		blobs := storetest.Must(blob.Open(filepath.Join(work, "blobs")))
+		sealKeys := blob.KeySource{Current: db.Vault().Current, Key: db.Keys().FieldKey}
+		blobs := storetest.Must(blob.OpenSealed(filepath.Join(work, "blobs"), sealKeys))
 		var keys []string
 		for i := range 3 {
-			keys = append(keys, storetest.Must(blob.PutBytes(ctx, blobs, fmt.Appendf(nil, "document %d of %s", i, db.Engine()))))
+			put := blob.Storage(blobs)
+			if i == 2 {
+				put = storetest.Must(blob.Open(blobs.Dir()))
+			}
+			keys = append(keys, storetest.Must(blob.PutBytes(ctx, put, fmt.Appendf(nil, "document %d of %s", i, db.Engine()))))
 		}
 		if err := db.RecordAppPhoto(ctx, phones[0].dev, keys[0]); err != nil {
 			t.Fatal(err)
@@ -198,10 +205,14 @@ func TestBackupRestoreUnderLoad(t *testing.T) {
 		if _, err := blob.Open(tg.BlobDir); err != nil {
 			t.Fatal(err)
 		}
-		rb := storetest.Must(blob.Open(tg.BlobDir))
-		for _, k := range keys {
-			if _, err := rb.Get(ctx, k); err != nil {
-				t.Fatalf("restored blob %s: %v", k, err)
+		rb := storetest.Must(blob.OpenSealed(tg.BlobDir, blob.KeySource{Current: rdb.Vault().Current, Key: rdb.Keys().FieldKey}))
+		for i, k := range keys {
+			if b, err := rb.Get(ctx, k); err != nil || string(b) != fmt.Sprintf("document %d of %s", i, db.Engine()) {
+				t.Fatalf("restored blob %s: %q %v", k, b, err)
+			}
+			raw := storetest.Must(os.ReadFile(filepath.Join(tg.BlobDir, k[:2], k[2:4], k)))
+			if sealed := strings.HasPrefix(string(raw), "KFB1"); sealed != (i < 2) {
+				t.Fatalf("restored blob %d: sealed %v, want the backup to keep it as it was", i, sealed)
 			}
 		}
 		// A restored SQLite store writes again (the file is a real database).
