@@ -378,51 +378,36 @@ func (db *DB) IdentitySignals(ctx context.Context, actor *casework.Actor, days i
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		// Spot checks whose console score disagreed with the phone's.
-		rows, err = tx.Query(ctx, `SELECT i.id, p.id, p.name, o.name, i.console_at, i.tamper_reason FROM spot_check_items i
+		// Spot checks and identity reviews whose console score disagreed
+		// with the phone's.
+		for _, src := range []struct{ query, link, zh, en string }{
+			{`SELECT i.id, p.id, p.name, o.name, i.console_at, i.tamper_reason FROM spot_check_items i
 			JOIN persons p ON p.id = i.person_id JOIN orgs o ON o.id = p.org_id
-			WHERE i.tamper = ? AND i.console_at >= ? AND `+scope, append([]any{true, since}, args...)...)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var s Signal
-			var id, reason string
-			if err := rows.Scan(&id, &s.PersonID, &s.PersonName, &s.OrgName, &s.At, &reason); err != nil {
-				rows.Close()
-				return err
-			}
-			zh, en, _ := strings.Cut(reason, " / ")
-			s.Kind, s.Link = SignalTamper, "/spot-checks/"+id
-			s.EvidenceZH, s.EvidenceEN = "人脸抽查："+zh, "Spot check: "+en
-			out = append(out, s)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		// Identity reviews whose console score disagreed with the phone's.
-		rows, err = tx.Query(ctx, `SELECT c.id, p.id, p.name, o.name, c.identity_console_at, c.identity_tamper_reason FROM checkins c
+			WHERE i.tamper = ? AND i.console_at >= ? AND `, "/spot-checks/%s", "人脸抽查：", "Spot check: "},
+			{`SELECT c.id, p.id, p.name, o.name, c.identity_console_at, c.identity_tamper_reason FROM checkins c
 			JOIN persons p ON p.id = c.person_id JOIN orgs o ON o.id = p.org_id
-			WHERE c.identity_tamper = ? AND c.identity_console_at >= ? AND `+scope, append([]any{true, since}, args...)...)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var s Signal
-			var id, reason string
-			if err := rows.Scan(&id, &s.PersonID, &s.PersonName, &s.OrgName, &s.At, &reason); err != nil {
-				rows.Close()
+			WHERE c.identity_tamper = ? AND c.identity_console_at >= ? AND `, "/checkins/%s/identity", "身份复核：", "Identity review: "},
+		} {
+			rows, err = tx.Query(ctx, src.query+scope, append([]any{true, since}, args...)...)
+			if err != nil {
 				return err
 			}
-			zh, en, _ := strings.Cut(reason, " / ")
-			s.Kind, s.Link = SignalTamper, "/checkins/"+id+"/identity"
-			s.EvidenceZH, s.EvidenceEN = "身份复核："+zh, "Identity review: "+en
-			out = append(out, s)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
+			for rows.Next() {
+				var s Signal
+				var id, reason string
+				if err := rows.Scan(&id, &s.PersonID, &s.PersonName, &s.OrgName, &s.At, &reason); err != nil {
+					rows.Close()
+					return err
+				}
+				zh, en, _ := strings.Cut(reason, " / ")
+				s.Kind, s.Link = SignalTamper, fmt.Sprintf(src.link, id)
+				s.EvidenceZH, s.EvidenceEN = src.zh+zh, src.en+en
+				out = append(out, s)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
 		}
 		speed, err := db.speedSignals(ctx, tx, scope, args, since, fmtT)
 		if err != nil {
