@@ -83,6 +83,7 @@ func load() map[string]file {
 	if err != nil {
 		panic(err)
 	}
+	m["facecore.js"] = file{body: facemodel.Core, ctype: ctypes[".js"]}
 	for _, n := range []int{192, 512} {
 		m["icon-"+strconv.Itoa(n)+".png"] = file{body: Icon(n), ctype: "image/png"}
 	}

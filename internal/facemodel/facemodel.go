@@ -14,6 +14,13 @@ import (
 //go:embed human
 var files embed.FS
 
+// Core is facecore.js, the one script both front ends run the library
+// with (load, analyse, compare), so the phone's score and the console's
+// recomputation come from the same code.
+//
+//go:embed facecore.js
+var Core []byte
+
 // Dir is the folder both front ends serve the files under, relative to
 // their static roots.
 const Dir = "vendor/human/"

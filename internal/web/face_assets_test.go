@@ -1,11 +1,14 @@
 package web
 
 import (
+	"bytes"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"kangfu/internal/facemodel"
 )
 
 // The face library loads its models and WebAssembly relative to its own
@@ -62,5 +65,30 @@ func TestFaceFilesServedUnderOneFolderHash(t *testing.T) {
 	c.static(w, r)
 	if w.Code != http.StatusNotFound {
 		t.Errorf("human.js under app.js's hash: %d, want 404", w.Code)
+	}
+}
+
+// The console serves the same facecore.js as the app (package facemodel's
+// one copy), under its own content hash, as JavaScript.
+func TestFaceCoreServedFromFaceModel(t *testing.T) {
+	c, err := New(nil, nil, slog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := c.asset("facecore.js")
+	parts := strings.SplitN(strings.TrimPrefix(u, "/static/"), "/", 2)
+	r := httptest.NewRequest("GET", u, nil)
+	r.SetPathValue("hash", parts[0])
+	r.SetPathValue("file", parts[1])
+	w := httptest.NewRecorder()
+	c.static(w, r)
+	if w.Code != http.StatusOK || !bytes.Equal(w.Body.Bytes(), facemodel.Core) || !strings.HasPrefix(w.Header().Get("Content-Type"), "text/javascript") {
+		t.Fatalf("%s: %d %q, %d bytes; want facemodel's facecore.js", u, w.Code, w.Header().Get("Content-Type"), w.Body.Len())
+	}
+	r.SetPathValue("hash", "00000000")
+	w = httptest.NewRecorder()
+	c.static(w, r)
+	if w.Code != http.StatusNotFound {
+		t.Errorf("facecore.js under a wrong hash: %d, want 404", w.Code)
 	}
 }

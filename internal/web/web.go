@@ -81,8 +81,10 @@ func New(db *store.DB, a *auth.Service, log *slog.Logger) (*Console, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The face library is kept once, in package facemodel, for the app and
-	// the console.
+	// The face library and facecore.js are kept once, in package
+	// facemodel, for the app and the console.
+	coreSum := sha256.Sum256(facemodel.Core)
+	c.assets["facecore.js"] = hex.EncodeToString(coreSum[:4])
 	err = fs.WalkDir(facemodel.FS(), ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -463,6 +465,11 @@ func (c *Console) static(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	if name == "facecore.js" {
+		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+		http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(facemodel.Core))
+		return
+	}
 	if rest, ok := strings.CutPrefix(name, faceDir); ok {
 		http.ServeFileFS(w, r, facemodel.FS(), rest)
 		return
