@@ -7,8 +7,11 @@
 package facemodel
 
 import (
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"io/fs"
+	"sync"
 )
 
 //go:embed human
@@ -34,3 +37,34 @@ func FS() fs.FS {
 	}
 	return sub
 }
+
+// Listing is the library's files (relative to Dir) and one short hash of
+// them all, names and contents: the console serves every file under it, so
+// a new version of any file gets new URLs.
+type Listing struct {
+	Names []string
+	Hash  string
+}
+
+// List returns the Listing, computed once per process (the files are
+// embedded: they cannot change while it runs).
+var List = sync.OnceValues(func() (Listing, error) {
+	var l Listing
+	sum := sha256.New() // WalkDir goes in lexical order: the same files give the same hash
+	err := fs.WalkDir(FS(), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(FS(), p)
+		if err != nil {
+			return err
+		}
+		s := sha256.Sum256(b)
+		sum.Write([]byte(p))
+		sum.Write(s[:])
+		l.Names = append(l.Names, p)
+		return nil
+	})
+	l.Hash = hex.EncodeToString(sum.Sum(nil)[:4])
+	return l, err
+})

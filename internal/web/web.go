@@ -65,7 +65,6 @@ type Console struct {
 // first view) and fingerprints the static files.
 func New(db *store.DB, a *auth.Service, log *slog.Logger) (*Console, error) {
 	c := &Console{DB: db, Auth: a, Log: log, pages: map[string]*template.Template{}, assets: map[string]string{}}
-	faceSum := sha256.New() // WalkDir goes in lexical order: the same files give the same hash
 	err := fs.WalkDir(staticFS, "static", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -85,31 +84,15 @@ func New(db *store.DB, a *auth.Service, log *slog.Logger) (*Console, error) {
 	// facemodel, for the app and the console.
 	coreSum := sha256.Sum256(facemodel.Core)
 	c.assets["facecore.js"] = hex.EncodeToString(coreSum[:4])
-	err = fs.WalkDir(facemodel.FS(), ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := fs.ReadFile(facemodel.FS(), p)
-		if err != nil {
-			return err
-		}
-		sum := sha256.Sum256(b)
-		c.assets[faceDir+p] = ""
-		faceSum.Write([]byte(p))
-		faceSum.Write(sum[:])
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
 	// The face library loads its models and WebAssembly by paths relative
 	// to one folder (issue 17): every file under vendor/human/ shares one
 	// hash, that of the whole folder, so a new version gets new URLs.
-	folder := hex.EncodeToString(faceSum.Sum(nil)[:4])
-	for name := range c.assets {
-		if strings.HasPrefix(name, faceDir) {
-			c.assets[name] = folder
-		}
+	lib, err := facemodel.List()
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range lib.Names {
+		c.assets[faceDir+p] = lib.Hash
 	}
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
