@@ -11,6 +11,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"io"
 	"io/fs"
 	"net/http"
 	"path"
@@ -62,22 +63,6 @@ func load() map[string]file {
 			return err
 		}
 		m[p] = file{body: b, ctype: ctypes[path.Ext(p)]}
-		return nil
-	})
-	if err != nil {
-		panic(err)
-	}
-	// The face library lives once in package facemodel, shared with the
-	// console (issue 17).
-	err = fs.WalkDir(facemodel.FS(), ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := fs.ReadFile(facemodel.FS(), p)
-		if err != nil {
-			return err
-		}
-		m[facemodel.Dir+p] = file{body: b, ctype: ctypes[path.Ext(p)]}
 		return nil
 	})
 	if err != nil {
@@ -167,6 +152,10 @@ func serve(w http.ResponseWriter, r *http.Request) {
 	}
 	f, ok := files[name]
 	if !ok {
+		if rest, lib := strings.CutPrefix(name, facemodel.Dir); lib {
+			serveFaceModel(w, r, rest)
+			return
+		}
 		http.NotFound(w, r)
 		return
 	}
@@ -183,3 +172,24 @@ func serve(w http.ResponseWriter, r *http.Request) {
 
 // startTime is when the files were loaded (Last-Modified for revalidation).
 var startTime = time.Now().Truncate(time.Second)
+
+// serveFaceModel serves a file of the face library (issue 17) straight from
+// package facemodel's embedded files: 12 MB that every process need not
+// copy into memory at start.
+func serveFaceModel(w http.ResponseWriter, r *http.Request, name string) {
+	f, err := facemodel.FS().Open(name)
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	defer f.Close()
+	rs, ok := f.(io.ReadSeeker)
+	if st, err := f.Stat(); !ok || err != nil || st.IsDir() {
+		http.NotFound(w, r)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", ctypes[path.Ext(name)])
+	h.Set("Cache-Control", "no-cache") // as the shell: the service worker keeps the offline copy
+	http.ServeContent(w, r, name, startTime, rs)
+}
